@@ -4,9 +4,11 @@
 //! - `cargo xtask reproduce [--check] [--only NAME]... [--quiet]`: regenerates every table and
 //!   figure under `data/`; `--check` regenerates in memory and fails, naming each stale file.
 //! - `cargo xtask bounds ...`: the paper's bounds for your own setting.
+//! - `cargo xtask prune ...`: prune G to a checked Ĝ for a target model (safetensors).
 
 mod bounds_cmd;
 mod fsutil;
+mod prune_cmd;
 mod reproduce;
 
 use std::process::ExitCode;
@@ -27,6 +29,8 @@ enum Command {
     Reproduce(reproduce::ReproduceArgs),
     /// Compute the paper's bounds (Lemma 1, Theorems 3 and 30, Malach et al.) for a setting.
     Bounds(bounds_cmd::BoundsArgs),
+    /// Prune the large random network G to a subnetwork Ĝ within ε of a target (safetensors).
+    Prune(prune_cmd::PruneArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Reproduce(args) => reproduce::run(&args),
         Command::Bounds(args) => bounds_cmd::run(&args),
+        Command::Prune(args) => prune_cmd::run(&args),
     };
     match result {
         Ok(text) => {
