@@ -79,7 +79,7 @@ const PALETTE: [RGBColor; 8] = [
 
 fn axis_value(v: f64, log: bool, figure: &str, axis: &str) -> Result<f64, ExperimentError> {
     let out = if log {
-        if !(v > 0.0) {
+        if v.is_nan() || v <= 0.0 {
             return Err(ExperimentError::Plot {
                 figure: figure.to_owned(),
                 message: format!("{axis} value {v} cannot be drawn on a log axis (must be > 0)"),

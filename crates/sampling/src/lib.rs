@@ -1,0 +1,113 @@
+//! Weight distributions for the large network G of "Logarithmic Pruning is All You Need"
+//! (Orseau, Hutter, Rivasplata 2020), and the counter-based generator that draws G's weights.
+//!
+//! - [`Hyperbolic`] and [`SignedHyperbolic`]: the paper's `p_{w≥0}(w) ∝ 1/w` on `[α, β]` and
+//!   its symmetric version `p_w` (Section 5), sampled by the inverse cdf (Remark 11), with
+//!   Theorem 3's range ([`theorem3_range`]) and a log-domain path ([`LogWeight`]) that decides
+//!   the golden-ratio intervals on `ln|w|` without an `exp`.
+//! - [`InvLogSquared`] and [`InvLogLogSquared`]: Remark 12's two densities on `(0, γ]` that do
+//!   not depend on `ε`.
+//! - [`DoublingSchedule`] and [`DoublingSampler`]: Remark 14's schedule for an unknown `w_max`.
+//! - Baselines behind the same interface: [`Uniform`] on `[-a, a]`, [`Gaussian`] and
+//!   [`Product`] of two draws, and [`WeightDistribution`], one enum over all of them.
+//! - [`counter`]: Philox4x32-10 as pure functions `(seed, stream, index) → bits` and as a
+//!   [`CounterRng`] implementing `rand::Rng` (DESIGN.md, invariant 1).
+//!
+//! # One word, one sample
+//!
+//! Every distribution here except [`Gaussian`] and [`Product`] maps one 64-bit word to one
+//! sample ([`SampleBits`]): the top 53 bits give a uniform `u` in the open interval `(0, 1)`
+//! ([`unit_open`]), which goes through the inverse cdf; symmetric distributions take their
+//! sign from the lowest bit ([`negative_bit`]), which `u` does not use. Their
+//! `rand_distr::Distribution` implementation draws one `u64` and calls [`SampleBits::sample_bits`],
+//! so a weight of G is `dist.sample_bits(counter::bits(seed, stream, index))`, or equally
+//! `dist.sample(&mut CounterRng::new(seed, stream, index))`.
+//!
+//! # Example
+//! ```
+//! use logprune_sampling::{counter, CounterRng, SampleBits, SignedHyperbolic, theorem3_range};
+//! use rand_distr::Distribution;
+//!
+//! // Theorem 3's range for epsilon_w = 1e-3 and w_max = 1.
+//! let (alpha, beta) = theorem3_range(1e-3, 1.0)?;
+//! let p_w = SignedHyperbolic::new(alpha, beta)?;
+//! // Weight number 7 of stream 2 of G with seed 42, two equivalent ways.
+//! let w = p_w.sample_bits(counter::bits(42, 2, 7));
+//! assert_eq!(w, p_w.sample(&mut CounterRng::new(42, 2, 7)));
+//! assert!(alpha <= w.abs() && w.abs() <= beta);
+//! // The log-domain path gives ln|w| and the sign without an exp.
+//! let lw = p_w.sample_log_bits(counter::bits(42, 2, 7));
+//! assert!((lw.value() - w).abs() <= 1e-15 * w.abs());
+//! # Ok::<(), logprune_sampling::SamplingError>(())
+//! ```
+#![deny(missing_docs)]
+// Parameters are validated as `if !(x > 0.0)` so that NaN is refused too (STYLE.md).
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
+pub mod baseline;
+pub mod counter;
+pub mod doubling;
+mod error;
+pub mod hyperbolic;
+pub mod remark12;
+mod special;
+
+pub use baseline::{Gaussian, Product, Uniform, WeightDistribution};
+pub use counter::CounterRng;
+pub use doubling::{DoublingSampler, DoublingSchedule};
+pub use error::SamplingError;
+pub use hyperbolic::{Hyperbolic, LogWeight, SignedHyperbolic, theorem3_range};
+pub use remark12::{InvLogLogSquared, InvLogSquared};
+
+/// `2^-53`, the spacing of the uniforms made by [`unit_open`].
+const TWO_POW_M53: f64 = 1.0 / (1u64 << 53) as f64;
+
+/// The uniform in the open interval `(0, 1)` that the top 53 bits of `bits` encode:
+/// `(⌊bits / 2^11⌋ + 1/2) · 2^-53`.
+///
+/// Contract: the result is one of the `2^53` values `(k + 1/2) 2^-53`, `k = 0, ..., 2^53 - 1`,
+/// all exactly representable, so it lies in `[2^-54, 1 - 2^-54]`: never 0 (its logarithm is
+/// finite) and never 1, and the set is symmetric about 1/2. The lowest 11 bits are not used;
+/// [`negative_bit`] reads bit 0 for a sign.
+///
+/// ```
+/// use logprune_sampling::unit_open;
+/// assert_eq!(unit_open(0), 2f64.powi(-54));
+/// assert_eq!(unit_open(u64::MAX), 1.0 - 2f64.powi(-54));
+/// assert_eq!(unit_open(1 << 63), 0.5 + 2f64.powi(-54));
+/// ```
+#[inline(always)]
+pub fn unit_open(bits: u64) -> f64 {
+    ((bits >> 11) as f64 + 0.5) * TWO_POW_M53
+}
+
+/// The sign bit that symmetric distributions take from a word: bit 0, which [`unit_open`]
+/// does not use, so sign and magnitude are independent. Returns `true` for a negative sample.
+///
+/// ```
+/// assert!(logprune_sampling::negative_bit(3));
+/// assert!(!logprune_sampling::negative_bit(2));
+/// ```
+#[inline(always)]
+pub fn negative_bit(bits: u64) -> bool {
+    bits & 1 == 1
+}
+
+/// A distribution that maps one 64-bit word to one sample (inverse-cdf sampling, Remark 11).
+///
+/// Contract: if `bits` is uniform on all `u64`, the result follows the distribution (up to the
+/// 53-bit resolution of [`unit_open`]); the map is a pure function, so a weight of G is
+/// recomputed from its counter alone (DESIGN.md, invariant 1).
+pub trait SampleBits {
+    /// The sample encoded by `bits`.
+    fn sample_bits(&self, bits: u64) -> f64;
+}
+
+/// A continuous distribution on the real line with a density and a cumulative distribution
+/// function in closed form (or, for [`InvLogLogSquared`], accurate to a few ulps).
+pub trait Continuous {
+    /// The density at `x`: `0` outside the support, `NaN` for `NaN`.
+    fn pdf(&self, x: f64) -> f64;
+    /// `P(X ≤ x)`, in `[0, 1]` and nondecreasing in `x`; `NaN` for `NaN`.
+    fn cdf(&self, x: f64) -> f64;
+}
