@@ -134,7 +134,10 @@ pub fn run(args: &ReproduceArgs) -> Result<String, String> {
                 if !produced.contains(extra.as_path()) {
                     stale.push(format!(
                         "{}: not produced by any experiment (remove it)",
-                        extra.strip_prefix(project_root()).unwrap_or(&extra).display()
+                        extra
+                            .strip_prefix(project_root())
+                            .unwrap_or(&extra)
+                            .display()
                     ));
                 }
             }
@@ -165,8 +168,7 @@ fn resolve(data: &Path, rel: &str) -> Result<PathBuf, String> {
     let p = Path::new(rel);
     if rel.is_empty()
         || p.is_absolute()
-        || p
-            .components()
+        || p.components()
             .any(|c| !matches!(c, std::path::Component::Normal(_)))
     {
         return Err(format!(
@@ -191,10 +193,7 @@ fn generated_files(data: &Path) -> Vec<PathBuf> {
                 if p.file_name().is_some_and(|n| n != "datasets") {
                     stack.push(p);
                 }
-            } else if p
-                .extension()
-                .is_some_and(|e| e == "csv" || e == "svg")
-            {
+            } else if p.extension().is_some_and(|e| e == "csv" || e == "svg") {
                 out.push(p);
             }
         }
@@ -297,7 +296,10 @@ mod tests {
     fn csv_comparison_skips_volatile_columns_only() {
         let vol = vec!["seconds".to_owned()];
         let a = "x,seconds,y\n1,0.5,\"a,b\"\n";
-        assert_eq!(compare_csv_ignoring(a, "x,seconds,y\n1,0.7,\"a,b\"\n", &vol), None);
+        assert_eq!(
+            compare_csv_ignoring(a, "x,seconds,y\n1,0.7,\"a,b\"\n", &vol),
+            None
+        );
         assert!(
             compare_csv_ignoring(a, "x,seconds,y\n2,0.5,\"a,b\"\n", &vol)
                 .unwrap()
@@ -317,6 +319,9 @@ mod tests {
 
     #[test]
     fn splits_quoted_fields() {
-        assert_eq!(split_csv_line("a,\"b,c\",\"d\"\"e\""), vec!["a", "b,c", "d\"e"]);
+        assert_eq!(
+            split_csv_line("a,\"b,c\",\"d\"\"e\""),
+            vec!["a", "b,c", "d\"e"]
+        );
     }
 }

@@ -15,7 +15,7 @@ use logprune_bounds::malach::{self, MalachAssumptions};
 use logprune_bounds::product::HyperbolicProduct;
 use logprune_bounds::{NormModel, ParamError, Setting, lemma1, theorem3, theorem30};
 
-use crate::plot::{Chart, Mark, Series, svg};
+use crate::plot::{Chart, Legend, Mark, Series, svg};
 use crate::table::{Cell, Table};
 use crate::{Artifact, Ctx, Experiment, ExperimentError, Progress};
 
@@ -513,6 +513,7 @@ pub fn figure_svg(cfg: &FigureConfig, progress: &dyn Progress) -> Result<String,
                 Series::new("Theorem 3, ‖Ŵ_i‖₂ ≤ 1", c.thm3),
                 Series::new("Theorem 30, ‖Ŵ_i‖₂ ≤ 1", c.thm30),
             ],
+            legend: Legend::default(),
         });
     }
     if let Some((n, l)) = cfg.zoom {
@@ -550,6 +551,8 @@ pub fn figure_svg(cfg: &FigureConfig, progress: &dyn Progress) -> Result<String,
                 x_log: true,
                 y_log: true,
                 series,
+                // The curves fall with ε: the lower left corner is empty.
+                legend: Legend::LowerLeft,
             });
         }
     }

@@ -49,6 +49,22 @@ impl Series {
     }
 }
 
+/// Where a chart's legend goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Legend {
+    /// Inside the plot, top right (the default).
+    #[default]
+    UpperRight,
+    /// Inside the plot, top left.
+    UpperLeft,
+    /// Inside the plot, bottom left.
+    LowerLeft,
+    /// Inside the plot, bottom right.
+    LowerRight,
+    /// No legend.
+    Hidden,
+}
+
 /// One panel: title, axis labels and scales, series.
 #[derive(Debug, Clone, Default)]
 pub struct Chart {
@@ -64,6 +80,8 @@ pub struct Chart {
     pub y_log: bool,
     /// The series.
     pub series: Vec<Series>,
+    /// Where the legend goes.
+    pub legend: Legend,
 }
 
 const PALETTE: [RGBColor; 8] = [
@@ -100,7 +118,11 @@ fn axis_value(v: f64, log: bool, figure: &str, axis: &str) -> Result<f64, Experi
 
 fn padded_range(lo: f64, hi: f64, log: bool) -> (f64, f64) {
     if hi > lo {
-        let pad = if log { 0.05 * (hi - lo).max(1.0) } else { 0.05 * (hi - lo) };
+        let pad = if log {
+            0.05 * (hi - lo).max(1.0)
+        } else {
+            0.05 * (hi - lo)
+        };
         (lo - pad, hi + pad)
     } else {
         (lo - 1.0, hi + 1.0)
@@ -224,11 +246,20 @@ pub fn svg(
                     }
                 }
             }
-            if chart.series.iter().any(|s| !s.label.is_empty()) {
+            let position = match chart.legend {
+                Legend::UpperRight => Some(SeriesLabelPosition::UpperRight),
+                Legend::UpperLeft => Some(SeriesLabelPosition::UpperLeft),
+                Legend::LowerLeft => Some(SeriesLabelPosition::LowerLeft),
+                Legend::LowerRight => Some(SeriesLabelPosition::LowerRight),
+                Legend::Hidden => None,
+            };
+            if let Some(position) =
+                position.filter(|_| chart.series.iter().any(|s| !s.label.is_empty()))
+            {
                 ctx.configure_series_labels()
                     .background_style(WHITE.mix(0.85))
                     .border_style(BLACK)
-                    .position(SeriesLabelPosition::UpperRight)
+                    .position(position)
                     .draw()
                     .map_err(|e| err(&e))?;
             }
@@ -250,6 +281,7 @@ mod tests {
             x_log,
             y_log: true,
             series: vec![Series::new("a", vec![(1e-3, 1.0), (1e-1, 100.0)])],
+            legend: Legend::default(),
         }
     }
 
@@ -259,16 +291,25 @@ mod tests {
         let b = svg("f", &[chart(true), chart(false)], 400, 300).unwrap();
         assert_eq!(a, b);
         assert!(a.starts_with("<svg"));
-        assert!(a.contains("1e-2"), "log tick labels are written as powers of ten");
+        assert!(
+            a.contains("1e-2"),
+            "log tick labels are written as powers of ten"
+        );
     }
 
     #[test]
     fn refuses_nonpositive_values_on_log_axes() {
         let mut c = chart(true);
         c.series[0].points.push((0.0, 1.0));
-        assert!(matches!(svg("f", &[c], 400, 300), Err(ExperimentError::Plot { .. })));
+        assert!(matches!(
+            svg("f", &[c], 400, 300),
+            Err(ExperimentError::Plot { .. })
+        ));
         let mut c = chart(false);
         c.series[0].points.push((f64::NAN, 1.0));
-        assert!(matches!(svg("f", &[c], 400, 300), Err(ExperimentError::Plot { .. })));
+        assert!(matches!(
+            svg("f", &[c], 400, 300),
+            Err(ExperimentError::Plot { .. })
+        ));
     }
 }

@@ -22,7 +22,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Gamma, Poisson};
 use rayon::prelude::*;
 
-use crate::plot::{Chart, Mark, Series, svg};
+use crate::plot::{Chart, Legend, Mark, Series, svg};
 use crate::table::Table;
 use crate::{Artifact, Ctx, Experiment, ExperimentError, row};
 
@@ -250,6 +250,7 @@ pub fn figure2_artifacts(cfg: &Figure2Config) -> Result<Vec<Artifact>, Experimen
             series: vec![
                 Series::new(envelope_label(gaps.len()), envelope(&gaps, 1000)).mark(Mark::Points),
             ],
+            legend: Legend::default(),
         });
     }
     let figure = svg("figure2", &charts, 900, 300)?;

@@ -211,6 +211,13 @@ mod tests {
         assert!(matches!(t.to_csv(), Err(ExperimentError::NonFinite { .. })));
         let mut t = Table::new(&["a", "b"]);
         t.push(crate::row![1_u64]);
-        assert!(matches!(t.to_csv(), Err(ExperimentError::RowLength { got: 1, expected: 2, .. })));
+        assert!(matches!(
+            t.to_csv(),
+            Err(ExperimentError::RowLength {
+                got: 1,
+                expected: 2,
+                ..
+            })
+        ));
     }
 }

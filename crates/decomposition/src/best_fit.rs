@@ -1,0 +1,209 @@
+//! The best-fit greedy: largest candidate first, taken if it does not overshoot.
+
+use crate::error::{check_candidates, check_target, check_tolerance};
+use crate::{Decomposition, DecompositionError, Solver};
+
+/// The best-fit greedy: the candidates of the target's sign, by decreasing magnitude, each
+/// taken if adding it does not overshoot `|w|`.
+///
+/// Definition (a one-sided form like the paper's Lemma 9, without its intervals): let
+/// `u_1 ≥ u_2 ≥ ...` be the magnitudes of the candidates whose sign is the target's
+/// (positive for `w ≥ 0`; zeros are never used), ties in magnitude by increasing index, and
+/// `S_0 = 0`. For `j = 1, 2, ...`: if `S_{j-1} + u_j ≤ |w|` then take it, `S_j = S_{j-1} + u_j`,
+/// else `S_j = S_{j-1}`. Every step that takes a candidate strictly improves the one-sided
+/// error `|w| - S`, so the scan "keeps going only while it improves": it runs over all
+/// candidates and stops early only when `S = |w|` exactly. It does *not* stop once within
+/// the tolerance, so it may keep more pieces than needed; the tolerance only decides
+/// success. Result: `ŵ = sgn(w) S` with `0 ≤ |w| - |ŵ|`, exact in floating point (the test
+/// is done on the floating sum itself), and success iff `|w| - |ŵ| ≤ ε`.
+///
+/// Cost: a sort of the candidates per call; [`BestFitIndex`] sorts once for many targets.
+///
+/// # Example
+/// ```
+/// use logprune_decomposition::{BestFit, Solver};
+/// let d = BestFit.decompose(&[0.5, 0.3, -0.2, 0.25, 0.1], 0.64, 0.05)?;
+/// // 0.5 fits; 0.3 would overshoot (0.8); 0.25 would too (0.75); 0.1 fits: 0.6.
+/// assert_eq!(d.indices, vec![0, 4]);
+/// assert!((d.approximation - 0.6).abs() < 1e-15);
+/// # Ok::<(), logprune_decomposition::DecompositionError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BestFit;
+
+impl BestFit {
+    /// Sorts the candidates once for many targets: see [`BestFitIndex`].
+    ///
+    /// # Errors
+    /// [`DecompositionError::InvalidCandidate`] for a non-finite candidate.
+    pub fn prepare(candidates: &[f64]) -> Result<BestFitIndex, DecompositionError> {
+        BestFitIndex::new(candidates)
+    }
+}
+
+impl Solver for BestFit {
+    /// # Errors
+    /// [`DecompositionError::InvalidTolerance`], [`DecompositionError::InvalidTarget`],
+    /// [`DecompositionError::InvalidCandidate`], and
+    /// [`DecompositionError::NotWithinTolerance`] when `|w| - |ŵ| > ε`.
+    fn decompose(
+        &self,
+        candidates: &[f64],
+        target: f64,
+        tolerance: f64,
+    ) -> Result<Decomposition, DecompositionError> {
+        check_tolerance(tolerance)?;
+        check_target(target)?;
+        BestFitIndex::new(candidates)?.decompose(target, tolerance)
+    }
+
+    fn name(&self) -> &'static str {
+        "best-fit"
+    }
+}
+
+/// The candidates of [`BestFit`] sorted once (per sign, by decreasing magnitude, ties by
+/// increasing index), so each target costs one linear scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BestFitIndex {
+    /// `(magnitude, index)` of the positive candidates, magnitudes nonincreasing.
+    positive: Vec<(f64, usize)>,
+    /// `(magnitude, index)` of the negative candidates, magnitudes nonincreasing.
+    negative: Vec<(f64, usize)>,
+}
+
+impl BestFitIndex {
+    /// Sorts `candidates`.
+    ///
+    /// # Errors
+    /// [`DecompositionError::InvalidCandidate`] for a non-finite candidate.
+    pub fn new(candidates: &[f64]) -> Result<Self, DecompositionError> {
+        check_candidates(candidates)?;
+        let side = |keep: fn(f64) -> bool| {
+            let mut v: Vec<(f64, usize)> = candidates
+                .iter()
+                .enumerate()
+                .filter(|&(_, &c)| keep(c))
+                .map(|(i, &c)| (c.abs(), i))
+                .collect();
+            v.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            v
+        };
+        Ok(BestFitIndex {
+            positive: side(|c| c > 0.0),
+            negative: side(|c| c < 0.0),
+        })
+    }
+
+    /// The best-fit decomposition of `target` (see [`BestFit`] for the definition and the
+    /// contract).
+    ///
+    /// # Errors
+    /// [`DecompositionError::InvalidTolerance`], [`DecompositionError::InvalidTarget`],
+    /// and [`DecompositionError::NotWithinTolerance`] when `|w| - |ŵ| > ε`.
+    pub fn decompose(
+        &self,
+        target: f64,
+        tolerance: f64,
+    ) -> Result<Decomposition, DecompositionError> {
+        check_tolerance(tolerance)?;
+        check_target(target)?;
+        let negative = target < 0.0;
+        let goal = target.abs();
+        let side = if negative {
+            &self.negative
+        } else {
+            &self.positive
+        };
+        let mut sum = 0.0_f64;
+        let mut indices = Vec::new();
+        for &(u, i) in side {
+            // Taken only if it does not overshoot |w| (tested on the floating sum itself).
+            if sum + u <= goal {
+                sum += u;
+                indices.push(i);
+                if sum == goal {
+                    break;
+                }
+            }
+        }
+        let approximation = if negative { -sum } else { sum };
+        let error = goal - sum;
+        if !(error <= tolerance) {
+            return Err(DecompositionError::NotWithinTolerance {
+                target,
+                approximation,
+                error,
+                tolerance,
+            });
+        }
+        indices.sort_unstable();
+        Ok(Decomposition {
+            indices,
+            approximation,
+            residual: target - approximation,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_bad_input() {
+        assert!(matches!(
+            BestFit.decompose(&[0.5], 0.5, f64::NAN),
+            Err(DecompositionError::InvalidTolerance { .. })
+        ));
+        assert!(matches!(
+            BestFit.decompose(&[0.5], f64::INFINITY, 0.1),
+            Err(DecompositionError::InvalidTarget { .. })
+        ));
+        assert!(matches!(
+            BestFit.decompose(&[f64::NAN], 0.5, 0.1),
+            Err(DecompositionError::InvalidCandidate { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn greedy_by_hand() {
+        let c = [0.3, -0.5, 0.3, 0.0, -0.05, 0.2, -0.5];
+        // w = 0.75: 0.3 (index 0), 0.3 (index 2) = 0.6; 0.2 would overshoot: error 0.15.
+        let d = BestFit.decompose(&c, 0.75, 0.2).unwrap();
+        assert_eq!(d.indices, vec![0, 2]);
+        assert_eq!(d.approximation, 0.6);
+        assert_eq!(d.residual, 0.75 - 0.6);
+        assert_eq!(
+            BestFit.decompose(&c, 0.75, 0.1).unwrap_err(),
+            DecompositionError::NotWithinTolerance {
+                target: 0.75,
+                approximation: 0.6,
+                error: 0.75 - 0.6,
+                tolerance: 0.1
+            }
+        );
+        // w = -0.55: -0.5 (index 1, first of the tie), then -0.05 fits exactly: stop.
+        let d = BestFit.decompose(&c, -0.55, 1e-9).unwrap();
+        assert_eq!(d.indices, vec![1, 4]);
+        assert_eq!(d.approximation, -0.55);
+        // w = 0: nothing; zeros are never used.
+        assert_eq!(
+            BestFit.decompose(&c, 0.0, 1e-9).unwrap(),
+            Decomposition::empty(0.0)
+        );
+    }
+
+    #[test]
+    fn prepared_index_matches_the_solver() {
+        let c = [0.31, -0.17, 0.05, 0.44, -0.9, 0.12, 0.01];
+        let index = BestFit::prepare(&c).unwrap();
+        for &w in &[0.0, 0.2, 0.5, 0.93, -0.2, -1.0] {
+            assert_eq!(
+                index.decompose(w, 0.05),
+                BestFit.decompose(&c, w, 0.05),
+                "w = {w}"
+            );
+        }
+    }
+}
