@@ -1,1 +1,270 @@
-//! placeholder
+//! The implicit large network G of "Logarithmic Pruning is All You Need" (Orseau, Hutter,
+//! Rivasplata 2020, Section 5), the pruning oracle that reveals a subnetwork Ĝ within `ε` of a
+//! target F, and the check and certificate of Ĝ.
+//!
+//! - [`LargeNetwork`]: G, a seed plus a shape; every weight recomputed on demand from the
+//!   counter-based generator (DESIGN.md, invariant 1).
+//! - [`Plan`]: what is decided before pruning: F' (biases carried by a constant unit), which
+//!   columns need `ŵ⁻`, the certified `F_max` and layer norms, `ε_w` by Lemma 1
+//!   ([`certificate::choose_epsilon_w`]), Theorem 3's `[α, β]`, `k'` and `m`.
+//! - [`oracle::per_weight`]: the per-weight construction (Theorem 3 without batch sampling:
+//!   Corollary 10 for each target weight on its own block of `m` neurons), with the
+//!   golden-ratio (streaming), best-fit or exact solver, parallel over (layer, output neuron)
+//!   and bit-identical for any thread count (invariant 2).
+//! - [`oracle::recycling`]: sample recycling (Algorithm 1 of Appendix D, Theorem 30), a
+//!   window of `m` neurons per wrapped diagonal, refilled after each target weight.
+//! - [`oracle::batch`]: batch sampling (Theorem 3 as stated), one pool per layer, each neuron
+//!   used by at most one target weight, assigned first fit.
+//! - [`PrunedNetwork`]: Ĝ's kept neurons, its virtual matrices `Ŵ⁺`, `Ŵ⁻`, its literal and
+//!   virtual forward passes, and its export as a bias-free `nn.Sequential`.
+//! - [`check()`]: every kept weight recomputed from G (invariant 3), the weight errors, the
+//!   certificate ([`certificate`]: the per-layer recurrence, Corollary 27, Lemma 1) and the
+//!   measured error, in a serializable [`Report`].
+//! - [`prune`]: all of the above in one call; fails unless both the certificate and the
+//!   measurement are within `ε`.
+//!
+//! # Example
+//! ```
+//! use faer::mat;
+//! use logprune_construction::{prune, Domain, NoProgress, PruneConfig};
+//! use logprune_network::{Activation, Network};
+//!
+//! // A 2-2-1 ReLU target on [-1, 1]².
+//! let f = Network::from_weights(
+//!     vec![mat![[0.5, -0.25], [0.125, 0.75]], mat![[1.0, -0.5]]],
+//!     &[Activation::Relu, Activation::Identity],
+//! )?;
+//! let domain = Domain::cube(2, -1.0, 1.0)?;
+//! let result = prune(&f, &domain, &PruneConfig::new(0.05), &NoProgress)?;
+//! let r = &result.report;
+//! assert!(r.certified_bound <= 0.05 && r.empirical_max_error <= r.certified_bound);
+//! // Ĝ approximates F on the domain.
+//! let x = [0.3, -0.8];
+//! let (fx, gx) = (f.forward(&x)?, result.pruned.forward(&x)?);
+//! assert!((fx[0] - gx[0]).abs() <= 0.05);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+// Parameters are validated as `if !(x > 0.0)` so that NaN is refused too (STYLE.md).
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
+pub mod batch;
+pub mod certificate;
+pub mod check;
+mod config;
+mod error;
+pub mod large;
+pub mod oracle;
+mod plan;
+mod pruned;
+pub mod recycling;
+
+use std::time::Instant;
+
+use logprune_network::{NamedTensor, Network, write_tensors};
+
+pub use check::{LayerReport, Report, check};
+pub use config::{Construction, Domain, ParseNameError, PruneConfig, SolverKind};
+pub use error::ConstructionError;
+pub use large::{LargeNetwork, Side};
+pub use plan::Plan;
+pub use pruned::{KeptNeuron, PrunedLayer, PrunedNetwork};
+
+/// Progress of a long computation, e.g. to draw a progress bar. Called from several threads.
+///
+/// A run has stages (`"prune"`: the oracle, counted in target weights; `"check"`: the
+/// measurement, counted in inputs); each [`Progress::start`] gives the new stage's total, and
+/// [`Progress::advance`] adds work done to it. Both default to doing nothing.
+pub trait Progress: Sync {
+    /// A new stage begins with `total` units of work.
+    fn start(&self, stage: &str, total: u64) {
+        let _ = (stage, total);
+    }
+    /// `n` more units of the current stage are done.
+    fn advance(&self, n: u64) {
+        let _ = n;
+    }
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// The result of [`prune`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pruning {
+    /// The decisions made before pruning.
+    pub plan: Plan,
+    /// G.
+    pub large: LargeNetwork,
+    /// Ĝ.
+    pub pruned: PrunedNetwork,
+    /// The check, certificate and measurement.
+    pub report: Report,
+}
+
+/// Prunes G to a Ĝ within `ε` of `target` on `domain`: [`Plan::new`], G
+/// ([`Plan::large_network`]), the construction's oracle ([`oracle::per_weight`],
+/// [`oracle::recycling`] or [`oracle::batch`], by `config.construction`), then [`check()`]
+/// (with the oracle's per-layer stats, [`Report::set_oracle_stats`]), timed.
+///
+/// `target` is the user's network (biases allowed: Ĝ then approximates the bias-free F' and
+/// takes `(x, 1)`; see `Network::with_bias_unit`). Returns the plan, G, Ĝ and the report.
+///
+/// # Errors
+/// Any error of the steps above, notably [`ConstructionError::Undecomposable`] when G is too
+/// small, and [`ConstructionError::NotWithinEps`] when the certificate or the measurement
+/// exceeds `ε`.
+pub fn prune(
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+    progress: &dyn Progress,
+) -> Result<Pruning, ConstructionError> {
+    let start = Instant::now();
+    let plan = Plan::new(target, domain, config)?;
+    let large = plan.large_network()?;
+    let needs_minus = plan.needs_minus().to_vec();
+    let spec = oracle::OracleSpec {
+        target: plan.network(),
+        needs_minus: &needs_minus,
+        tolerance: plan.tolerance(),
+        w_max: plan.w_max(),
+        neurons_per_weight: plan.neurons_per_weight(),
+        solver: config.solver,
+    };
+    progress.start("prune", plan.network().architecture().num_weights() as u64);
+    let out = match config.construction {
+        Construction::PerWeight => oracle::per_weight(&large, &spec, progress)?,
+        Construction::Recycling => oracle::recycling(&large, &spec, progress)?,
+        Construction::Batch => oracle::batch(&large, &spec, progress)?,
+    };
+    let mut report = check(
+        target,
+        &plan,
+        domain,
+        &large,
+        &out.pruned,
+        out.products_consulted,
+        progress,
+    )?;
+    report.set_oracle_stats(&out.layers);
+    report.seconds = start.elapsed().as_secs_f64();
+    report.verify()?;
+    Ok(Pruning {
+        plan,
+        large,
+        pruned: out.pruned,
+        report,
+    })
+}
+
+impl PrunedNetwork {
+    /// Ĝ as safetensors bytes: the tensors of [`PrunedNetwork::dense_tensors`] (F64,
+    /// row-major, keys `0.weight` ... `{4ℓ-2}.weight`), loadable into
+    /// `nn.Sequential(Linear(n_0, kept_1, bias=False), ReLU(), Linear(kept_1, n_1, bias=False),
+    /// σ_1, ...)`. A pure function of Ĝ (byte-identical for equal networks).
+    ///
+    /// # Errors
+    /// [`ConstructionError::Safetensors`] (not expected for a valid Ĝ).
+    pub fn to_safetensors(&self) -> Result<Vec<u8>, ConstructionError> {
+        let tensors = self
+            .dense_tensors()
+            .into_iter()
+            .map(|(name, rows, cols, data)| NamedTensor::f64(name, vec![rows, cols], data))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(write_tensors(&tensors)?)
+    }
+}
+
+/// G dense and Ĝ's masks, as two safetensors files with the keys of
+/// [`PrunedNetwork::to_safetensors`]: `large` holds `U_i` (`M_i × n_{i-1}`) and `V_i`
+/// (`n_i × M_i`) in F64; `masks` the same shapes in U8, 1 exactly on Ĝ's kept edges. So
+/// `large ⊙ masks`, with its all-zero intermediate neurons dropped, is exactly Ĝ's tensors.
+///
+/// Returns `(large, masks)` bytes.
+///
+/// # Errors
+/// [`ConstructionError::TooLarge`] if G has more than [`large::DENSE_LIMIT`] weights; an
+/// error if Ĝ does not have G's layers.
+///
+/// # Example
+/// ```
+/// use faer::mat;
+/// use logprune_construction::{export_large, prune, Domain, NoProgress, PruneConfig};
+/// use logprune_network::{read_tensors, Activation, Network};
+///
+/// let f = Network::from_weights(vec![mat![[0.5, -0.25]]], &[Activation::Identity])?;
+/// let p = prune(&f, &Domain::cube(2, -1.0, 1.0)?, &PruneConfig::new(0.1), &NoProgress)?;
+/// let (large, masks) = export_large(&p.large, &p.pruned)?;
+/// let (large, masks) = (read_tensors(&large)?, read_tensors(&masks)?);
+/// let m = p.large.intermediate_widths()[0] as usize;
+/// assert_eq!(large[0].shape, vec![m, 2]); // U_1: M_1 × n_0
+/// assert_eq!(masks[1].shape, vec![1, m]); // V_1's mask: n_1 × M_1
+/// let kept = masks[1].values_f64().iter().filter(|&&x| x == 1.0).count();
+/// assert_eq!(kept as u64, p.report.kept_neurons_total);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn export_large(
+    large: &LargeNetwork,
+    pruned: &PrunedNetwork,
+) -> Result<(Vec<u8>, Vec<u8>), ConstructionError> {
+    large.dense_size_check()?;
+    check::verify_against_generator(large, pruned)?;
+    let mut weights = Vec::with_capacity(2 * large.depth());
+    let mut masks = Vec::with_capacity(2 * large.depth());
+    for (t, layer) in pruned.layers().iter().enumerate() {
+        let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
+        let m = large.intermediate_widths()[t] as usize;
+        let (u, v) = large.dense_layer(t)?;
+        weights.push(NamedTensor::from_mat(
+            format!("{}.weight", 4 * t),
+            u.as_ref(),
+        ));
+        weights.push(NamedTensor::from_mat(
+            format!("{}.weight", 4 * t + 2),
+            v.as_ref(),
+        ));
+        let mut mu = vec![0u8; m * n_in];
+        let mut mv = vec![0u8; n_out * m];
+        for n in layer.neurons() {
+            let z = n.z as usize;
+            mu[z * n_in + n.input] = 1;
+            for &(a, _) in &n.outputs {
+                mv[a * m + z] = 1;
+            }
+        }
+        masks.push(NamedTensor::u8(
+            format!("{}.weight", 4 * t),
+            vec![m, n_in],
+            mu,
+        )?);
+        masks.push(NamedTensor::u8(
+            format!("{}.weight", 4 * t + 2),
+            vec![n_out, m],
+            mv,
+        )?);
+    }
+    Ok((write_tensors(&weights)?, write_tensors(&masks)?))
+}
+
+/// Named tolerances of this crate's tests (statrs style).
+#[cfg(test)]
+pub(crate) mod prec {
+    /// A bound rounded up with a few `next_up`s: within this relative distance of the exact
+    /// value.
+    pub const ROUNDED_UP: f64 = 1e-14;
+    /// Literal vs virtual forward pass of Ĝ: a handful of sums of a few terms.
+    pub const FORWARD: f64 = 1e-12;
+    /// Value-stability tests (rand_distr style).
+    pub const VALUE_STABILITY: f64 = 1e-14;
+
+    /// Relative difference `|a − b| / max(|a|, |b|)` (0 when both are 0).
+    pub fn rel(a: f64, b: f64) -> f64 {
+        let m = a.abs().max(b.abs());
+        if m == 0.0 { 0.0 } else { (a - b).abs() / m }
+    }
+}

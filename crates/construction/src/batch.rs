@@ -1,0 +1,206 @@
+//! The batch construction: Theorem 3 with batch sampling, with an honest assignment.
+//!
+//! Layer `i` of G is one pool of `M_i` neurons (Theorem 3's `M_i`, or as configured). Every
+//! neuron may serve at most one target weight (and one half of it). Step 2' of the proof
+//! counts each neuron as one sample of every `(target weight, half, interval)` category, but
+//! a neuron's product `V[a,z]·U[z,b]` depends on the pair `(a, b)` it serves (DESIGN.md,
+//! loose spots), so the theorem does not say how to assign neurons. We assign them greedily,
+//! first fit:
+//!
+//! - the target weights in row-major order `(a, b)`; for each, both needed halves are
+//!   decomposed in one scan of the pool's still-unused neurons in increasing `z` (a neuron
+//!   with `U[z,b] > 0` is offered to `ŵ⁺`, one with `U[z,b] < 0` to `ŵ⁻`; since these classes
+//!   are disjoint, this is the same as running `ŵ⁺` and then `ŵ⁻` on the pool), consulting
+//!   `V[a,z]·U[z,b]`; the golden-ratio stream takes the first unused neuron in each interval
+//!   it needs and the scan stops when every needed half is complete;
+//! - the kept neurons become used; nothing else does (a neuron that was only looked at stays
+//!   available to later target weights, which consult its other input and output weights).
+//!
+//! The pool is scanned through a bitset of used neurons, skipping 64 used neurons per word,
+//! so the cost of a target weight is about the number of unused neurons it consults.
+//! A layer is inherently sequential (a neuron taken by one weight is unavailable to the
+//! next); layers run in parallel with rayon, collected in order, so Ĝ is bit-identical for
+//! any number of threads (invariant 2).
+//!
+//! Per layer, [`crate::oracle::LayerStats`] records the failed halves (`empty_slots`: with the
+//! golden-ratio solver, a needed interval that no unused neuron of the pool filled), the failed
+//! target weights, and `width_needed`: one past the last pool neuron consulted (first fit
+//! never looked further, so G's first `width_needed` neurons contain Ĝ and everything the
+//! assignment consulted).
+
+use logprune_decomposition::GoldenRatio;
+use rayon::prelude::*;
+
+use crate::oracle::{
+    OracleOutput, OracleSpec, RowResult, assemble, check_shapes, decompose_over, new_solver,
+};
+use crate::{Construction, ConstructionError, LargeNetwork, Progress};
+
+/// The used neurons of a pool, one bit each.
+pub(crate) struct Pool {
+    used: Vec<u64>,
+    len: u64,
+}
+
+impl Pool {
+    /// A pool of `len` unused neurons.
+    pub(crate) fn new(len: u64) -> Self {
+        Pool {
+            used: vec![0; len.div_ceil(64) as usize],
+            len,
+        }
+    }
+
+    /// Marks `z` used; returns whether it was unused.
+    pub(crate) fn take(&mut self, z: u64) -> bool {
+        let (w, bit) = ((z / 64) as usize, 1u64 << (z % 64));
+        let was = self.used[w] & bit == 0;
+        self.used[w] |= bit;
+        was
+    }
+
+    /// The unused neurons in increasing order.
+    pub(crate) fn unused(&self) -> impl Iterator<Item = u64> + '_ {
+        let len = self.len;
+        self.used.iter().enumerate().flat_map(move |(w, &word)| {
+            let mut free = !word;
+            let base = w as u64 * 64;
+            std::iter::from_fn(move || {
+                if free == 0 {
+                    return None;
+                }
+                let z = base + u64::from(free.trailing_zeros());
+                free &= free - 1;
+                Some(z)
+            })
+            .take_while(move |&z| z < len)
+        })
+    }
+}
+
+/// Runs the batch construction (Theorem 3 with batch sampling and a first-fit assignment, see
+/// the [module documentation](crate::batch)) on G, whose layer `t` is a pool of any size
+/// `M_i ≥ 1`.
+///
+/// Returns Ĝ (kept neurons in G's order), the products consulted (unused neurons looked at,
+/// summed over target weights), and per layer the stats of [`crate::oracle::LayerStats`].
+/// `progress.advance(n_{i-1})` is called after each row of target weights.
+///
+/// # Example
+/// ```
+/// use faer::mat;
+/// use logprune_construction::oracle::{batch, OracleSpec};
+/// use logprune_construction::{Construction, Domain, NoProgress, Plan, PruneConfig};
+/// use logprune_network::{Activation, Network};
+///
+/// let f = Network::from_weights(vec![mat![[0.5, -0.25], [0.0, 0.75]]], &[Activation::Identity])?;
+/// let config = PruneConfig { construction: Construction::Batch, ..PruneConfig::new(0.01) };
+/// let plan = Plan::new(&f, &Domain::cube(2, -1.0, 1.0)?, &config)?;
+/// let g = plan.large_network()?;
+/// // Theorem 3's M_1 = ⌈16k'(n_1 n_0 + ln(2ℓk'/δ))⌉.
+/// let kp = plan.k_prime();
+/// let m1 = (16.0 * kp * (4.0 + (2.0 * kp / 0.01f64).ln())).ceil() as u64;
+/// assert!(g.intermediate_widths()[0].abs_diff(m1) <= 1);
+/// let spec = OracleSpec {
+///     target: plan.network(),
+///     needs_minus: plan.needs_minus(),
+///     tolerance: plan.tolerance(),
+///     w_max: plan.w_max(),
+///     neurons_per_weight: plan.neurons_per_weight(),
+///     solver: plan.config().solver,
+/// };
+/// let out = batch(&g, &spec, &NoProgress)?;
+/// let (plus, minus) = &out.pruned.virtual_matrices()[0];
+/// for (a, b) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+///     let w = f.layers()[0].weight()[(a, b)];
+///     assert!((w - plus[(a, b)]).abs() <= plan.tolerance());
+///     assert!((w - minus[(a, b)]).abs() <= plan.tolerance());
+/// }
+/// // First fit looked at only a prefix of the pool.
+/// assert!(out.layers[0].width_needed < g.intermediate_widths()[0]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`ConstructionError::Undecomposable`] counting the target weights with a half that could
+/// not be decomposed from the unused neurons; [`ConstructionError::LayerCount`] if G does not
+/// match the target or a pool is empty; [`ConstructionError::TooManyCandidates`] (exact
+/// solver); a solver error.
+pub fn batch(
+    large: &LargeNetwork,
+    spec: &OracleSpec<'_>,
+    progress: &dyn Progress,
+) -> Result<OracleOutput, ConstructionError> {
+    let ell = spec.target.depth();
+    let expected: Vec<u64> = large
+        .intermediate_widths()
+        .iter()
+        .map(|&m| m.max(1))
+        .collect();
+    check_shapes(large, spec, &expected)?;
+    let schedule = GoldenRatio::new(spec.w_max)?.schedule(spec.tolerance)?;
+    let results: Vec<Result<RowResult, ConstructionError>> = (0..ell)
+        .into_par_iter()
+        .map(|t| layer(large, spec, &schedule, t, progress))
+        .collect();
+    let items = results
+        .into_iter()
+        .enumerate()
+        .map(|(t, r)| r.map(|r| (t, r)))
+        .collect::<Result<Vec<_>, _>>()?;
+    assemble(spec, Construction::Batch, items)
+}
+
+/// The first-fit assignment of layer `t` (module docs).
+fn layer(
+    large: &LargeNetwork,
+    spec: &OracleSpec<'_>,
+    schedule: &logprune_decomposition::GoldenRatioSchedule,
+    t: usize,
+    progress: &dyn Progress,
+) -> Result<RowResult, ConstructionError> {
+    let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
+    let mut pool = Pool::new(large.intermediate_widths()[t]);
+    let mut solver = new_solver(spec, schedule)?;
+    let mut out = RowResult::new();
+    for a in 0..n_out {
+        for b in 0..n_in {
+            let (halves, last) = decompose_over(
+                large,
+                spec,
+                &mut solver,
+                (t, a, b),
+                pool.unused(),
+                &mut out.consulted,
+            )?;
+            if let Some(z) = last {
+                out.width_needed = out.width_needed.max(z + 1);
+            }
+            for z in out.record(large, t, a, b, halves) {
+                let fresh = pool.take(z);
+                debug_assert!(fresh, "neuron {z} used by two target weights");
+            }
+        }
+        progress.advance(n_in as u64);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_skips_used_neurons() {
+        let mut p = Pool::new(130);
+        assert_eq!(p.unused().count(), 130);
+        for z in (0..64).chain([65, 127, 129]) {
+            assert!(p.take(z));
+        }
+        assert!(!p.take(65), "taken twice");
+        let free: Vec<u64> = p.unused().collect();
+        let expect: Vec<u64> = (64..130).filter(|z| ![65, 127, 129].contains(z)).collect();
+        assert_eq!(free, expect);
+        assert_eq!(Pool::new(0).unused().count(), 0);
+    }
+}

@@ -1,0 +1,471 @@
+//! The large random network G of Section 5, never materialized (DESIGN.md, invariant 1).
+//!
+//! Between target layers `i-1` and `i`, G has an intermediate ReLU layer of `M_i` neurons
+//! `z`, with input weights `U_i[z, b]` (`M_i × n_{i-1}`) and output weights `V_i[a, z]`
+//! (`n_i × M_i`), all i.i.d. from one distribution, by default the signed hyperbolic `p_w` on
+//! Theorem 3's `[α, β]` (Section 5). A [`LargeNetwork`] is a seed plus a shape: every weight
+//! is a pure function of `(seed, layer, side, neuron, port)` through the counter-based
+//! generator of `logprune-sampling` (Philox4x32-10), recomputed in O(1) on demand.
+//!
+//! # Stream and index encoding (fixed: changing it changes every G ever generated)
+//!
+//! Layers are numbered from 0 in code: layer `t` is the paper's layer `i = t + 1`.
+//!
+//! ```text
+//! U_i[z, b] = p_w.from_bits(counter::bits(seed, stream = 2t,     index = z · n_{i-1} + b))
+//! V_i[a, z] = p_w.from_bits(counter::bits(seed, stream = 2t + 1, index = z · n_i + a))
+//! ```
+//!
+//! Both indices are neuron-major (`neuron · fan + port`) and do not involve `M_i`: a weight
+//! depends only on `(seed, layer, side, neuron, port)`, so G with `M_i` neurons is exactly the
+//! first `M_i` neurons of the same G with more, and a study of how wide G must be compares
+//! nested networks. (For `U_i` this is also its row-major position in the dense export; `V_i`
+//! is exported as `n_i × M_i`, PyTorch's `Linear.weight` shape, i.e. its transposed order.) The log-domain lookups ([`LargeNetwork::u_log`],
+//! [`LargeNetwork::v_log`]) read the same 64 bits, so `ln|U|` and `U` describe the same
+//! weight. Streams from [`AUX_STREAM_BASE`] up are reserved for other random numbers of a
+//! pruning run (the check inputs), so layers are limited to `t < 2^31 − 128`.
+
+use faer::Mat;
+use logprune_network::Architecture;
+use logprune_sampling::{LogWeight, SignedHyperbolic, counter};
+
+use crate::ConstructionError;
+
+/// The first stream reserved for random numbers that are not weights of G (see the module
+/// docs); the largest layer index is `AUX_STREAM_BASE / 2 − 1`.
+pub const AUX_STREAM_BASE: u32 = u32::MAX - 127;
+
+/// The most weights (`Σ_i (n_{i-1} + n_i) M_i`) [`LargeNetwork::dense_layer`] and
+/// [`LargeNetwork::dense_size_check`] accept: `5·10^7` (400 MB of `f64`).
+pub const DENSE_LIMIT: f64 = 5e7;
+
+/// Which side of an intermediate neuron a weight of G is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// `U_i[z, b]`: from input `b` of layer `i-1` into intermediate neuron `z`.
+    Input,
+    /// `V_i[a, z]`: from intermediate neuron `z` to output `a` of layer `i`.
+    Output,
+}
+
+/// The large network G: the target's widths `n_0..n_ℓ`, the intermediate widths `M_i`, the
+/// weight distribution and a seed (Section 5). Never materialized; see the
+/// [module documentation](self) for how a weight is computed.
+///
+/// # Example
+/// ```
+/// use logprune_construction::LargeNetwork;
+/// use logprune_network::{Activation, Architecture};
+/// use logprune_sampling::SignedHyperbolic;
+///
+/// let arch = Architecture::with_hidden(vec![2, 3, 1], Activation::Relu, Activation::Identity)?;
+/// let dist = SignedHyperbolic::theorem3(1e-3, 1.0)?;
+/// // Per-weight construction with m = 4 neurons per target weight: M_i = n_i n_{i-1} m.
+/// let g = LargeNetwork::per_weight(&arch, 4, dist, 42)?;
+/// assert_eq!(g.intermediate_widths(), &[24, 12]);
+/// let u = g.u(0, 5, 1); // U_1[5, 1]
+/// assert_eq!(u, g.u(0, 5, 1)); // recomputed, not stored
+/// assert!((g.u_log(0, 5, 1).value() - u).abs() <= 1e-15 * u.abs());
+/// assert!(dist.alpha() <= u.abs() && u.abs() <= dist.beta());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct LargeNetwork {
+    widths: Vec<usize>,
+    intermediate: Vec<u64>,
+    dist: SignedHyperbolic,
+    seed: u64,
+}
+
+impl LargeNetwork {
+    /// G for the target widths of `architecture`, intermediate widths `intermediate`
+    /// (`M_1..M_ℓ`), weights from `dist`, and `seed`.
+    ///
+    /// # Errors
+    /// [`ConstructionError::LayerCount`] if `intermediate.len()` is not ℓ;
+    /// [`ConstructionError::TooLarge`] if a layer index or a tensor position
+    /// (`M_i · n_{i-1}` or `n_i · M_i`) does not fit the generator's counters.
+    pub fn new(
+        architecture: &Architecture,
+        intermediate: Vec<u64>,
+        dist: SignedHyperbolic,
+        seed: u64,
+    ) -> Result<Self, ConstructionError> {
+        let widths = architecture.widths().to_vec();
+        let ell = widths.len() - 1;
+        if intermediate.len() != ell {
+            return Err(ConstructionError::LayerCount {
+                expected: ell,
+                found: intermediate.len(),
+            });
+        }
+        if ell as u64 > u64::from(AUX_STREAM_BASE / 2) {
+            return Err(ConstructionError::TooLarge {
+                what: "number of layers",
+                value: ell as f64,
+                limit: f64::from(AUX_STREAM_BASE / 2),
+            });
+        }
+        for (t, &m) in intermediate.iter().enumerate() {
+            let wide = widths[t].max(widths[t + 1]) as u64;
+            if m.checked_mul(wide).is_none() {
+                return Err(ConstructionError::TooLarge {
+                    what: "intermediate width times layer width (generator index)",
+                    value: m as f64 * wide as f64,
+                    limit: u64::MAX as f64,
+                });
+            }
+        }
+        Ok(LargeNetwork {
+            widths,
+            intermediate,
+            dist,
+            seed,
+        })
+    }
+
+    /// G for the per-weight construction (Theorem 3 without batch sampling): every target
+    /// weight `(a, b)` of layer `i` owns `m = neurons_per_weight` intermediate neurons, so
+    /// `M_i = n_i n_{i-1} m` ([`LargeNetwork::block`]).
+    ///
+    /// # Errors
+    /// [`ConstructionError::InvalidNeuronsPerWeight`] if `m = 0`;
+    /// [`ConstructionError::TooLarge`] if `M_i` overflows `u64`; as [`LargeNetwork::new`].
+    pub fn per_weight(
+        architecture: &Architecture,
+        neurons_per_weight: u64,
+        dist: SignedHyperbolic,
+        seed: u64,
+    ) -> Result<Self, ConstructionError> {
+        if neurons_per_weight == 0 {
+            return Err(ConstructionError::InvalidNeuronsPerWeight { value: 0 });
+        }
+        let w = architecture.widths();
+        let intermediate = w
+            .windows(2)
+            .map(|p| {
+                (p[0] as u64)
+                    .checked_mul(p[1] as u64)
+                    .and_then(|x| x.checked_mul(neurons_per_weight))
+                    .ok_or(ConstructionError::TooLarge {
+                        what: "intermediate width M_i = n_i n_{i-1} m",
+                        value: p[0] as f64 * p[1] as f64 * neurons_per_weight as f64,
+                        limit: u64::MAX as f64,
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::new(architecture, intermediate, dist, seed)
+    }
+
+    /// The target widths `n_0, ..., n_ℓ`.
+    pub fn widths(&self) -> &[usize] {
+        &self.widths
+    }
+
+    /// ℓ, the number of target layers (G has `2ℓ` layers).
+    pub fn depth(&self) -> usize {
+        self.intermediate.len()
+    }
+
+    /// The intermediate widths `M_1, ..., M_ℓ` (`[t]` is the paper's `M_{t+1}`).
+    pub fn intermediate_widths(&self) -> &[u64] {
+        &self.intermediate
+    }
+
+    /// The weight distribution.
+    pub fn distribution(&self) -> &SignedHyperbolic {
+        &self.dist
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The number of weights of G, `N_G = Σ_i (n_{i-1} + n_i) M_i` (Corollary 7), as `f64`
+    /// (it can exceed `u64`).
+    pub fn num_weights(&self) -> f64 {
+        self.intermediate
+            .iter()
+            .enumerate()
+            .map(|(t, &m)| (self.widths[t] + self.widths[t + 1]) as f64 * m as f64)
+            .sum()
+    }
+
+    /// The per-weight block of target weight `(a, b)` of layer `t` for `m` neurons per weight:
+    /// the neurons `z ∈ [(a·n_{i-1} + b)·m, (a·n_{i-1} + b + 1)·m)`.
+    ///
+    /// Returns the first neuron of the block.
+    pub fn block(&self, t: usize, a: usize, b: usize, m: u64) -> u64 {
+        (a as u64 * self.widths[t] as u64 + b as u64) * m
+    }
+
+    /// The generator stream of one side of layer `t` (module docs).
+    #[inline]
+    pub fn stream(t: usize, side: Side) -> u32 {
+        2 * t as u32
+            + match side {
+                Side::Input => 0,
+                Side::Output => 1,
+            }
+    }
+
+    /// The generator index of `U_{t+1}[z, b]`: its row-major position `z · n_t + b`.
+    #[inline]
+    fn u_index(&self, t: usize, z: u64, b: usize) -> u64 {
+        z * self.widths[t] as u64 + b as u64
+    }
+
+    /// The generator index of `V_{t+1}[a, z]`: neuron-major, `z · n_{t+1} + a`, so that it does
+    /// not depend on `M_{t+1}` (module docs).
+    #[inline]
+    fn v_index(&self, t: usize, a: usize, z: u64) -> u64 {
+        z * self.widths[t + 1] as u64 + a as u64
+    }
+
+    /// `U_{t+1}[z, b]`, the input weight of intermediate neuron `z` from input `b`.
+    ///
+    /// Indices are not checked (the value is a pure function of them either way); use
+    /// [`LargeNetwork::weight`] for a checked lookup. Returns a value with
+    /// `α ≤ |U| ≤ β` for the hyperbolic distribution.
+    #[inline]
+    pub fn u(&self, t: usize, z: u64, b: usize) -> f64 {
+        counter::weight(
+            &self.dist,
+            self.seed,
+            Self::stream(t, Side::Input),
+            self.u_index(t, z, b),
+        )
+    }
+
+    /// `V_{t+1}[a, z]`, the output weight of intermediate neuron `z` to output `a`
+    /// (unchecked, as [`LargeNetwork::u`]).
+    #[inline]
+    pub fn v(&self, t: usize, a: usize, z: u64) -> f64 {
+        counter::weight(
+            &self.dist,
+            self.seed,
+            Self::stream(t, Side::Output),
+            self.v_index(t, a, z),
+        )
+    }
+
+    /// `U_{t+1}[z, b]` in the log domain `(ln|U|, sign)`, without an `exp` (same 64 bits as
+    /// [`LargeNetwork::u`]).
+    #[inline]
+    pub fn u_log(&self, t: usize, z: u64, b: usize) -> LogWeight {
+        counter::log_weight(
+            &self.dist,
+            self.seed,
+            Self::stream(t, Side::Input),
+            self.u_index(t, z, b),
+        )
+    }
+
+    /// `V_{t+1}[a, z]` in the log domain (same 64 bits as [`LargeNetwork::v`]).
+    #[inline]
+    pub fn v_log(&self, t: usize, a: usize, z: u64) -> LogWeight {
+        counter::log_weight(
+            &self.dist,
+            self.seed,
+            Self::stream(t, Side::Output),
+            self.v_index(t, a, z),
+        )
+    }
+
+    /// The checked lookup of one weight of G: `U_{t+1}[neuron, port]` for
+    /// [`Side::Input`], `V_{t+1}[port, neuron]` for [`Side::Output`].
+    ///
+    /// # Errors
+    /// [`ConstructionError::NotAnEdge`] if the layer, neuron or port is out of range.
+    pub fn weight(
+        &self,
+        t: usize,
+        side: Side,
+        neuron: u64,
+        port: usize,
+    ) -> Result<f64, ConstructionError> {
+        let bad = ConstructionError::NotAnEdge {
+            layer: t + 1,
+            neuron,
+            port,
+        };
+        if t >= self.depth() || neuron >= self.intermediate[t] {
+            return Err(bad);
+        }
+        match side {
+            Side::Input if port < self.widths[t] => Ok(self.u(t, neuron, port)),
+            Side::Output if port < self.widths[t + 1] => Ok(self.v(t, port, neuron)),
+            _ => Err(bad),
+        }
+    }
+
+    /// Refuses a dense export of G above [`DENSE_LIMIT`] weights.
+    ///
+    /// # Errors
+    /// [`ConstructionError::TooLarge`] naming `N_G` and the limit.
+    pub fn dense_size_check(&self) -> Result<(), ConstructionError> {
+        let n = self.num_weights();
+        if n > DENSE_LIMIT {
+            return Err(ConstructionError::TooLarge {
+                what: "number of weights of G for a dense export",
+                value: n,
+                limit: DENSE_LIMIT,
+            });
+        }
+        Ok(())
+    }
+
+    /// The dense `U_{t+1}` (`M × n_{t}`) and `V_{t+1}` (`n_{t+1} × M`) of layer `t`, for
+    /// small G only.
+    ///
+    /// # Errors
+    /// [`ConstructionError::TooLarge`] if G has more than [`DENSE_LIMIT`] weights;
+    /// [`ConstructionError::LayerCount`] if `t ≥ ℓ`.
+    pub fn dense_layer(&self, t: usize) -> Result<(Mat<f64>, Mat<f64>), ConstructionError> {
+        self.dense_size_check()?;
+        if t >= self.depth() {
+            return Err(ConstructionError::LayerCount {
+                expected: self.depth(),
+                found: t + 1,
+            });
+        }
+        let m = self.intermediate[t] as usize;
+        let u = Mat::from_fn(m, self.widths[t], |z, b| self.u(t, z as u64, b));
+        let v = Mat::from_fn(self.widths[t + 1], m, |a, z| self.v(t, a, z as u64));
+        Ok((u, v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prec;
+    use logprune_network::Activation;
+
+    fn small() -> LargeNetwork {
+        let arch = Architecture::with_hidden(vec![2, 3, 1], Activation::Relu, Activation::Identity)
+            .unwrap();
+        let dist = SignedHyperbolic::new(0.01, 4.0).unwrap();
+        LargeNetwork::per_weight(&arch, 5, dist, 7).unwrap()
+    }
+
+    #[test]
+    fn shapes_and_counts() {
+        let g = small();
+        assert_eq!(g.depth(), 2);
+        assert_eq!(g.intermediate_widths(), &[30, 15]);
+        // N_G = (2 + 3)·30 + (3 + 1)·15 = 210.
+        assert_eq!(g.num_weights(), 210.0);
+        assert_eq!(g.block(0, 2, 1, 5), (2 * 2 + 1) * 5);
+        assert_eq!(LargeNetwork::stream(3, Side::Output), 7);
+    }
+
+    /// Value stability (DESIGN.md, invariant 1): these numbers must never change. They pin
+    /// the stream/index encoding, Philox4x32-10 and the hyperbolic inverse cdf together.
+    #[test]
+    fn value_stability() {
+        let g = small();
+        let pinned = [
+            (g.u(0, 0, 0), PINNED_U_0_0_0),
+            (g.u(0, 29, 1), PINNED_U_0_29_1),
+            (g.v(1, 0, 14), PINNED_V_1_0_14),
+        ];
+        for (got, want) in pinned {
+            assert!(
+                prec::rel(got, want) <= prec::VALUE_STABILITY,
+                "{got:e} vs {want:e}"
+            );
+        }
+        // The encoding itself: index = neuron · fan + port, on both sides.
+        let dist = *g.distribution();
+        assert_eq!(g.u(0, 29, 1), counter::weight(&dist, 7, 0, 29 * 2 + 1));
+        assert_eq!(g.v(1, 0, 14), counter::weight(&dist, 7, 3, 14));
+        assert_eq!(g.v(0, 2, 14), counter::weight(&dist, 7, 1, 14 * 3 + 2));
+    }
+
+    /// A narrower G is the prefix of a wider one with the same seed: weights do not depend on
+    /// the intermediate widths.
+    #[test]
+    fn narrower_networks_are_prefixes() {
+        let arch = Architecture::with_hidden(vec![2, 3, 1], Activation::Relu, Activation::Identity)
+            .unwrap();
+        let dist = *small().distribution();
+        let narrow = LargeNetwork::new(&arch, vec![10, 5], dist, 7).unwrap();
+        let wide = LargeNetwork::new(&arch, vec![30, 15], dist, 7).unwrap();
+        for z in 0..10 {
+            for b in 0..2 {
+                assert_eq!(narrow.u(0, z, b), wide.u(0, z, b));
+            }
+            for a in 0..3 {
+                assert_eq!(narrow.v(0, a, z), wide.v(0, a, z));
+            }
+        }
+    }
+
+    // Cross-checked with an independent Python implementation of Philox4x32-10 and
+    // `±α(β/α)^u`, u = ((bits >> 11) + 1/2)·2^-53, sign = bit 0.
+    const PINNED_U_0_0_0: f64 = -0.895243310520554;
+    const PINNED_U_0_29_1: f64 = -0.03371663269566506;
+    const PINNED_V_1_0_14: f64 = -0.24953549064314703;
+
+    #[test]
+    fn checked_lookup_and_dense_export() {
+        let g = small();
+        assert_eq!(g.weight(0, Side::Input, 3, 1).unwrap(), g.u(0, 3, 1));
+        assert_eq!(g.weight(1, Side::Output, 3, 0).unwrap(), g.v(1, 0, 3));
+        assert!(matches!(
+            g.weight(0, Side::Input, 30, 0),
+            Err(ConstructionError::NotAnEdge { .. })
+        ));
+        assert!(matches!(
+            g.weight(0, Side::Input, 0, 2),
+            Err(ConstructionError::NotAnEdge { .. })
+        ));
+        assert!(matches!(
+            g.weight(1, Side::Output, 0, 1),
+            Err(ConstructionError::NotAnEdge { .. })
+        ));
+        assert!(matches!(
+            g.weight(2, Side::Output, 0, 0),
+            Err(ConstructionError::NotAnEdge { .. })
+        ));
+        let (u, v) = g.dense_layer(1).unwrap();
+        assert_eq!((u.nrows(), u.ncols(), v.nrows(), v.ncols()), (15, 3, 1, 15));
+        assert_eq!(u[(4, 2)], g.u(1, 4, 2));
+        assert_eq!(v[(0, 9)], g.v(1, 0, 9));
+        for z in 0..15 {
+            for b in 0..3 {
+                let w = u[(z, b)].abs();
+                assert!((0.01..=4.0).contains(&w));
+            }
+        }
+    }
+
+    #[test]
+    fn errors() {
+        let arch = Architecture::with_hidden(vec![2, 3, 1], Activation::Relu, Activation::Identity)
+            .unwrap();
+        let dist = SignedHyperbolic::new(0.01, 4.0).unwrap();
+        assert_eq!(
+            LargeNetwork::per_weight(&arch, 0, dist, 0),
+            Err(ConstructionError::InvalidNeuronsPerWeight { value: 0 })
+        );
+        assert!(matches!(
+            LargeNetwork::new(&arch, vec![1], dist, 0),
+            Err(ConstructionError::LayerCount {
+                expected: 2,
+                found: 1
+            })
+        ));
+        assert!(matches!(
+            LargeNetwork::per_weight(&arch, u64::MAX / 2, dist, 0),
+            Err(ConstructionError::TooLarge { .. })
+        ));
+        let big = LargeNetwork::per_weight(&arch, 10_000_000, dist, 0).unwrap();
+        assert!(matches!(
+            big.dense_layer(0),
+            Err(ConstructionError::TooLarge { .. })
+        ));
+    }
+}

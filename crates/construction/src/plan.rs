@@ -1,0 +1,484 @@
+//! Everything decided before pruning: the bias-free target F', which halves each column
+//! needs, the certified `F_max` and layer norms, `ε_w` by Lemma 1, Theorem 3's weight range
+//! `[α, β]`, `k'` and the neurons per target weight `m`.
+
+use faer::{Mat, Par};
+use logprune_bounds::{LogNum, theorem3, theorem30};
+use logprune_network::{Network, norms};
+use logprune_sampling::SignedHyperbolic;
+
+use logprune_decomposition::GoldenRatio;
+
+use crate::certificate::{LayerPrior, choose_epsilon_w};
+use crate::{Construction, ConstructionError, Domain, LargeNetwork, PruneConfig};
+
+/// The decisions of a pruning run made before G is consulted: the bias-free target F', which
+/// halves each column needs, the certified `F_max` and layer norms, `ε_w` by Lemma 1, Theorem
+/// 3's weight range `[α, β]`, `k'` and the neurons per target weight `m`.
+///
+/// # Which halves are needed
+///
+/// A column `b` of layer `i` needs `ŵ⁻` only if the target's input to it, `F_{i-1,b}(x)`, can
+/// be negative on the domain: never after a ReLU or sigmoid, and for the first layer only if
+/// the domain's lower bound of coordinate `b` is negative (the constant bias unit is 1). The
+/// paper always builds both halves; we leave out the `ŵ⁻` neurons where they can never fire,
+/// and say so. The certificate stays valid: for such a column `x⁻_b = 0` in F, and Ĝ's
+/// `Ŵ⁻_{:,b} = 0`, so the column drops out of the `⁻` blocks whatever Ĝ's own input is
+/// ([`crate::certificate`]). Whether a tanh or identity neuron can be negative is decided
+/// by certified interval propagation (per neuron on a box, per layer on a finite set).
+///
+/// # Example
+/// ```
+/// use faer::mat;
+/// use logprune_construction::{Domain, Plan, PruneConfig};
+/// use logprune_network::{Activation, Layer, Network};
+///
+/// // 2-2-1 with biases: F' is 3-3-1 (a constant unit on the input and the hidden layer).
+/// let f = Network::new(vec![
+///     Layer::with_bias(mat![[0.5, -0.25], [0.125, 0.75]], vec![0.1, -0.2], Activation::Relu),
+///     Layer::with_bias(mat![[1.0, -0.5]], vec![0.3], Activation::Identity),
+/// ])?;
+/// let plan = Plan::new(&f, &Domain::cube(2, -1.0, 1.0)?, &PruneConfig::new(0.01))?;
+/// assert!(plan.has_bias_unit());
+/// assert_eq!(plan.network().architecture().widths(), &[3, 3, 1]);
+/// // Layer 1 needs ŵ⁻ on the two real inputs (the box is signed), not on the unit (= 1);
+/// // layer 2 follows a ReLU and needs none.
+/// assert_eq!(plan.minus_columns(), vec![2, 0]);
+/// assert_eq!(plan.w_max(), 1.0); // the unit's weight 1 is the largest
+/// assert!(plan.epsilon_w() > 0.0 && plan.epsilon_w() < 0.01);
+/// assert_eq!(plan.tolerance(), plan.epsilon_w() / 2.0);
+/// // Theorem 3's m = 8⌈k' ln(k'/δ_w)⌉ with k' = log_{3/2}(3 w_max / ε_w).
+/// let kp = (3.0 * plan.w_max() / plan.epsilon_w()).ln() / 1.5f64.ln();
+/// assert!((plan.k_prime() - kp).abs() < 1e-9);
+/// let m = 8 * (kp * (kp / plan.delta_w()).ln()).ceil() as u64;
+/// assert_eq!(plan.neurons_per_weight(), m);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    config: PruneConfig,
+    network: Network,
+    has_bias_unit: bool,
+    domain: Domain,
+    needs_minus: Vec<Vec<bool>>,
+    f_max: f64,
+    input_norms: Vec<f64>,
+    target_norms: Vec<f64>,
+    perturbations: Vec<f64>,
+    epsilon_w: f64,
+    w_max: f64,
+    dist: SignedHyperbolic,
+    k_prime: f64,
+    delta_w: f64,
+    m_theorem: u64,
+    m: u64,
+    k_steps: u64,
+    intermediate: Vec<u64>,
+    intermediate_theorem: Vec<u64>,
+}
+
+/// `⌈s·x⌉ ≥ 1` (exactly `x` for `s = 1`).
+fn scaled(x: u64, s: f64) -> Result<u64, ConstructionError> {
+    if s == 1.0 {
+        return Ok(x.max(1));
+    }
+    let v = (x as f64 * s).ceil().max(1.0);
+    if !(v < u64::MAX as f64) {
+        return Err(ConstructionError::TooLarge {
+            what: "scaled width",
+            value: v,
+            limit: u64::MAX as f64,
+        });
+    }
+    Ok(v as u64)
+}
+
+/// A theorem's width as `u64` (saturating: it is only reported).
+fn count_u64(c: logprune_bounds::Count) -> u64 {
+    c.as_u64().unwrap_or(u64::MAX)
+}
+
+fn too_large(what: &'static str, value: f64) -> ConstructionError {
+    ConstructionError::TooLarge {
+        what,
+        value,
+        limit: u64::MAX as f64,
+    }
+}
+
+impl Plan {
+    /// Plans the pruning of `target` on `domain` with `config`.
+    ///
+    /// Steps: F' = `target.with_bias_unit()` if it has biases (domain × {1}); certified
+    /// activation bounds of F' on the domain (interval propagation on a box, degenerate boxes
+    /// on points): `F_max` and `S_t = sup ‖F_t(x)‖₂`; the needed halves; `w_max`
+    /// (`max |w*|` of F' unless given); `ν_i = ‖[W*_i W*_{i,N}]‖₂` (rigorous upper bound) and
+    /// `s_i`; `ε_w` by [`choose_epsilon_w`]; `[α, β]` of Theorem 3; `k' = log_{3/2}(3w_max/ε_w)`
+    /// and `δ_w = δ/(2N*)` from `logprune-bounds`; `m = 8⌈k' ln(k'/δ_w)⌉` (Theorem 3's proof,
+    /// step 2: Corollary 10 with the factor 8 of the density `p_{w≥0}/8`, and the union bound
+    /// over the `2N*` halves of Theorem 30's step 3), or `config.neurons_per_weight`.
+    ///
+    /// # Errors
+    /// Invalid configuration or domain, a domain of the wrong dimension, a target with a
+    /// tanh/sigmoid hidden layer and biases, an all-zero target, `w_max` below `max |w*|`,
+    /// overflowing activation bounds, an underflowing `ε_w`.
+    pub fn new(
+        target: &Network,
+        domain: &Domain,
+        config: &PruneConfig,
+    ) -> Result<Self, ConstructionError> {
+        config.check()?;
+        if domain.dim() != target.input_width() {
+            return Err(ConstructionError::DomainDimension {
+                expected: target.input_width(),
+                found: domain.dim(),
+            });
+        }
+        let has_bias_unit = target.has_bias();
+        let (network, domain) = if has_bias_unit {
+            (target.with_bias_unit()?, domain.with_unit()?)
+        } else {
+            (target.clone(), domain.clone())
+        };
+        let arch = network.architecture().clone();
+        let widths = arch.widths();
+        let ell = arch.depth();
+
+        // Certified activation bounds and the lower bounds that decide the needed halves.
+        let (max_abs, max_l2, lower): (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) = match &domain {
+            Domain::Box(b) => {
+                let layers = network.propagate_box(b)?;
+                (
+                    layers.iter().map(|v| v.max_abs()).collect(),
+                    layers.iter().map(|v| v.l2_upper()).collect(),
+                    layers.iter().map(|v| v.lo.clone()).collect(),
+                )
+            }
+            Domain::Points(rows) => {
+                let x = logprune_network::rows_to_columns(rows, widths[0])?;
+                let bounds = network.certified_bounds_points(x.as_ref(), Par::Seq)?;
+                // Inputs are exact: per-coordinate minima; deeper layers: the layer's
+                // certified minimum for every neuron.
+                let first: Vec<f64> = (0..widths[0])
+                    .map(|b| rows.iter().map(|r| r[b]).fold(f64::INFINITY, f64::min))
+                    .collect();
+                let mut lower = vec![first];
+                lower.extend((1..=ell).map(|t| vec![bounds.min_value[t]; widths[t]]));
+                (bounds.max_abs.clone(), bounds.max_l2.clone(), lower)
+            }
+        };
+        let f_max = max_abs[..ell].iter().copied().fold(0.0, f64::max);
+        let input_norms = max_l2[..ell].to_vec();
+        let needs_minus: Vec<Vec<bool>> = (0..ell)
+            .map(|t| {
+                let nonnegative_activation = t > 0 && arch.activations()[t - 1].is_nonnegative();
+                lower[t]
+                    .iter()
+                    .map(|&lo| !nonnegative_activation && lo < 0.0)
+                    .collect()
+            })
+            .collect();
+
+        let max_abs_weight = network.max_abs_weight();
+        let w_max = match config.w_max {
+            Some(w) if w >= max_abs_weight => w,
+            Some(w) => {
+                return Err(ConstructionError::InvalidWMax {
+                    w_max: w,
+                    max_abs_weight,
+                });
+            }
+            None => max_abs_weight,
+        };
+        if !(w_max > 0.0) {
+            return Err(ConstructionError::ZeroTarget);
+        }
+
+        let mut target_norms = Vec::with_capacity(ell);
+        let mut perturbations = Vec::with_capacity(ell);
+        let mut priors = Vec::with_capacity(ell);
+        for (t, layer) in network.layers().iter().enumerate() {
+            let w = layer.weight();
+            let minus: Vec<usize> = (0..widths[t]).filter(|&b| needs_minus[t][b]).collect();
+            let split = Mat::from_fn(widths[t + 1], widths[t] + minus.len(), |a, c| {
+                if c < widths[t] {
+                    w[(a, c)]
+                } else {
+                    w[(a, minus[c - widths[t]])]
+                }
+            });
+            let nu = norms::spectral_norm_upper_bound(split.as_ref())?;
+            let s =
+                ((widths[t + 1] as f64 * (widths[t] + minus.len()) as f64).sqrt() / 2.0).next_up();
+            let lambda = arch.activations()[t].lipschitz();
+            target_norms.push(nu);
+            perturbations.push(s);
+            priors.push(LayerPrior {
+                lambda,
+                target_norm: nu,
+                perturbation: s,
+            });
+        }
+        let epsilon_w = choose_epsilon_w(
+            config.eps,
+            ell,
+            arch.lambda_max(),
+            arch.n_max(),
+            f_max,
+            w_max,
+            &priors,
+        )?;
+        let dist = SignedHyperbolic::theorem3(epsilon_w, w_max)?;
+        let ew = LogNum::from_value(epsilon_w)?;
+        let k_prime = theorem3::k_prime(ew, w_max)?;
+        let n_star = arch.num_weights() as f64;
+        let delta_w = theorem30::delta_w(config.delta, n_star)?;
+        let per_half = (k_prime * (k_prime.ln() - delta_w.ln())).ceil();
+        let m_theorem_f = 8.0 * per_half;
+        if !(m_theorem_f < u64::MAX as f64) {
+            return Err(ConstructionError::TooLarge {
+                what: "neurons per target weight m",
+                value: m_theorem_f,
+                limit: u64::MAX as f64,
+            });
+        }
+        let m_theorem = m_theorem_f as u64;
+        // k of Theorem 30 (the golden-ratio intervals at ε_w/2), as the schedule counts them.
+        let k_steps = theorem3::k(ew, w_max)?
+            .max(GoldenRatio::new(w_max)?.schedule(epsilon_w / 2.0)?.steps() as u64);
+        let scale = config.width_scale;
+        let pairs: Vec<(u64, u64)> = widths
+            .windows(2)
+            .map(|p| (p[0] as u64, p[1] as u64))
+            .collect();
+        let (m, intermediate, intermediate_theorem) = match config.construction {
+            Construction::PerWeight => {
+                let m = scaled(config.neurons_per_weight.unwrap_or(m_theorem), scale)?;
+                let mut widths_g = Vec::with_capacity(ell);
+                for &(n_in, n_out) in &pairs {
+                    widths_g.push(
+                        n_in.checked_mul(n_out)
+                            .and_then(|x| x.checked_mul(m))
+                            .ok_or_else(|| {
+                                too_large(
+                                    "intermediate width M_i = n_i n_{i-1} m",
+                                    (n_in * n_out) as f64 * m as f64,
+                                )
+                            })?,
+                    );
+                }
+                let theorem = pairs
+                    .iter()
+                    .map(|&(i, o)| (i * o).saturating_mul(m_theorem))
+                    .collect();
+                (m, widths_g, theorem)
+            }
+            Construction::Recycling => {
+                let base = match config.neurons_per_weight {
+                    Some(k) => k,
+                    None => {
+                        let c = theorem30::m(k_prime, delta_w)?;
+                        c.as_u64()
+                            .ok_or_else(|| too_large("window m of Theorem 30", c.value()))?
+                    }
+                };
+                let m = scaled(base, scale)?;
+                let mut widths_g = Vec::with_capacity(ell);
+                let mut theorem = Vec::with_capacity(ell);
+                for &(n_in, n_out) in &pairs {
+                    let (big, _, r) =
+                        crate::recycling::geometry(n_in as usize, n_out as usize, m, k_steps)
+                            .ok_or_else(|| {
+                                too_large("window range R = m + 2k n_small", f64::MAX)
+                            })?;
+                    widths_g.push(big.checked_mul(r).ok_or_else(|| {
+                        too_large("intermediate width M_i = n_big R", big as f64 * r as f64)
+                    })?);
+                    theorem.push(count_u64(theorem30::m_i(
+                        k_prime,
+                        n_out,
+                        n_in,
+                        n_star,
+                        config.delta,
+                    )?));
+                }
+                (m, widths_g, theorem)
+            }
+            Construction::Batch => {
+                let mut widths_g = Vec::with_capacity(ell);
+                let mut theorem = Vec::with_capacity(ell);
+                let mut m = 1u64;
+                for &(n_in, n_out) in &pairs {
+                    let th = theorem3::m_i(k_prime, n_out, n_in, ell, config.delta)?;
+                    let base = match config.neurons_per_weight {
+                        Some(k) => k.checked_mul(n_in * n_out).ok_or_else(|| {
+                            too_large("pool K n_i n_{i-1}", k as f64 * (n_in * n_out) as f64)
+                        })?,
+                        None => th
+                            .as_u64()
+                            .ok_or_else(|| too_large("pool M_i of Theorem 3", th.value()))?,
+                    };
+                    let pool = scaled(base, scale)?;
+                    m = m.max(pool.div_ceil(n_in * n_out));
+                    widths_g.push(pool);
+                    theorem.push(count_u64(th));
+                }
+                (m, widths_g, theorem)
+            }
+        };
+        Ok(Plan {
+            config: *config,
+            network,
+            has_bias_unit,
+            domain,
+            needs_minus,
+            f_max,
+            input_norms,
+            target_norms,
+            perturbations,
+            epsilon_w,
+            w_max,
+            dist,
+            k_prime,
+            delta_w: delta_w.value(),
+            m_theorem,
+            m,
+            k_steps,
+            intermediate,
+            intermediate_theorem,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PruneConfig {
+        &self.config
+    }
+
+    /// The bias-free target F' that Ĝ approximates (F itself when it has no biases).
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// Whether F' carries F's biases by a constant unit (Ĝ then takes `(x, 1)`).
+    pub fn has_bias_unit(&self) -> bool {
+        self.has_bias_unit
+    }
+
+    /// The domain of F' (the user's domain, `× {1}` with a bias unit).
+    pub fn domain(&self) -> &Domain {
+        &self.domain
+    }
+
+    /// `needs_minus()[t][b]`: whether column `b` of layer `t` (paper's `i = t+1`) needs `ŵ⁻`.
+    pub fn needs_minus(&self) -> &[Vec<bool>] {
+        &self.needs_minus
+    }
+
+    /// `|N_i|`, the number of columns of each layer that need `ŵ⁻`.
+    pub fn minus_columns(&self) -> Vec<usize> {
+        self.needs_minus
+            .iter()
+            .map(|c| c.iter().filter(|&&x| x).count())
+            .collect()
+    }
+
+    /// The certified upper bound on `F_max(X)` of F' (Section 2).
+    pub fn f_max(&self) -> f64 {
+        self.f_max
+    }
+
+    /// Certified upper bounds on `S_t = sup_x ‖F'_t(x)‖₂`, `t = 0..ℓ-1` (the inputs of each
+    /// layer).
+    pub fn input_norms(&self) -> &[f64] {
+        &self.input_norms
+    }
+
+    /// `ν_i = ‖[W*_i W*_{i,N}]‖₂` (upper bounds), per layer.
+    pub fn target_norms(&self) -> &[f64] {
+        &self.target_norms
+    }
+
+    /// `s_i = √(n_i (n_{i-1} + |N_i|))/2`, per layer.
+    pub fn perturbations(&self) -> &[f64] {
+        &self.perturbations
+    }
+
+    /// `ε_w`, the per-weight accuracy of Lemma 1 (each half gets `ε_w/2`).
+    pub fn epsilon_w(&self) -> f64 {
+        self.epsilon_w
+    }
+
+    /// The per-half tolerance `ε_w/2` (Theorem 3's proof, step 1).
+    pub fn tolerance(&self) -> f64 {
+        self.epsilon_w / 2.0
+    }
+
+    /// `w_max`.
+    pub fn w_max(&self) -> f64 {
+        self.w_max
+    }
+
+    /// The weight distribution of G: `p_w` on Theorem 3's `[α, β]`.
+    pub fn distribution(&self) -> &SignedHyperbolic {
+        &self.dist
+    }
+
+    /// `k' = log_{3/2}(3 w_max/ε_w)` (Theorem 3).
+    pub fn k_prime(&self) -> f64 {
+        self.k_prime
+    }
+
+    /// `δ_w = δ/(2N*)`.
+    pub fn delta_w(&self) -> f64 {
+        self.delta_w
+    }
+
+    /// The theorem's `m = 8⌈k' ln(k'/δ_w)⌉`.
+    pub fn neurons_per_weight_theorem(&self) -> u64 {
+        self.m_theorem
+    }
+
+    /// The `m` used (the theorem's or the configured one, times the width scale): per-weight,
+    /// the block of each target weight; recycling, the window (Theorem 30's
+    /// `m = ⌈8k' ln(k'/δ_w)⌉` by default); batch, `max_i ⌈M_i/(n_i n_{i-1})⌉`, the pool per
+    /// target weight.
+    pub fn neurons_per_weight(&self) -> u64 {
+        self.m
+    }
+
+    /// `k`, the number of golden-ratio intervals at `ε_w/2` (Theorem 30's
+    /// `k = ⌈log_{3/2}(2w_max/ε_w)⌉`, at least the schedule's count): the most neurons one
+    /// half keeps with the golden-ratio solver, and the refill allowance of recycling.
+    pub fn golden_ratio_steps(&self) -> u64 {
+        self.k_steps
+    }
+
+    /// The intermediate widths `M_i` of G for the configured construction: per-weight
+    /// `n_i n_{i-1} m`; recycling `max{n_i, n_{i-1}}·(m + 2k min{n_i, n_{i-1}})`
+    /// ([`crate::oracle::recycling`]); batch the pool (Theorem 3's `M_i`, or
+    /// `K n_i n_{i-1}`), each scaled by [`PruneConfig::width_scale`].
+    pub fn intermediate_widths(&self) -> &[u64] {
+        &self.intermediate
+    }
+
+    /// The theorem's `M_i` for the configured construction (unscaled, saturating at
+    /// `u64::MAX`): per-weight `n_i n_{i-1}·8⌈k' ln(k'/δ_w)⌉` (Theorem 3's proof without
+    /// batch sampling); recycling Theorem 30's `⌈2k'(n_i n_{i-1} + 4 max{n_i,n_{i-1}}
+    /// ln(2k'N*/δ))⌉`; batch Theorem 3's `⌈16k'(n_i n_{i-1} + ln(2ℓk'/δ))⌉`.
+    pub fn intermediate_widths_theorem(&self) -> &[u64] {
+        &self.intermediate_theorem
+    }
+
+    /// The large network G of this plan, with [`Plan::intermediate_widths`].
+    ///
+    /// # Errors
+    /// As [`LargeNetwork::new`].
+    pub fn large_network(&self) -> Result<LargeNetwork, ConstructionError> {
+        LargeNetwork::new(
+            self.network.architecture(),
+            self.intermediate.clone(),
+            self.dist,
+            self.config.seed,
+        )
+    }
+}
