@@ -340,50 +340,66 @@ pub(crate) fn decompose_over(
             };
             Ok(([plus.finish(), minus], last))
         }
-        RowSolver::List(s) => {
-            let mut cands: [(Vec<f64>, Vec<u64>); 2] = Default::default();
-            for z in zs {
-                *consulted += 1;
-                last = Some(z);
-                let u = large.u(t, z, b);
-                let class = usize::from(u < 0.0);
-                if class == 1 && !need_minus {
-                    continue;
-                }
-                let p = large.v(t, a, z) * u;
-                if (p < 0.0) == (w < 0.0) {
-                    cands[class].0.push(p);
-                    cands[class].1.push(z);
-                }
-            }
-            let mut halves: Halves = [Ok(Decomposition::empty(w)), Ok(Decomposition::empty(w))];
-            for (class, half) in halves.iter_mut().enumerate() {
-                if class == 1 && !need_minus {
-                    continue;
-                }
-                let (values, zs) = &cands[class];
-                if spec.solver == SolverKind::Exact && values.len() > MAX_EXACT_CANDIDATES {
-                    return Err(ConstructionError::TooManyCandidates {
-                        layer: t + 1,
-                        row: a,
-                        col: b,
-                        half: HALF_NAMES[class],
-                        candidates: values.len(),
-                        max: MAX_EXACT_CANDIDATES,
-                        suggest: 4 * MAX_EXACT_CANDIDATES,
-                    });
-                }
-                *half = s.decompose(values, w, spec.tolerance).map(|mut d| {
-                    for i in &mut d.indices {
-                        *i = zs[*i] as usize;
-                    }
-                    d.indices.sort_unstable();
-                    d
-                });
-            }
-            Ok((halves, last))
+        RowSolver::List(s) => list_over(large, spec, s.as_ref(), (t, a, b), zs, consulted),
+    }
+}
+
+/// A list solver (best fit, exact) on each needed half's class products of the neurons `zs`,
+/// in the iterator's order: consults all of `zs`. The decompositions' indices are G's `z`, in
+/// increasing order. Returns the halves and the last `z` looked at (if any).
+fn list_over(
+    large: &LargeNetwork,
+    spec: &OracleSpec<'_>,
+    solver: &dyn Solver,
+    (t, a, b): (usize, usize, usize),
+    zs: impl Iterator<Item = u64>,
+    consulted: &mut u64,
+) -> Result<(Halves, Option<u64>), ConstructionError> {
+    let w = spec.target.layers()[t].weight()[(a, b)];
+    let need_minus = spec.needs_minus[t][b];
+    let mut last = None;
+    // cands[0]: ŵ⁺'s class (U > 0), cands[1]: ŵ⁻'s (U < 0); both with V·U of w*'s sign.
+    let mut cands: [(Vec<f64>, Vec<u64>); 2] = Default::default();
+    for z in zs {
+        *consulted += 1;
+        last = Some(z);
+        let u = large.u(t, z, b);
+        let class = usize::from(u < 0.0);
+        if class == 1 && !need_minus {
+            continue;
+        }
+        let p = large.v(t, a, z) * u;
+        if (p < 0.0) == (w < 0.0) {
+            cands[class].0.push(p);
+            cands[class].1.push(z);
         }
     }
+    let mut halves: Halves = [Ok(Decomposition::empty(w)), Ok(Decomposition::empty(w))];
+    for (class, half) in halves.iter_mut().enumerate() {
+        if class == 1 && !need_minus {
+            continue;
+        }
+        let (values, zs) = &cands[class];
+        if spec.solver == SolverKind::Exact && values.len() > MAX_EXACT_CANDIDATES {
+            return Err(ConstructionError::TooManyCandidates {
+                layer: t + 1,
+                row: a,
+                col: b,
+                half: HALF_NAMES[class],
+                candidates: values.len(),
+                max: MAX_EXACT_CANDIDATES,
+                suggest: 4 * MAX_EXACT_CANDIDATES,
+            });
+        }
+        *half = solver.decompose(values, w, spec.tolerance).map(|mut d| {
+            for i in &mut d.indices {
+                *i = zs[*i] as usize;
+            }
+            d.indices.sort_unstable();
+            d
+        });
+    }
+    Ok((halves, last))
 }
 
 /// The solver state of one work item.
@@ -624,55 +640,14 @@ fn list_halves(
     x: &Target,
     consulted: &mut u64,
 ) -> Result<Halves, ConstructionError> {
-    let Target {
-        t,
-        a,
-        b,
-        w,
-        need_minus,
-        z0,
-    } = *x;
-    let m = spec.neurons_per_weight;
-    // cands[0]: ŵ⁺'s class (U > 0), cands[1]: ŵ⁻'s (U < 0); both with V·U of w*'s sign.
-    let mut cands: [(Vec<f64>, Vec<u64>); 2] = Default::default();
-    for j in 0..m {
-        let z = z0 + j;
-        let u = large.u(t, z, b);
-        let class = usize::from(u < 0.0);
-        if class == 1 && !need_minus {
-            continue;
+    let Target { t, a, b, z0, .. } = *x;
+    let block = z0..z0 + spec.neurons_per_weight;
+    let (mut halves, _) = list_over(large, spec, solver, (t, a, b), block, consulted)?;
+    // Map G's neuron indices back to block offsets.
+    for d in halves.iter_mut().flatten() {
+        for i in &mut d.indices {
+            *i -= z0 as usize;
         }
-        let p = large.v(t, a, z) * u;
-        if (p < 0.0) == (w < 0.0) {
-            cands[class].0.push(p);
-            cands[class].1.push(j);
-        }
-    }
-    *consulted += m;
-    let mut halves: Halves = [Ok(Decomposition::empty(w)), Ok(Decomposition::empty(w))];
-    for (class, half) in halves.iter_mut().enumerate() {
-        if class == 1 && !need_minus {
-            continue;
-        }
-        let (values, js) = &cands[class];
-        if spec.solver == SolverKind::Exact && values.len() > MAX_EXACT_CANDIDATES {
-            return Err(ConstructionError::TooManyCandidates {
-                layer: t + 1,
-                row: a,
-                col: b,
-                half: HALF_NAMES[class],
-                candidates: values.len(),
-                max: MAX_EXACT_CANDIDATES,
-                suggest: 4 * MAX_EXACT_CANDIDATES,
-            });
-        }
-        *half = solver.decompose(values, w, spec.tolerance).map(|mut d| {
-            // Map candidate positions back to block offsets.
-            for i in &mut d.indices {
-                *i = js[*i] as usize;
-            }
-            d
-        });
     }
     Ok(halves)
 }
