@@ -30,14 +30,7 @@ fn bench_per_weight(c: &mut Criterion) {
         let domain = Domain::cube(n, -1.0, 1.0).expect("box");
         let plan = Plan::new(&target, &domain, &PruneConfig::new(0.01)).expect("plan");
         let large = plan.large_network().expect("G");
-        let spec = OracleSpec {
-            target: plan.network(),
-            needs_minus: plan.needs_minus(),
-            tolerance: plan.tolerance(),
-            w_max: plan.w_max(),
-            neurons_per_weight: plan.neurons_per_weight(),
-            solver: plan.config().solver,
-        };
+        let spec = plan.oracle_spec();
         let weights = (n * n) as u64;
         let once = oracle::per_weight(&large, &spec, &NoProgress).expect("prunable");
         println!(
@@ -106,14 +99,7 @@ fn bench_constructions(c: &mut Criterion) {
             };
             let plan = Plan::new(&target, &domain, &config).expect("plan");
             let large = plan.large_network().expect("G");
-            let spec = OracleSpec {
-                target: plan.network(),
-                needs_minus: plan.needs_minus(),
-                tolerance: plan.tolerance(),
-                w_max: plan.w_max(),
-                neurons_per_weight: plan.neurons_per_weight(),
-                solver: plan.config().solver,
-            };
+            let spec = plan.oracle_spec();
             let once = run(cons, &large, &spec).expect("prunable");
             println!(
                 "{n}×{n} {cons}: M_1 = {} (theorem {}, needed {}), m = {}, k = {}, {} kept neurons, {:.1} products consulted per target weight",

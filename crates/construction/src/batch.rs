@@ -89,7 +89,7 @@ impl Pool {
 /// # Example
 /// ```
 /// use faer::mat;
-/// use logprune_construction::oracle::{batch, OracleSpec};
+/// use logprune_construction::oracle::batch;
 /// use logprune_construction::{Construction, Domain, NoProgress, Plan, PruneConfig};
 /// use logprune_network::{Activation, Network};
 ///
@@ -101,14 +101,7 @@ impl Pool {
 /// let kp = plan.k_prime();
 /// let m1 = (16.0 * kp * (4.0 + (2.0 * kp / 0.01f64).ln())).ceil() as u64;
 /// assert!(g.intermediate_widths()[0].abs_diff(m1) <= 1);
-/// let spec = OracleSpec {
-///     target: plan.network(),
-///     needs_minus: plan.needs_minus(),
-///     tolerance: plan.tolerance(),
-///     w_max: plan.w_max(),
-///     neurons_per_weight: plan.neurons_per_weight(),
-///     solver: plan.config().solver,
-/// };
+/// let spec = plan.oracle_spec();
 /// let out = batch(&g, &spec, &NoProgress)?;
 /// let (plus, minus) = &out.pruned.virtual_matrices()[0];
 /// for (a, b) in [(0, 0), (0, 1), (1, 0), (1, 1)] {

@@ -127,15 +127,7 @@ pub fn prune(
     let start = Instant::now();
     let plan = Plan::new(target, domain, config)?;
     let large = plan.large_network()?;
-    let needs_minus = plan.needs_minus().to_vec();
-    let spec = oracle::OracleSpec {
-        target: plan.network(),
-        needs_minus: &needs_minus,
-        tolerance: plan.tolerance(),
-        w_max: plan.w_max(),
-        neurons_per_weight: plan.neurons_per_weight(),
-        solver: config.solver,
-    };
+    let spec = plan.oracle_spec();
     progress.start("prune", plan.network().architecture().num_weights() as u64);
     let out = match config.construction {
         Construction::PerWeight => oracle::per_weight(&large, &spec, progress)?,

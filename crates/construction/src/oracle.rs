@@ -418,21 +418,14 @@ pub(crate) enum RowSolver<'s> {
 /// # Example
 /// ```
 /// use faer::mat;
-/// use logprune_construction::oracle::{per_weight, OracleSpec};
+/// use logprune_construction::oracle::per_weight;
 /// use logprune_construction::{Domain, NoProgress, Plan, PruneConfig};
 /// use logprune_network::{Activation, Network};
 ///
 /// let f = Network::from_weights(vec![mat![[0.5, -0.25], [0.0, 0.75]]], &[Activation::Identity])?;
 /// let plan = Plan::new(&f, &Domain::cube(2, -1.0, 1.0)?, &PruneConfig::new(0.01))?;
 /// let g = plan.large_network()?;
-/// let spec = OracleSpec {
-///     target: plan.network(),
-///     needs_minus: plan.needs_minus(),
-///     tolerance: plan.tolerance(),
-///     w_max: plan.w_max(),
-///     neurons_per_weight: plan.neurons_per_weight(),
-///     solver: plan.config().solver,
-/// };
+/// let spec = plan.oracle_spec();
 /// let out = per_weight(&g, &spec, &NoProgress)?;
 /// let (plus, minus) = &out.pruned.virtual_matrices()[0];
 /// for (a, b) in [(0, 0), (0, 1), (1, 0), (1, 1)] {

@@ -446,6 +446,19 @@ impl Plan {
         self.m
     }
 
+    /// What the oracles need of this plan: F', the columns that need `ŵ⁻`, the per-half
+    /// tolerance `ε_w/2`, `w_max`, `m` and the solver.
+    pub fn oracle_spec(&self) -> crate::oracle::OracleSpec<'_> {
+        crate::oracle::OracleSpec {
+            target: self.network(),
+            needs_minus: self.needs_minus(),
+            tolerance: self.tolerance(),
+            w_max: self.w_max(),
+            neurons_per_weight: self.neurons_per_weight(),
+            solver: self.config().solver,
+        }
+    }
+
     /// `k`, the number of golden-ratio intervals at `ε_w/2` (Theorem 30's
     /// `k = ⌈log_{3/2}(2w_max/ε_w)⌉`, at least the schedule's count): the most neurons one
     /// half keeps with the golden-ratio solver, and the refill allowance of recycling.

@@ -79,7 +79,7 @@ pub(crate) fn diagonal(n_in: usize, n_out: usize, j: usize, d: usize) -> (usize,
 /// # Example
 /// ```
 /// use faer::mat;
-/// use logprune_construction::oracle::{recycling, OracleSpec};
+/// use logprune_construction::oracle::recycling;
 /// use logprune_construction::{Construction, Domain, NoProgress, Plan, PruneConfig};
 /// use logprune_network::{Activation, Network};
 ///
@@ -90,14 +90,7 @@ pub(crate) fn diagonal(n_in: usize, n_out: usize, j: usize, d: usize) -> (usize,
 /// // Two windows of R = m + 2k·2 neurons each.
 /// let r = plan.intermediate_widths()[0] / 2;
 /// assert_eq!(r, plan.neurons_per_weight() + 4 * plan.golden_ratio_steps());
-/// let spec = OracleSpec {
-///     target: plan.network(),
-///     needs_minus: plan.needs_minus(),
-///     tolerance: plan.tolerance(),
-///     w_max: plan.w_max(),
-///     neurons_per_weight: plan.neurons_per_weight(),
-///     solver: plan.config().solver,
-/// };
+/// let spec = plan.oracle_spec();
 /// let out = recycling(&g, &spec, &NoProgress)?;
 /// let (plus, minus) = &out.pruned.virtual_matrices()[0];
 /// for (a, b) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
@@ -281,14 +274,7 @@ mod tests {
         let domain = Domain::cube(f.input_width(), -1.0, 1.0).unwrap();
         let plan = Plan::new(f, &domain, config).unwrap();
         let g = plan.large_network().unwrap();
-        let spec = OracleSpec {
-            target: plan.network(),
-            needs_minus: plan.needs_minus(),
-            tolerance: plan.tolerance(),
-            w_max: plan.w_max(),
-            neurons_per_weight: plan.neurons_per_weight(),
-            solver: config.solver,
-        };
+        let spec = plan.oracle_spec();
         let (n_in, n_out) = (f.input_width(), f.output_width());
         let big = n_in.max(n_out);
         let range = plan.intermediate_widths()[0] / big as u64;

@@ -726,14 +726,7 @@ fn decomposes(
     let plan = Plan::new(target, domain, &config).map_err(comp)?;
     let large = plan.large_network().map_err(comp)?;
     let width = large.intermediate_widths().iter().sum();
-    let spec = oracle::OracleSpec {
-        target: plan.network(),
-        needs_minus: plan.needs_minus(),
-        tolerance: plan.tolerance(),
-        w_max: plan.w_max(),
-        neurons_per_weight: plan.neurons_per_weight(),
-        solver: config.solver,
-    };
+    let spec = plan.oracle_spec();
     let out = match config.construction {
         Construction::Recycling => oracle::recycling(&large, &spec, &NoProgress),
         Construction::Batch => oracle::batch(&large, &spec, &NoProgress),
