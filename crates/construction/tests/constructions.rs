@@ -3,13 +3,15 @@
 //! construction's (tests/end_to_end.rs), plus each construction's own rule.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::{assert_large_times_masks_is_pruned, cube, fixture, with_threads};
+
 use std::collections::BTreeSet;
 
 use logprune_construction::{
-    Construction, ConstructionError, Domain, NoProgress, PruneConfig, Pruning, SolverKind,
-    export_large, prune,
+    Construction, ConstructionError, Domain, NoProgress, PruneConfig, Pruning, SolverKind, prune,
 };
-use logprune_network::{LoadOptions, Network, load_network, read_input_rows, read_tensors};
+use logprune_network::Network;
 
 /// Named tolerances.
 mod prec {
@@ -20,19 +22,6 @@ mod prec {
 }
 
 const BOTH: [Construction; 2] = [Construction::Recycling, Construction::Batch];
-
-fn fixture(name: &str) -> (Network, Vec<Vec<f64>>) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../network/tests/fixtures/");
-    let bytes = std::fs::read(format!("{dir}{name}.safetensors")).unwrap();
-    let f = load_network(&bytes, &LoadOptions::default()).unwrap();
-    let text = std::fs::read_to_string(format!("{dir}{name}.inputs.csv")).unwrap();
-    let rows = read_input_rows(&text, f.input_width()).unwrap();
-    (f, rows)
-}
-
-fn cube(f: &Network) -> Domain {
-    Domain::cube(f.input_width(), -1.0, 1.0).unwrap()
-}
 
 fn config(c: Construction, eps: f64) -> PruneConfig {
     PruneConfig {
@@ -147,54 +136,8 @@ fn large_times_masks_is_the_pruned_network() {
     let (f, _) = fixture("seq_bias");
     for c in BOTH {
         let p = prune(&f, &cube(&f), &config(c, 0.1), &NoProgress).unwrap();
-        let (large, masks) = export_large(&p.large, &p.pruned).unwrap();
-        let (large, masks) = (read_tensors(&large).unwrap(), read_tensors(&masks).unwrap());
-        let pruned = read_tensors(&p.pruned.to_safetensors().unwrap()).unwrap();
-        assert_eq!((large.len(), masks.len(), pruned.len()), (6, 6, 6));
-        for layer in 0..3 {
-            let (lu, lv) = (
-                large[2 * layer].values_f64(),
-                large[2 * layer + 1].values_f64(),
-            );
-            let (mu, mv) = (
-                masks[2 * layer].values_f64(),
-                masks[2 * layer + 1].values_f64(),
-            );
-            let (m, n_in) = (large[2 * layer].shape[0], large[2 * layer].shape[1]);
-            let n_out = large[2 * layer + 1].shape[0];
-            assert_eq!(m as u64, p.large.intermediate_widths()[layer]);
-            let mu: Vec<f64> = lu.iter().zip(&mu).map(|(w, k)| w * k).collect();
-            let mv: Vec<f64> = lv.iter().zip(&mv).map(|(w, k)| w * k).collect();
-            let alive: Vec<usize> = (0..m)
-                .filter(|&z| {
-                    (0..n_in).any(|b| mu[z * n_in + b] != 0.0)
-                        || (0..n_out).any(|a| mv[a * m + z] != 0.0)
-                })
-                .collect();
-            let u: Vec<f64> = alive
-                .iter()
-                .flat_map(|&z| mu[z * n_in..(z + 1) * n_in].to_vec())
-                .collect();
-            let v: Vec<f64> = (0..n_out)
-                .flat_map(|a| alive.iter().map(move |&z| (a, z)))
-                .map(|(a, z)| mv[a * m + z])
-                .collect();
-            assert_eq!(pruned[2 * layer].values_f64(), u, "{c}: layer {layer} U");
-            assert_eq!(
-                pruned[2 * layer + 1].values_f64(),
-                v,
-                "{c}: layer {layer} V"
-            );
-        }
+        assert_large_times_masks_is_pruned(&p, c.name());
     }
-}
-
-fn with_threads<T: Send>(n: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 #[test]

@@ -2,17 +2,16 @@
 //! crate's fixtures, saved the way `safetensors.torch.save_file(model.state_dict())` does).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::{assert_large_times_masks_is_pruned, cube, fixture, with_threads};
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use faer::mat;
 use logprune_construction::{
-    ConstructionError, Domain, NoProgress, Progress, PruneConfig, Pruning, SolverKind,
-    export_large, prune,
+    ConstructionError, Domain, NoProgress, Progress, PruneConfig, Pruning, SolverKind, prune,
 };
-use logprune_network::{
-    Activation, Layer, LoadOptions, Network, NetworkError, load_network, read_input_rows,
-    read_tensors,
-};
+use logprune_network::{Activation, Layer, Network, NetworkError, read_tensors};
 
 /// Named tolerances.
 mod prec {
@@ -21,19 +20,6 @@ mod prec {
     /// F by one forward pass vs F by faer's batch product (another summation order): the
     /// same error up to this absolute amount.
     pub const SUMMATION_ORDER: f64 = 1e-12;
-}
-
-fn fixture(name: &str) -> (Network, Vec<Vec<f64>>) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../network/tests/fixtures/");
-    let bytes = std::fs::read(format!("{dir}{name}.safetensors")).unwrap();
-    let f = load_network(&bytes, &LoadOptions::default()).unwrap();
-    let text = std::fs::read_to_string(format!("{dir}{name}.inputs.csv")).unwrap();
-    let rows = read_input_rows(&text, f.input_width()).unwrap();
-    (f, rows)
-}
-
-fn cube(f: &Network) -> Domain {
-    Domain::cube(f.input_width(), -1.0, 1.0).unwrap()
 }
 
 /// The checks every successful run must pass.
@@ -210,9 +196,6 @@ fn identity_hidden_layers_need_both_halves() {
 fn large_times_masks_is_the_pruned_network() {
     let (f, _) = fixture("seq_bias");
     let p = prune(&f, &cube(&f), &PruneConfig::new(0.1), &NoProgress).unwrap();
-    let (large_bytes, mask_bytes) = export_large(&p.large, &p.pruned).unwrap();
-    let large = read_tensors(&large_bytes).unwrap();
-    let masks = read_tensors(&mask_bytes).unwrap();
     let pruned = read_tensors(&p.pruned.to_safetensors().unwrap()).unwrap();
     let names: Vec<&str> = pruned.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(
@@ -226,60 +209,7 @@ fn large_times_masks_is_the_pruned_network() {
             "10.weight"
         ]
     );
-    assert_eq!(large.len(), 6);
-    for layer in 0..3 {
-        let (lu, lv) = (&large[2 * layer], &large[2 * layer + 1]);
-        let (mu, mv) = (&masks[2 * layer], &masks[2 * layer + 1]);
-        assert_eq!(
-            (lu.name.as_str(), mu.name.as_str()),
-            (
-                pruned[2 * layer].name.as_str(),
-                pruned[2 * layer].name.as_str()
-            )
-        );
-        assert_eq!(lu.shape, mu.shape);
-        assert_eq!(lv.shape, mv.shape);
-        let (m, n_in) = (lu.shape[0], lu.shape[1]);
-        let n_out = lv.shape[0];
-        assert_eq!(m as u64, p.large.intermediate_widths()[layer]);
-        let (lu, lv, mu, mv) = (
-            lu.values_f64(),
-            lv.values_f64(),
-            mu.values_f64(),
-            mv.values_f64(),
-        );
-        assert!(mu.iter().chain(&mv).all(|&x| x == 0.0 || x == 1.0));
-        let masked_u: Vec<f64> = lu.iter().zip(&mu).map(|(w, k)| w * k).collect();
-        let masked_v: Vec<f64> = lv.iter().zip(&mv).map(|(w, k)| w * k).collect();
-        // Drop the all-zero intermediate neurons.
-        let alive: Vec<usize> = (0..m)
-            .filter(|&z| {
-                (0..n_in).any(|b| masked_u[z * n_in + b] != 0.0)
-                    || (0..n_out).any(|a| masked_v[a * m + z] != 0.0)
-            })
-            .collect();
-        let u: Vec<f64> = alive
-            .iter()
-            .flat_map(|&z| masked_u[z * n_in..(z + 1) * n_in].to_vec())
-            .collect();
-        let v: Vec<f64> = (0..n_out)
-            .flat_map(|a| alive.iter().map(move |&z| (a, z)))
-            .map(|(a, z)| masked_v[a * m + z])
-            .collect();
-        let (pu, pv) = (&pruned[2 * layer], &pruned[2 * layer + 1]);
-        assert_eq!(pu.shape, vec![alive.len(), n_in]);
-        assert_eq!(pv.shape, vec![n_out, alive.len()]);
-        assert_eq!(pu.values_f64(), u, "layer {}: U", layer + 1);
-        assert_eq!(pv.values_f64(), v, "layer {}: V", layer + 1);
-    }
-}
-
-fn with_threads<T: Send>(n: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build()
-        .unwrap()
-        .install(f)
+    assert_large_times_masks_is_pruned(&p, "per-weight");
 }
 
 #[test]
