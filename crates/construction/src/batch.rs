@@ -28,11 +28,12 @@
 //! never looked further, so G's first `width_needed` neurons contain Ĝ and everything the
 //! assignment consulted).
 
-use logprune_decomposition::GoldenRatio;
+use logprune_decomposition::{Decomposition, GoldenRatio, Solver};
 use rayon::prelude::*;
 
 use crate::oracle::{
-    OracleOutput, OracleSpec, RowResult, assemble, check_shapes, decompose_over, new_solver,
+    ClassCandidates, OracleOutput, OracleSpec, RowResult, RowSolver, assemble, check_shapes,
+    decompose_over, new_solver, solve_classes,
 };
 use crate::{Construction, ConstructionError, LargeNetwork, Progress};
 
@@ -152,16 +153,35 @@ fn layer(
     t: usize,
     progress: &dyn Progress,
 ) -> Result<RowResult, ConstructionError> {
+    let mut solver = new_solver(spec, schedule)?;
+    if let RowSolver::List(s) = &solver {
+        let alpha = large.distribution().alpha();
+        // |V·U| ≥ fl(α²) > 0, so the sign of every product is the XOR of its factors' signs.
+        if alpha * alpha > 0.0 {
+            return layer_list(large, spec, s.as_ref(), t, progress);
+        }
+    }
+    layer_scan(large, spec, &mut solver, t, progress)
+}
+
+/// The first-fit assignment of layer `t` by [`decompose_over`] on the pool's unused neurons
+/// (any solver).
+fn layer_scan(
+    large: &LargeNetwork,
+    spec: &OracleSpec<'_>,
+    solver: &mut RowSolver<'_>,
+    t: usize,
+    progress: &dyn Progress,
+) -> Result<RowResult, ConstructionError> {
     let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
     let mut pool = Pool::new(large.intermediate_widths()[t]);
-    let mut solver = new_solver(spec, schedule)?;
     let mut out = RowResult::new();
     for a in 0..n_out {
         for b in 0..n_in {
             let (halves, last) = decompose_over(
                 large,
                 spec,
-                &mut solver,
+                solver,
                 (t, a, b),
                 pool.unused(),
                 &mut out.consulted,
@@ -179,9 +199,176 @@ fn layer(
     Ok(out)
 }
 
+/// The most values `U[z, b]` of a layer that [`layer_list`] keeps in memory (256 MiB).
+const U_CACHE_MAX: u64 = 1 << 25;
+
+/// The bits of `neg(z)` for `z < len`, 64 neurons per word (bit `z % 64` of word `z / 64`).
+fn sign_bits(len: u64, neg: impl Fn(u64) -> bool) -> Vec<u64> {
+    let mut bits = vec![0u64; len.div_ceil(64) as usize];
+    for z in 0..len {
+        if neg(z) {
+            bits[(z / 64) as usize] |= 1 << (z % 64);
+        }
+    }
+    bits
+}
+
+/// The first-fit assignment of layer `t` with a list solver (module docs), computing the same
+/// candidates as [`decompose_over`] with less work: the signs of `U[·, b]` (bit 0 of the
+/// generator word, no `exp`) once per layer and `V[a, ·]` once per row, so that the class and
+/// the product's sign of 64 pool neurons are decided by word operations on the bitsets; the
+/// values `U[·, b]` are drawn once per layer when at most [`U_CACHE_MAX`] (else `U[z, b]` is
+/// drawn only for the neurons of a needed class whose product has `w*`'s sign).
+/// The values `V[a,z]·U[z,b]` are the same `f64` products, in the same `z` order. Requires
+/// `fl(α²) > 0` (no product rounds to zero, so its sign is the XOR of its factors' signs).
+fn layer_list(
+    large: &LargeNetwork,
+    spec: &OracleSpec<'_>,
+    solver: &dyn Solver,
+    t: usize,
+    progress: &dyn Progress,
+) -> Result<RowResult, ConstructionError> {
+    let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
+    let len = large.intermediate_widths()[t];
+    let mut pool = Pool::new(len);
+    // The neurons z < len of each word.
+    let valid = |k: usize| {
+        let rest = len - 64 * k as u64;
+        if rest >= 64 {
+            !0u64
+        } else {
+            (1u64 << rest) - 1
+        }
+    };
+    // U[·, b] for every column, if it fits in U_CACHE_MAX values (drawn once per layer
+    // instead of once per candidate); else drawn per candidate.
+    let u_cache: Option<Vec<Vec<f64>>> =
+        (len.saturating_mul(n_in as u64) <= U_CACHE_MAX).then(|| {
+            (0..n_in)
+                .map(|b| (0..len).map(|z| large.u(t, z, b)).collect())
+                .collect()
+        });
+    let u_neg: Vec<Vec<u64>> = (0..n_in)
+        .map(|b| match &u_cache {
+            // U ≠ 0 (|U| ≥ α), so `U < 0` is its sign bit.
+            Some(cols) => sign_bits(len, |z| cols[b][z as usize] < 0.0),
+            None => sign_bits(len, |z| large.u_log(t, z, b).negative),
+        })
+        .collect();
+    let weights = spec.target.layers()[t].weight();
+    let mut v_row = vec![0.0f64; len as usize];
+    let mut cands: ClassCandidates = Default::default();
+    let mut out = RowResult::new();
+    for a in 0..n_out {
+        for (z, v) in v_row.iter_mut().enumerate() {
+            *v = large.v(t, a, z as u64);
+        }
+        // V ≠ 0 (|V| ≥ α), so `V < 0` is its sign bit.
+        let v_neg = sign_bits(len, |z| v_row[z as usize] < 0.0);
+        for b in 0..n_in {
+            let w = weights[(a, b)];
+            if w == 0.0 {
+                // ŵ = 0 exactly, nothing to consult (as `decompose_over`).
+                let empty = [Ok(Decomposition::empty(0.0)), Ok(Decomposition::empty(0.0))];
+                let kept = out.record(large, t, a, b, empty);
+                debug_assert!(kept.is_empty());
+                continue;
+            }
+            let need_minus = spec.needs_minus[t][b];
+            let w_neg = if w < 0.0 { !0u64 } else { 0 };
+            for c in &mut cands {
+                c.0.clear();
+                c.1.clear();
+            }
+            let mut last = None;
+            let u_col = u_cache.as_ref().map(|cols| cols[b].as_slice());
+            for (k, &used) in pool.used.iter().enumerate() {
+                let free = !used & valid(k);
+                if free == 0 {
+                    continue;
+                }
+                let base = 64 * k as u64;
+                out.consulted += u64::from(free.count_ones());
+                last = Some(base + 63 - u64::from(free.leading_zeros()));
+                let un = u_neg[b][k];
+                // Neurons whose product V·U has w*'s sign.
+                let fits = !(un ^ v_neg[k] ^ w_neg);
+                let plus = free & !un & fits;
+                let minus = if need_minus { free & un & fits } else { 0 };
+                for (class, mut bits) in [(0, plus), (1, minus)] {
+                    while bits != 0 {
+                        let z = base + u64::from(bits.trailing_zeros());
+                        bits &= bits - 1;
+                        let u = match u_col {
+                            Some(col) => col[z as usize],
+                            None => large.u(t, z, b),
+                        };
+                        let p = v_row[z as usize] * u;
+                        debug_assert_eq!(p < 0.0, w < 0.0);
+                        cands[class].0.push(p);
+                        cands[class].1.push(z);
+                    }
+                }
+            }
+            if let Some(z) = last {
+                out.width_needed = out.width_needed.max(z + 1);
+            }
+            let halves = solve_classes(spec, solver, (t, a, b), &cands)?;
+            for z in out.record(large, t, a, b, halves) {
+                let fresh = pool.take(z);
+                debug_assert!(fresh, "neuron {z} used by two target weights");
+            }
+        }
+        progress.advance(n_in as u64);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Domain, NoProgress, Plan, PruneConfig, SolverKind};
+    use faer::mat;
+    use logprune_decomposition::BestFit;
+    use logprune_network::{Activation, Network};
+
+    /// The bitset path of the list solvers gives exactly the per-neuron scan's result: the
+    /// same kept neurons and weights, products consulted, widths and failures, on every layer.
+    #[test]
+    fn list_path_matches_the_scan() {
+        let f = Network::from_weights(
+            vec![
+                mat![[0.5, -0.25, 0.0], [0.3, 0.75, -0.6], [-0.9, 0.1, 0.45]],
+                mat![[0.2, -0.7, 0.35], [-0.05, 0.6, 0.8]],
+            ],
+            &[Activation::Relu, Activation::Identity],
+        )
+        .unwrap();
+        for (eps, solver) in [(0.05, SolverKind::BestFit), (0.001, SolverKind::BestFit)] {
+            let config = PruneConfig {
+                construction: Construction::Batch,
+                solver,
+                ..PruneConfig::new(eps)
+            };
+            let plan = Plan::new(&f, &Domain::cube(3, -1.0, 1.0).unwrap(), &config).unwrap();
+            let g = plan.large_network().unwrap();
+            let spec = plan.oracle_spec();
+            for t in 0..2 {
+                let fast = layer_list(&g, &spec, &BestFit, t, &NoProgress).unwrap();
+                let mut scan_solver = RowSolver::List(Box::new(BestFit));
+                let scan = layer_scan(&g, &spec, &mut scan_solver, t, &NoProgress).unwrap();
+                assert!(!fast.neurons.is_empty());
+                assert_eq!(fast.neurons, scan.neurons, "eps {eps}, layer {t}");
+                assert_eq!(fast.consulted, scan.consulted);
+                assert!(fast.consulted > g.intermediate_widths()[t]);
+                assert_eq!(fast.width_needed, scan.width_needed);
+                assert_eq!(
+                    (fast.failed_weights, fast.failed_halves, fast.failures.len()),
+                    (scan.failed_weights, scan.failed_halves, scan.failures.len())
+                );
+            }
+        }
+    }
 
     #[test]
     fn pool_skips_used_neurons() {

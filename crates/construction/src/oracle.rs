@@ -359,7 +359,7 @@ fn list_over(
     let need_minus = spec.needs_minus[t][b];
     let mut last = None;
     // cands[0]: ŵ⁺'s class (U > 0), cands[1]: ŵ⁻'s (U < 0); both with V·U of w*'s sign.
-    let mut cands: [(Vec<f64>, Vec<u64>); 2] = Default::default();
+    let mut cands: ClassCandidates = Default::default();
     for z in zs {
         *consulted += 1;
         last = Some(z);
@@ -374,6 +374,29 @@ fn list_over(
             cands[class].1.push(z);
         }
     }
+    let halves = solve_classes(spec, solver, (t, a, b), &cands)?;
+    Ok((halves, last))
+}
+
+/// Candidates of the two halves of one target weight: `[0]` is `ŵ⁺`'s class (`U > 0`), `[1]`
+/// `ŵ⁻`'s (`U < 0`); each the products `V·U` of `w*`'s sign and their neurons `z`, in
+/// increasing `z`.
+pub(crate) type ClassCandidates = [(Vec<f64>, Vec<u64>); 2];
+
+/// Runs the list solver on each needed half's class candidates `cands` of target weight
+/// `w* = W*_{t+1}[a, b]` (see [`ClassCandidates`]). Returns the halves, whose indices are G's
+/// `z` in increasing order (`ŵ⁻` is the empty decomposition when column `b` does not need it).
+///
+/// # Errors
+/// [`ConstructionError::TooManyCandidates`] (exact solver); a solver error.
+pub(crate) fn solve_classes(
+    spec: &OracleSpec<'_>,
+    solver: &dyn Solver,
+    (t, a, b): (usize, usize, usize),
+    cands: &ClassCandidates,
+) -> Result<Halves, ConstructionError> {
+    let w = spec.target.layers()[t].weight()[(a, b)];
+    let need_minus = spec.needs_minus[t][b];
     let mut halves: Halves = [Ok(Decomposition::empty(w)), Ok(Decomposition::empty(w))];
     for (class, half) in halves.iter_mut().enumerate() {
         if class == 1 && !need_minus {
@@ -399,7 +422,7 @@ fn list_over(
             d
         });
     }
-    Ok((halves, last))
+    Ok(halves)
 }
 
 /// The solver state of one work item.

@@ -17,7 +17,11 @@ use crate::{Decomposition, DecompositionError, Solver};
 /// success. Result: `ŵ = sgn(w) S` with `0 ≤ |w| - |ŵ|`, exact in floating point (the test
 /// is done on the floating sum itself), and success iff `|w| - |ŵ| ≤ ε`.
 ///
-/// Cost: a sort of the candidates per call; [`BestFitIndex`] sorts once for many targets.
+/// Cost: [`Solver::decompose`] does not sort: it picks the largest candidate that still fits
+/// by a linear scan of the shrinking set of candidates that fit (those `≤ |w|` at first), and
+/// sorts what is left only after `SELECT_ROUNDS` = 16 picks; the result is the same as the
+/// sort-then-scan of the definition (see `best_fit_unsorted`). [`BestFitIndex`] sorts once for
+/// many targets.
 ///
 /// # Example
 /// ```
@@ -54,12 +58,122 @@ impl Solver for BestFit {
     ) -> Result<Decomposition, DecompositionError> {
         check_tolerance(tolerance)?;
         check_target(target)?;
-        BestFitIndex::new(candidates)?.decompose(target, tolerance)
+        check_candidates(candidates)?;
+        best_fit_unsorted(candidates, target, tolerance)
     }
 
     fn name(&self) -> &'static str {
         "best-fit"
     }
+}
+
+/// The picks [`BestFit::decompose`] makes by linear scans before sorting what is left.
+const SELECT_ROUNDS: usize = 16;
+
+/// [`BestFit`] on unsorted candidates (already checked), with the same result as
+/// [`BestFitIndex::decompose`].
+///
+/// Why it is the same: the sort-then-scan takes, in order `(magnitude desc, index asc)`, each
+/// candidate `u` with `fl(S + u) ≤ |w|` for the current sum `S`. Rounding is monotone and `S`
+/// only grows, so a candidate passed over never fits later; hence the next one taken is always
+/// the first (largest, lowest index among equals) of the candidates not yet taken that fit
+/// now. This function takes exactly that one, round after round, dropping the candidates
+/// that no longer fit (a candidate `> |w|` never fits: `fl(S + u) ≥ u`), and stops at
+/// `S = |w|` as the scan does. After `SELECT_ROUNDS` picks it sorts the candidates left (all
+/// of which come after the last pick in the order) and finishes with the same scan.
+fn best_fit_unsorted(
+    candidates: &[f64],
+    target: f64,
+    tolerance: f64,
+) -> Result<Decomposition, DecompositionError> {
+    let negative = target < 0.0;
+    let goal = target.abs();
+    let of_sign = |c: f64| if negative { c < 0.0 } else { c > 0.0 };
+    let mut sum = 0.0_f64;
+    let mut indices = Vec::new();
+    // The first pick, without allocating: the largest candidate ≤ |w| (lowest index among
+    // equals, as the strict `>` keeps the first).
+    let mut first: Option<(f64, usize)> = None;
+    for (i, &c) in candidates.iter().enumerate() {
+        let u = c.abs();
+        if of_sign(c) && u <= goal && first.is_none_or(|(b, _)| u > b) {
+            first = Some((u, i));
+        }
+    }
+    if let Some((u, i)) = first {
+        sum = u;
+        indices.push(i);
+    }
+    // The candidates not taken that still fit (compacted without branching on the test).
+    let mut live: Vec<(f64, usize)> = Vec::new();
+    if let Some((_, taken)) = first
+        && sum != goal
+    {
+        live.resize(candidates.len(), (0.0, 0));
+        let mut kept = 0;
+        for (i, &c) in candidates.iter().enumerate() {
+            let u = c.abs();
+            live[kept] = (u, i);
+            kept += usize::from((i != taken) & of_sign(c) & (sum + u <= goal));
+        }
+        live.truncate(kept);
+    }
+    let mut rounds = 1;
+    while !live.is_empty() && sum != goal {
+        if rounds == SELECT_ROUNDS {
+            live.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            for &(u, i) in &live {
+                if sum + u <= goal {
+                    sum += u;
+                    indices.push(i);
+                    if sum == goal {
+                        break;
+                    }
+                }
+            }
+            break;
+        }
+        rounds += 1;
+        // One pass: keep those that still fit, and find the largest (lowest index among
+        // equals; `live` is not in index order after `swap_remove`).
+        let mut kept = 0;
+        let mut best: Option<usize> = None;
+        for k in 0..live.len() {
+            let e = live[k];
+            let fits = sum + e.0 <= goal;
+            live[kept] = e;
+            if fits
+                && best.is_none_or(|j| {
+                    let b = live[j];
+                    e.0 > b.0 || (e.0 == b.0 && e.1 < b.1)
+                })
+            {
+                best = Some(kept);
+            }
+            kept += usize::from(fits);
+        }
+        live.truncate(kept);
+        let Some(k) = best else { break };
+        let (u, i) = live.swap_remove(k);
+        sum += u;
+        indices.push(i);
+    }
+    let approximation = if negative { -sum } else { sum };
+    let error = goal - sum;
+    if !(error <= tolerance) {
+        return Err(DecompositionError::NotWithinTolerance {
+            target,
+            approximation,
+            error,
+            tolerance,
+        });
+    }
+    indices.sort_unstable();
+    Ok(Decomposition {
+        indices,
+        approximation,
+        residual: target - approximation,
+    })
 }
 
 /// The candidates of [`BestFit`] sorted once (per sign, by decreasing magnitude, ties by
@@ -205,5 +319,54 @@ mod tests {
                 "w = {w}"
             );
         }
+    }
+
+    /// The unsorted path equals the sort-then-scan of [`BestFitIndex`] (Ok and Err alike),
+    /// with ties in magnitude, exact fills, and more picks than `SELECT_ROUNDS`.
+    #[test]
+    fn unsorted_matches_the_sorted_scan() {
+        // A small deterministic generator (splitmix64).
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let mut many_picks = 0;
+        for case in 0..400 {
+            let n = (next() % 300) as usize;
+            let c: Vec<f64> = (0..n)
+                .map(|_| {
+                    let r = next();
+                    // Magnitudes on a coarse grid (ties, exact sums) or log-spread.
+                    let m = if case % 2 == 0 {
+                        (r % 16) as f64 / 64.0
+                    } else {
+                        (-((r >> 11) as f64 / (1u64 << 53) as f64) * 20.0).exp()
+                    };
+                    if r >> 63 == 1 { -m } else { m }
+                })
+                .collect();
+            let w = ((next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 8.0;
+            for eps in [1e-12, 1e-3, 0.1] {
+                let sorted = BestFit::prepare(&c).unwrap().decompose(w, eps);
+                assert_eq!(
+                    BestFit.decompose(&c, w, eps),
+                    sorted,
+                    "case {case}, w = {w}"
+                );
+                if let Ok(d) = &sorted
+                    && d.indices.len() > SELECT_ROUNDS
+                {
+                    many_picks += 1;
+                }
+            }
+        }
+        assert!(
+            many_picks >= 20,
+            "only {many_picks} cases past SELECT_ROUNDS"
+        );
     }
 }

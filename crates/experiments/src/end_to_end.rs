@@ -114,8 +114,8 @@ pub struct EndToEndConfig {
     /// Batch sampling with the best-fit solver is run only on targets whose layers have at
     /// most this many weights `n_i n_{i-1}`; larger cells get a `skipped` row (the solver
     /// ranks the whole pool of `M_i ∝ n_i n_{i-1}` neurons for every target weight, so a
-    /// layer costs `∝ (n_i n_{i-1})²`: 17-19 s for `ℓ = 2, n = 16` in release, minutes for
-    /// `n = 32`).
+    /// layer costs `∝ (n_i n_{i-1})²`: about 0.5 s for `ℓ = 2, n = 16` in release, 7-8 s for
+    /// `ℓ = 2, n = 32`, about 40 s for `ℓ = 4, n = 32`).
     pub batch_best_fit_max_layer_weights: usize,
 }
 
@@ -143,7 +143,7 @@ impl EndToEndConfig {
             eps: vec![0.1, 0.01],
             delta: 0.01,
             g_seed: 0,
-            batch_best_fit_max_layer_weights: 64,
+            batch_best_fit_max_layer_weights: 256,
         }
     }
 }
