@@ -121,16 +121,8 @@ fn best_fit_unsorted(
     let mut rounds = 1;
     while !live.is_empty() && sum != goal {
         if rounds == SELECT_ROUNDS {
-            live.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            for &(u, i) in &live {
-                if sum + u <= goal {
-                    sum += u;
-                    indices.push(i);
-                    if sum == goal {
-                        break;
-                    }
-                }
-            }
+            live.sort_unstable_by(by_magnitude_desc);
+            scan_sorted(&live, goal, &mut sum, &mut indices);
             break;
         }
         rounds += 1;
@@ -158,8 +150,39 @@ fn best_fit_unsorted(
         sum += u;
         indices.push(i);
     }
-    let approximation = if negative { -sum } else { sum };
-    let error = goal - sum;
+    finish(target, sum, indices, tolerance)
+}
+
+/// Order of the scan: magnitude nonincreasing, ties by increasing index.
+fn by_magnitude_desc(a: &(f64, usize), b: &(f64, usize)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+}
+
+/// The greedy scan over `(magnitude, index)` in [`by_magnitude_desc`] order: each candidate is
+/// taken only if it does not overshoot `goal = |w|` (tested on the floating sum itself); stops
+/// when the sum reaches `goal` exactly.
+fn scan_sorted(sorted: &[(f64, usize)], goal: f64, sum: &mut f64, indices: &mut Vec<usize>) {
+    for &(u, i) in sorted {
+        if *sum + u <= goal {
+            *sum += u;
+            indices.push(i);
+            if *sum == goal {
+                break;
+            }
+        }
+    }
+}
+
+/// The decomposition of `target` from the magnitude `sum` of the picks, or
+/// [`DecompositionError::NotWithinTolerance`] when `|w| - sum > ε`.
+fn finish(
+    target: f64,
+    sum: f64,
+    mut indices: Vec<usize>,
+    tolerance: f64,
+) -> Result<Decomposition, DecompositionError> {
+    let approximation = if target < 0.0 { -sum } else { sum };
+    let error = target.abs() - sum;
     if !(error <= tolerance) {
         return Err(DecompositionError::NotWithinTolerance {
             target,
@@ -200,7 +223,7 @@ impl BestFitIndex {
                 .filter(|&(_, &c)| keep(c))
                 .map(|(i, &c)| (c.abs(), i))
                 .collect();
-            v.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            v.sort_unstable_by(by_magnitude_desc);
             v
         };
         Ok(BestFitIndex {
@@ -231,32 +254,8 @@ impl BestFitIndex {
         };
         let mut sum = 0.0_f64;
         let mut indices = Vec::new();
-        for &(u, i) in side {
-            // Taken only if it does not overshoot |w| (tested on the floating sum itself).
-            if sum + u <= goal {
-                sum += u;
-                indices.push(i);
-                if sum == goal {
-                    break;
-                }
-            }
-        }
-        let approximation = if negative { -sum } else { sum };
-        let error = goal - sum;
-        if !(error <= tolerance) {
-            return Err(DecompositionError::NotWithinTolerance {
-                target,
-                approximation,
-                error,
-                tolerance,
-            });
-        }
-        indices.sort_unstable();
-        Ok(Decomposition {
-            indices,
-            approximation,
-            residual: target - approximation,
-        })
+        scan_sorted(side, goal, &mut sum, &mut indices);
+        finish(target, sum, indices, tolerance)
     }
 }
 
