@@ -15,34 +15,15 @@ use logprune_network::{Activation, Layer, Network, NetworkError, read_tensors};
 
 /// Named tolerances.
 mod prec {
-    /// Literal vs virtual forward pass of Ĝ.
-    pub const FORWARD: f64 = 1e-12;
     /// F by one forward pass vs F by faer's batch product (another summation order): the
     /// same error up to this absolute amount.
     pub const SUMMATION_ORDER: f64 = 1e-12;
 }
 
-/// The checks every successful run must pass.
+/// The checks every successful run must pass: the shared ones, and the per-weight widths.
 fn assert_sound(p: &Pruning, f: &Network, domain: &Domain, eps: f64) {
+    common::assert_sound(p, f, domain, eps);
     let r = &p.report;
-    assert!(
-        r.certified_bound <= eps,
-        "certificate {} > ε {eps}",
-        r.certified_bound
-    );
-    assert!(
-        r.empirical_max_error <= r.certified_bound,
-        "measured above the certificate"
-    );
-    assert!(r.certified_bound <= r.certified_bound_corollary27);
-    assert!(
-        r.certified_bound_lemma1 <= eps,
-        "Lemma 1 with ε_w chosen by Lemma 1"
-    );
-    assert!(r.max_weight_error_plus <= r.epsilon_w / 2.0 * (1.0 + 1e-9));
-    if let Some(e) = r.max_weight_error_minus {
-        assert!(e <= r.epsilon_w / 2.0 * (1.0 + 1e-9));
-    }
     let widths = &r.target_widths;
     let m = r.neurons_per_weight;
     for (t, &mi) in r.widths.iter().enumerate() {
@@ -52,42 +33,7 @@ fn assert_sound(p: &Pruning, f: &Network, domain: &Domain, eps: f64) {
             "M_i = n_i n_(i-1) m"
         );
     }
-    assert_eq!(r.kept_neurons_total, r.kept_neurons.iter().sum::<u64>());
-    assert_eq!(r.kept_neurons, p.pruned.kept_neurons());
     assert!(r.products_consulted <= r.n_weights_target * m);
-    assert_eq!(
-        r.weights_verified,
-        2 * r.kept_neurons_total,
-        "one input and one output each"
-    );
-    // The literal Ĝ is within the certificate of F on the data rows and on a few more points.
-    for k in 0..20 {
-        let x: Vec<f64> = match domain {
-            Domain::Box(b) => (0..f.input_width())
-                .map(|j| b.lo()[j] + ((k * 7 + j * 3) % 11) as f64 / 10.0 * (b.hi()[j] - b.lo()[j]))
-                .collect(),
-            Domain::Points(rows) => rows[k % rows.len()].clone(),
-        };
-        let mut xg = x.clone();
-        if r.has_bias_unit {
-            xg.push(1.0);
-        }
-        let (fx, gx) = (f.forward(&x).unwrap(), p.pruned.forward(&xg).unwrap());
-        let err: f64 = fx
-            .iter()
-            .zip(&gx)
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum::<f64>()
-            .sqrt();
-        assert!(err <= r.certified_bound, "{err} at {x:?}");
-        let gv = p.pruned.forward_virtual(&xg).unwrap();
-        for (a, b) in gx.iter().zip(&gv) {
-            assert!(
-                (a - b).abs() <= prec::FORWARD * (1.0 + a.abs()),
-                "literal {a} vs virtual {b}"
-            );
-        }
-    }
 }
 
 #[test]

@@ -88,3 +88,70 @@ pub fn assert_large_times_masks_is_pruned(p: &Pruning, label: &str) {
         assert_eq!(pv.values_f64(), v, "{label}: layer {}: V", layer + 1);
     }
 }
+
+/// Named tolerances shared by the integration tests.
+pub mod tol {
+    /// Each half is within ε_w/2 up to the rounding of a sum of a few dozen terms.
+    pub const HALF_TOLERANCE_REL: f64 = 1e-9;
+    /// Literal vs virtual forward pass of Ĝ.
+    pub const FORWARD: f64 = 1e-12;
+}
+
+/// The checks every successful run must pass, whatever the construction: certificate and
+/// measurement within ε and ordered (measured ≤ recurrence ≤ Corollary 27; Lemma 1 ≤ ε), each
+/// half within ε_w/2, the kept-neuron counts consistent, and on 20 inputs of the domain the
+/// literal Ĝ within the certificate of F and equal to the virtual Ĝ.
+pub fn assert_sound(p: &Pruning, f: &Network, domain: &Domain, eps: f64) {
+    let r = &p.report;
+    assert!(
+        r.certified_bound <= eps,
+        "certificate {} > ε {eps}",
+        r.certified_bound
+    );
+    assert!(
+        r.empirical_max_error <= r.certified_bound,
+        "measured above the certificate"
+    );
+    assert!(r.certified_bound <= r.certified_bound_corollary27);
+    assert!(
+        r.certified_bound_lemma1 <= eps,
+        "Lemma 1 with ε_w chosen by Lemma 1"
+    );
+    let half = r.epsilon_w / 2.0 * (1.0 + tol::HALF_TOLERANCE_REL);
+    assert!(r.max_weight_error_plus <= half);
+    assert!(r.max_weight_error_minus.is_none_or(|e| e <= half));
+    assert_eq!(r.kept_neurons_total, r.kept_neurons.iter().sum::<u64>());
+    assert_eq!(r.kept_neurons, p.pruned.kept_neurons());
+    assert_eq!(
+        r.weights_verified,
+        2 * r.kept_neurons_total,
+        "one input and one output each"
+    );
+    for k in 0..20 {
+        let x: Vec<f64> = match domain {
+            Domain::Box(b) => (0..f.input_width())
+                .map(|j| b.lo()[j] + ((k * 7 + j * 3) % 11) as f64 / 10.0 * (b.hi()[j] - b.lo()[j]))
+                .collect(),
+            Domain::Points(rows) => rows[k % rows.len()].clone(),
+        };
+        let mut xg = x.clone();
+        if r.has_bias_unit {
+            xg.push(1.0);
+        }
+        let (fx, gx) = (f.forward(&x).unwrap(), p.pruned.forward(&xg).unwrap());
+        let err = fx
+            .iter()
+            .zip(&gx)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            .sqrt();
+        assert!(err <= r.certified_bound, "{err} at {x:?}");
+        let gv = p.pruned.forward_virtual(&xg).unwrap();
+        for (a, b) in gx.iter().zip(&gv) {
+            assert!(
+                (a - b).abs() <= tol::FORWARD * (1.0 + a.abs()),
+                "literal {a} vs virtual {b}"
+            );
+        }
+    }
+}
