@@ -64,14 +64,6 @@ impl SampleBits for Uniform {
     }
 }
 
-impl Distribution<f64> for Uniform {
-    /// One `u64` per sample, through [`SampleBits::sample_bits`].
-    #[inline]
-    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        self.sample_bits(rng.next_u64())
-    }
-}
-
 impl Continuous for Uniform {
     /// `1/(2a)` on `[-a, a]`, else 0.
     fn pdf(&self, x: f64) -> f64 {

@@ -19,7 +19,6 @@ use core::ops::Mul;
 use logprune_bounds::{LogNum, theorem3};
 
 use rand::Rng;
-use rand_distr::Distribution;
 
 use crate::error::check_probability;
 use crate::{Continuous, SampleBits, SamplingError, negative_bit, unit_open};
@@ -195,14 +194,6 @@ impl SampleBits for Hyperbolic {
     }
 }
 
-impl Distribution<f64> for Hyperbolic {
-    /// One `u64` per sample, through [`SampleBits::sample_bits`].
-    #[inline]
-    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        self.sample_bits(rng.next_u64())
-    }
-}
-
 impl Continuous for Hyperbolic {
     /// `1/(w ln(β/α))` on `[α, β]`, else 0.
     fn pdf(&self, w: f64) -> f64 {
@@ -330,14 +321,6 @@ impl SampleBits for SignedHyperbolic {
     fn sample_bits(&self, bits: u64) -> f64 {
         let m = self.magnitude.sample_bits(bits);
         if negative_bit(bits) { -m } else { m }
-    }
-}
-
-impl Distribution<f64> for SignedHyperbolic {
-    /// One `u64` per sample, through [`SampleBits::sample_bits`].
-    #[inline]
-    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        self.sample_bits(rng.next_u64())
     }
 }
 

@@ -103,6 +103,27 @@ pub trait SampleBits {
     fn sample_bits(&self, bits: u64) -> f64;
 }
 
+/// `impl rand_distr::Distribution<f64>` for types that implement [`SampleBits`]: one `u64` per
+/// sample, through [`SampleBits::sample_bits`], so `sample` and the counter path agree exactly.
+macro_rules! distribution_from_bits {
+    ($($t:ty),* $(,)?) => {$(
+        impl rand_distr::Distribution<f64> for $t {
+            /// One `u64` per sample, through [`SampleBits::sample_bits`].
+            #[inline]
+            fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+                $crate::SampleBits::sample_bits(self, rng.next_u64())
+            }
+        }
+    )*};
+}
+distribution_from_bits!(
+    Uniform,
+    Hyperbolic,
+    SignedHyperbolic,
+    InvLogSquared,
+    InvLogLogSquared
+);
+
 /// A continuous distribution on the real line with a density and a cumulative distribution
 /// function in closed form (or, for [`InvLogLogSquared`], accurate to a few ulps).
 pub trait Continuous {

@@ -50,7 +50,6 @@
 //! density returns `ln v = −inf` below `−1.8·10^308`).
 
 use rand::Rng;
-use rand_distr::Distribution;
 
 use crate::error::{check_gamma, check_probability};
 use crate::special::gauss_legendre;
@@ -151,14 +150,6 @@ impl SampleBits for InvLogSquared {
     #[inline]
     fn sample_bits(&self, bits: u64) -> f64 {
         self.sample_ln_bits(bits).exp().min(self.gamma)
-    }
-}
-
-impl Distribution<f64> for InvLogSquared {
-    /// One `u64` per sample, through [`SampleBits::sample_bits`].
-    #[inline]
-    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        self.sample_bits(rng.next_u64())
     }
 }
 
@@ -395,13 +386,6 @@ impl SampleBits for InvLogLogSquared {
     /// `exp` of [`InvLogLogSquared::sample_ln_bits`]; 0 when it underflows.
     fn sample_bits(&self, bits: u64) -> f64 {
         self.sample_ln_bits(bits).exp()
-    }
-}
-
-impl Distribution<f64> for InvLogLogSquared {
-    /// One `u64` per sample, through [`SampleBits::sample_bits`].
-    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        self.sample_bits(rng.next_u64())
     }
 }
 
