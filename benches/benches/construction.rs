@@ -12,10 +12,7 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use logprune_construction::oracle::{self, OracleOutput, OracleSpec};
-use logprune_construction::{
-    Construction, ConstructionError, Domain, LargeNetwork, NoProgress, Plan, PruneConfig,
-};
+use logprune_construction::{Construction, Domain, NoProgress, Plan, PruneConfig, oracle};
 use logprune_network::{Activation, Architecture, random_spectral};
 use rand::SeedableRng;
 
@@ -29,14 +26,15 @@ fn bench_per_weight(c: &mut Criterion) {
         let target = random_spectral(&arch, 1.0, &mut rng).expect("random target");
         let domain = Domain::cube(n, -1.0, 1.0).expect("box");
         let plan = Plan::new(&target, &domain, &PruneConfig::new(0.01)).expect("plan");
-        let large = plan.large_network().expect("G");
+        let layout = Construction::PerWeight.layout(&plan).expect("layout");
+        let large = plan.large_network(&*layout).expect("G");
         let spec = plan.oracle_spec();
         let weights = (n * n) as u64;
-        let once = oracle::per_weight(&large, &spec, &NoProgress).expect("prunable");
+        let once = oracle::run(&*layout, &large, &spec, &NoProgress).expect("prunable");
         println!(
             "{n}×{n}: ε_w = {:.3e}, m = {}, {:.1} products consulted per target weight, {} kept neurons",
             plan.epsilon_w(),
-            plan.neurons_per_weight(),
+            layout.neurons_per_weight(),
             once.products_consulted as f64 / weights as f64,
             once.pruned.kept_neurons()[0],
         );
@@ -53,7 +51,8 @@ fn bench_per_weight(c: &mut Criterion) {
                     b.iter(|| {
                         pool.install(|| {
                             black_box(
-                                oracle::per_weight(&large, &spec, &NoProgress).expect("prunable"),
+                                oracle::run(&*layout, &large, &spec, &NoProgress)
+                                    .expect("prunable"),
                             )
                         })
                     });
@@ -64,25 +63,8 @@ fn bench_per_weight(c: &mut Criterion) {
     group.finish();
 }
 
-/// The oracle of construction `c`.
-fn run(
-    c: Construction,
-    large: &LargeNetwork,
-    spec: &OracleSpec<'_>,
-) -> Result<OracleOutput, ConstructionError> {
-    match c {
-        Construction::Recycling => oracle::recycling(large, spec, &NoProgress),
-        Construction::Batch => oracle::batch(large, spec, &NoProgress),
-        _ => oracle::per_weight(large, spec, &NoProgress),
-    }
-}
-
 fn bench_constructions(c: &mut Criterion) {
-    let constructions = [
-        Construction::PerWeight,
-        Construction::Recycling,
-        Construction::Batch,
-    ];
+    let constructions = Construction::ALL;
     let mut group = c.benchmark_group("construction/layer_64x64");
     group.sample_size(10);
     for n in [16usize, 64] {
@@ -98,15 +80,17 @@ fn bench_constructions(c: &mut Criterion) {
                 ..PruneConfig::new(0.01)
             };
             let plan = Plan::new(&target, &domain, &config).expect("plan");
-            let large = plan.large_network().expect("G");
+            let layout = cons.layout(&plan).expect("layout");
+            let large = plan.large_network(&*layout).expect("G");
             let spec = plan.oracle_spec();
-            let once = run(cons, &large, &spec).expect("prunable");
+            let run = || oracle::run(&*layout, &large, &spec, &NoProgress).expect("prunable");
+            let once = run();
             println!(
                 "{n}×{n} {cons}: M_1 = {} (theorem {}, needed {}), m = {}, k = {}, {} kept neurons, {:.1} products consulted per target weight",
-                plan.intermediate_widths()[0],
-                plan.intermediate_widths_theorem()[0],
+                large.intermediate_widths()[0],
+                layout.widths_theorem()[0],
                 once.layers[0].width_needed,
-                plan.neurons_per_weight(),
+                layout.neurons_per_weight(),
                 plan.golden_ratio_steps(),
                 once.pruned.kept_neurons()[0],
                 once.products_consulted as f64 / weights as f64,
@@ -119,15 +103,9 @@ fn bench_constructions(c: &mut Criterion) {
                 .num_threads(1)
                 .build()
                 .expect("rayon pool");
-            group.bench_with_input(
-                BenchmarkId::new(cons.name(), "1thread"),
-                &cons,
-                |b, &cons| {
-                    b.iter(|| {
-                        pool.install(|| black_box(run(cons, &large, &spec).expect("prunable")))
-                    });
-                },
-            );
+            group.bench_with_input(BenchmarkId::new(cons.name(), "1thread"), &cons, |b, _| {
+                b.iter(|| pool.install(|| black_box(run())));
+            });
         }
     }
     group.finish();

@@ -217,14 +217,13 @@ pub fn run(args: &PruneArgs) -> Result<String, String> {
         ));
     }
     let config = PruneConfig {
-        eps,
         delta,
         construction,
         solver,
         seed,
         neurons_per_weight,
-        w_max: None,
         width_scale: parse_f64("--width-scale", &args.width_scale)?,
+        ..PruneConfig::new(eps)
     };
     config.check().map_err(|e| e.to_string())?;
 
@@ -299,7 +298,7 @@ pub fn run(args: &PruneArgs) -> Result<String, String> {
             ""
         },
         r.domain,
-        r.eps,
+        r.accuracy.value(),
         r.delta
     );
     let _ = writeln!(
@@ -330,6 +329,6 @@ pub fn run(args: &PruneArgs) -> Result<String, String> {
     for (path, _) in &files {
         let _ = writeln!(out, "wrote {}", path.display());
     }
-    let _ = writeln!(out, "{:.2} s", r.seconds);
+    let _ = writeln!(out, "{:.2} s", r.seconds.total);
     Ok(out)
 }

@@ -63,7 +63,7 @@ fn prunes_a_fixture_end_to_end() {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let r = report(&out);
-    assert_eq!(r["eps"], 0.05);
+    assert_eq!(r["accuracy"]["value"], 0.05);
     assert_eq!(r["delta"], 0.01);
     assert_eq!(r["construction"], "per-weight");
     assert_eq!(r["solver"], "golden-ratio");

@@ -1,5 +1,5 @@
-//! The check and the certificate of a pruned network (DESIGN.md, invariant 3), and the
-//! [`Report`] of a pruning run.
+//! The check and the certificate of a pruned network (ARCHITECTURE.md, invariant 7), and the
+//! [`Report`] of a pruning run, built once from the oracle's output.
 //!
 //! [`check`] does four things:
 //!
@@ -10,26 +10,45 @@
 //!    `ŵ⁻`, [`crate::Plan::needs_minus`]);
 //! 3. certifies `sup_x ‖F(x) − Ĝ(x)‖₂` with the actual matrices ([`crate::certificate`]): the
 //!    recurrence (`certified_bound`), Corollary 27's closed form and Lemma 1's bound;
-//! 4. measures the largest error of the literal Ĝ against F over the domain: every data row of
-//!    a finite domain (and nothing else: the domain is that set), or on a box its corners (all
-//!    of them if `2^{n_0} ≤ 4096`, else 4096 random ones) and uniform samples, 10⁴ inputs in
-//!    all, drawn from the seed with the counter-based generator.
+//! 4. measures the largest error of Ĝ against F over the domain: every data row of a finite
+//!    domain (and nothing else: the domain is that set), or on a box its corners (all of them
+//!    if `2^{n_0} ≤ 4096`, else 4096 random ones) and uniform samples, 10⁴ inputs in all,
+//!    drawn from the seed with the counter-based generator. Ĝ is evaluated through its
+//!    virtual matrices (`σ_i(Ŵ⁺ x⁺ + Ŵ⁻ x⁻)`, faer's matrix products: the cost of F's own
+//!    forward pass, whatever Ĝ keeps), and its literal sparse network on a spread subset of
+//!    at least 256 of the inputs (all of them if fewer); the two passes must agree to
+//!    rounding ([`ConstructionError::LiteralVirtualMismatch`] otherwise), and both errors are
+//!    reported.
 
-use faer::Mat;
-use logprune_network::{Network, norms, rows_to_columns};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
+use logprune_network::{Activation, Network, norms, rows_to_columns};
 use logprune_sampling::{counter, negative_bit, unit_open};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::certificate::{self, LayerTerms};
 use crate::large::AUX_STREAM_BASE;
-use crate::{ConstructionError, Domain, LargeNetwork, Plan, Progress, PrunedNetwork};
+use crate::layout::Layout;
+use crate::oracle::OracleOutput;
+use crate::{
+    Accuracy, Construction, ConstructionError, Domain, DomainKind, GDistribution, Generator,
+    LargeNetwork, Plan, Progress, PrunedNetwork, Side, SolverKind,
+};
+
+/// The version of [`Report`]'s JSON layout; it changes whenever a field changes meaning or
+/// goes away.
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// The number of inputs measured on a box domain.
 pub const BOX_INPUTS: usize = 10_000;
 
 /// The most box corners measured (all of them when `2^{n_0}` is at most this).
 pub const MAX_CORNERS: usize = 4096;
+
+/// The least number of inputs (all of them if fewer) on which the literal sparse Ĝ is run and
+/// compared with the virtual one.
+pub const LITERAL_INPUTS: usize = 256;
 
 /// What [`check`] found for one layer `i`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -41,22 +60,23 @@ pub struct LayerReport {
     /// `n_i`.
     pub n_out: usize,
     /// `σ_i`.
-    pub activation: String,
+    #[serde(serialize_with = "activation_name")]
+    pub activation: Activation,
     /// `M_i`, the intermediate width of G.
     pub intermediate_width: u64,
-    /// The theorem's `M_i` for the construction ([`Plan::intermediate_widths_theorem`]).
+    /// The theorem's `M_i` for the construction ([`Layout::widths_theorem`]).
     pub intermediate_width_theorem: u64,
-    /// Whether G's `M_i` sufficed: every target weight of the layer was decomposed
-    /// (always true in the report of a successful [`crate::prune`], which fails otherwise).
+    /// Whether G's `M_i` sufficed: every target weight of the layer was decomposed (always
+    /// true in the report of a successful run, which fails otherwise).
     pub width_sufficed: bool,
-    /// Halves `(w*, ±)` that could not be decomposed ([`crate::oracle::LayerStats`]): 0 when
-    /// `width_sufficed`.
+    /// Halves `(w*, ±)` that could not be decomposed: 0 when `width_sufficed`.
     pub empty_slots: u64,
-    /// The width the same draws needed ([`crate::oracle::LayerStats::width_needed`];
-    /// `None` until [`Report::set_oracle_stats`]).
-    pub width_needed: Option<u64>,
+    /// The width the same draws needed ([`crate::oracle::LayerStats::width_needed`]).
+    pub width_needed: u64,
     /// The kept intermediate neurons of Ĝ.
     pub kept_neurons: u64,
+    /// The kept output edges of Ĝ (one per neuron except for shared-input).
+    pub kept_edges: u64,
     /// `|N_i|`, the columns that need `ŵ⁻`.
     pub minus_columns: usize,
     /// `ν_i = ‖[W*_i W*_{i,N}]‖₂` (upper bound).
@@ -73,17 +93,36 @@ pub struct LayerReport {
     pub max_weight_error_minus: Option<f64>,
 }
 
-/// The report of a pruning run (serialized to `report.json` by `cargo xtask prune`).
+fn activation_name<S: serde::Serializer>(a: &Activation, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(a.name())
+}
+
+/// Wall-clock seconds of the stages of a run (volatile).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Timings {
+    /// [`Plan::new`]: certified bounds, norms, `ε_w`.
+    pub plan: f64,
+    /// The oracle.
+    pub prune: f64,
+    /// The check, certificate and measurement.
+    pub check: f64,
+    /// All of them.
+    pub total: f64,
+}
+
+/// The report of a pruning run (serialized to `report.json` by the command line).
 ///
 /// Layer lists are indexed by the paper's `i − 1`. Widths and counts are those of the
 /// bias-free F' (with the constant unit when the target has biases).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
-    /// The accuracy `ε`.
-    pub eps: f64,
+    /// [`REPORT_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// What the run asked for: the network accuracy `ε` or the weight tolerance `T`.
+    pub accuracy: Accuracy,
     /// The failure probability `δ`.
     pub delta: f64,
-    /// `ε_w`, chosen by Lemma 1 before pruning (each half within `ε_w/2`).
+    /// `ε_w`: chosen by Lemma 1 before pruning (each half within `ε_w/2`), or `2T`.
     pub epsilon_w: f64,
     /// `ε_eff = max_i √(1 + |N_i|/n_{i-1}) · max|E_i|`, Lemma 1's per-weight accuracy
     /// actually achieved ([`certificate::effective_epsilon_w`]).
@@ -98,17 +137,34 @@ pub struct Report {
     pub w_max: f64,
     /// `δ_w = δ/(2N*)`.
     pub delta_w: f64,
-    /// `m`, neurons per target weight used.
+    /// The construction.
+    pub construction: Construction,
+    /// The solver.
+    pub solver: SolverKind,
+    /// G's weight distribution.
+    pub distribution: GDistribution,
+    /// Whether Theorem 3's and Theorem 30's widths are proven for this distribution.
+    pub theorem_applies: bool,
+    /// What the reader should know about this run's widths and guarantees.
+    pub notes: Vec<String>,
+    /// The generator's counter layout.
+    pub generator: Generator,
+    /// The seed of G.
+    pub seed: u64,
+    /// The layout's width parameter ([`Layout::neurons_per_weight`]).
     pub neurons_per_weight: u64,
-    /// The theorem's `m = 8⌈k' ln(k'/δ_w)⌉`.
+    /// The theorem's `m = 8⌈k' ln(k'/δ_w)⌉` of the per-weight block.
     pub neurons_per_weight_theorem: u64,
     /// `M_i`, the intermediate widths of G.
     pub widths: Vec<u64>,
-    /// The theorem's `M_i` for the construction (per-weight: `n_i n_{i-1}` times the
-    /// theorem's `m`; recycling: Theorem 30; batch: Theorem 3), unscaled.
+    /// The theorem's (or rule's) `M_i` for the construction, unscaled.
     pub widths_theorem: Vec<u64>,
     /// The width scale of the run ([`crate::PruneConfig::width_scale`]).
     pub width_scale: f64,
+    /// G's intermediate neurons per target weight, `Σ_i M_i / N*`.
+    pub g_neurons_per_target_weight: f64,
+    /// The same for the per-weight layout at the theorem's width, `m` (for comparison).
+    pub per_weight_neurons_per_target_weight: f64,
     /// `k`, the golden-ratio intervals at `ε_w/2` ([`Plan::golden_ratio_steps`]).
     pub golden_ratio_steps: u64,
     /// `n_0, ..., n_ℓ` of F'.
@@ -125,6 +181,8 @@ pub struct Report {
     pub kept_neurons: Vec<u64>,
     /// Kept intermediate neurons in all.
     pub kept_neurons_total: u64,
+    /// Kept output edges in all.
+    pub kept_edges_total: u64,
     /// `max |w* − ŵ⁺|` over all layers.
     pub max_weight_error_plus: f64,
     /// `max |w* − ŵ⁻|` over the columns that need it (`None` if none does).
@@ -137,26 +195,26 @@ pub struct Report {
     pub certified_bound_corollary27: f64,
     /// Lemma 1's bound with the actual entry errors and norms.
     pub certified_bound_lemma1: f64,
-    /// The largest `‖F(x) − Ĝ(x)‖₂` measured (literal Ĝ).
+    /// The largest `‖F(x) − Ĝ(x)‖₂` measured, Ĝ through its virtual matrices.
     pub empirical_max_error: f64,
     /// The number of inputs measured.
     pub inputs_checked: u64,
-    /// `box` or `points`.
-    pub domain: String,
-    /// Neurons of G's blocks consulted by the oracle.
+    /// The largest `‖F(x) − Ĝ(x)‖₂` with the literal sparse Ĝ, on its subset of inputs.
+    pub empirical_max_error_literal: f64,
+    /// The number of inputs of the literal pass.
+    pub literal_inputs_checked: u64,
+    /// The largest `‖Ĝ_literal(x) − Ĝ_virtual(x)‖₂` on that subset (rounding only).
+    pub literal_virtual_max_difference: f64,
+    /// A box or a finite set.
+    pub domain: DomainKind,
+    /// Neurons of G consulted by the oracle.
     pub products_consulted: u64,
     /// `products_consulted / N*`.
     pub products_per_target_weight: f64,
     /// Kept weights recomputed from G's generator (all of them).
     pub weights_verified: u64,
-    /// The construction (`per-weight`, `recycling` or `batch`).
-    pub construction: String,
-    /// The solver.
-    pub solver: String,
-    /// The seed of G.
-    pub seed: u64,
-    /// Wall-clock seconds of the run (volatile).
-    pub seconds: f64,
+    /// Wall-clock seconds (volatile).
+    pub seconds: Timings,
     /// Per-layer details.
     pub layers: Vec<LayerReport>,
 }
@@ -175,39 +233,56 @@ impl Report {
         Ok(s)
     }
 
-    /// Copies the oracle's per-layer stats into the layer reports (`empty_slots`,
-    /// `width_needed`, and `width_sufficed = empty_slots == 0`). Ignores extra entries.
-    pub fn set_oracle_stats(&mut self, stats: &[crate::oracle::LayerStats]) {
-        for (l, s) in self.layers.iter_mut().zip(stats) {
-            l.empty_slots = s.empty_slots;
-            l.width_sufficed = s.empty_slots == 0 && s.failed_weights == 0;
-            l.width_needed = Some(s.width_needed);
-        }
+    /// `max |w* − ŵ±|` over both halves and all layers.
+    pub fn max_weight_error(&self) -> f64 {
+        self.max_weight_error_plus
+            .max(self.max_weight_error_minus.unwrap_or(0.0))
     }
 
-    /// Succeeds iff both the certificate and the measurement are within `ε`.
+    /// Succeeds iff the run achieved what it asked for: with a network accuracy `ε`, both the
+    /// certificate and the measurements (virtual and literal) are within `ε`; with a weight
+    /// tolerance `T`, every half of every target weight is within `T`.
     ///
     /// # Errors
-    /// [`ConstructionError::NotWithinEps`] with the numbers.
+    /// [`ConstructionError::NotWithinEps`] or [`ConstructionError::NotWithinTolerance`] with
+    /// the numbers.
     pub fn verify(&self) -> Result<(), ConstructionError> {
-        if self.certified_bound <= self.eps && self.empirical_max_error <= self.eps {
-            Ok(())
-        } else {
-            Err(ConstructionError::NotWithinEps {
-                eps: self.eps,
-                certified_bound: self.certified_bound,
-                empirical_max_error: self.empirical_max_error,
-            })
+        match self.accuracy {
+            Accuracy::Network(eps) => {
+                let measured = self
+                    .empirical_max_error
+                    .max(self.empirical_max_error_literal);
+                if self.certified_bound <= eps && measured <= eps {
+                    Ok(())
+                } else {
+                    Err(ConstructionError::NotWithinEps {
+                        eps,
+                        certified_bound: self.certified_bound,
+                        empirical_max_error: measured,
+                    })
+                }
+            }
+            Accuracy::WeightTolerance(tolerance) => {
+                let worst = self.max_weight_error();
+                if worst <= tolerance {
+                    Ok(())
+                } else {
+                    Err(ConstructionError::NotWithinTolerance {
+                        tolerance,
+                        max_weight_error: worst,
+                    })
+                }
+            }
         }
     }
 }
 
-/// Recomputes every kept weight of `pruned` from `large` (invariant 3).
+/// Recomputes every kept weight of `pruned` from `large` (invariant 7).
 ///
 /// Returns the number of weights verified.
 ///
 /// # Errors
-/// [`ConstructionError::LayerCount`] / [`ConstructionError::ShapeMismatch`] if Ĝ does not
+/// [`ConstructionError::WidthCount`] / [`ConstructionError::ShapeMismatch`] if Ĝ does not
 /// have G's layers; [`ConstructionError::NotAnEdge`] for an index out of range;
 /// [`ConstructionError::WeightMismatch`] for a weight that differs from G's.
 pub fn verify_against_generator(
@@ -215,48 +290,58 @@ pub fn verify_against_generator(
     pruned: &PrunedNetwork,
 ) -> Result<u64, ConstructionError> {
     if pruned.layers().len() != large.depth() {
-        return Err(ConstructionError::LayerCount {
+        return Err(ConstructionError::WidthCount {
+            what: "layers of the pruned network",
             expected: large.depth(),
             found: pruned.layers().len(),
         });
     }
-    let mut count = 0u64;
-    for (t, layer) in pruned.layers().iter().enumerate() {
-        let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
-        if layer.n_in() != n_in || layer.n_out() != n_out {
-            return Err(ConstructionError::ShapeMismatch {
-                layer: t + 1,
-                expected: n_in,
-                found: layer.n_in(),
-            });
-        }
-        for n in layer.neurons() {
-            let g = large.weight(t, crate::Side::Input, n.z, n.input)?;
-            if g.to_bits() != n.u.to_bits() {
-                return Err(ConstructionError::WeightMismatch {
-                    layer: t + 1,
-                    neuron: n.z,
-                    port: n.input,
-                    stored: n.u,
-                    generated: g,
-                });
-            }
-            for &(a, v) in &n.outputs {
-                let g = large.weight(t, crate::Side::Output, n.z, a)?;
-                if g.to_bits() != v.to_bits() {
-                    return Err(ConstructionError::WeightMismatch {
+    let counts = pruned
+        .layers()
+        .par_iter()
+        .enumerate()
+        .map(|(t, layer)| -> Result<u64, ConstructionError> {
+            let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
+            for (what, expected, found) in [
+                ("inputs", n_in, layer.n_in()),
+                ("outputs", n_out, layer.n_out()),
+            ] {
+                if expected != found {
+                    return Err(ConstructionError::ShapeMismatch {
                         layer: t + 1,
-                        neuron: n.z,
-                        port: a,
-                        stored: v,
-                        generated: g,
+                        what,
+                        expected,
+                        found,
                     });
                 }
             }
-            count += 1 + n.outputs.len() as u64;
-        }
-    }
-    Ok(count)
+            let mut count = 0u64;
+            for n in layer.neurons() {
+                let mismatch =
+                    |side, port, stored: f64, generated: f64| ConstructionError::WeightMismatch {
+                        layer: t + 1,
+                        side,
+                        neuron: n.z,
+                        port,
+                        stored,
+                        generated,
+                    };
+                let g = large.weight(t, Side::Input, n.z, n.input)?;
+                if g.to_bits() != n.u.to_bits() {
+                    return Err(mismatch(Side::Input, n.input, n.u, g));
+                }
+                for (a, v) in n.edges() {
+                    let g = large.weight(t, Side::Output, n.z, a)?;
+                    if g.to_bits() != v.to_bits() {
+                        return Err(mismatch(Side::Output, a, v, g));
+                    }
+                }
+                count += 1 + n.outputs.len() as u64;
+            }
+            Ok(count)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(counts.into_iter().sum())
 }
 
 /// The inputs measured on the user's domain (see the [module documentation](self)): the rows
@@ -314,27 +399,49 @@ pub fn check_inputs(domain: &Domain, seed: u64) -> Vec<Vec<f64>> {
     }
 }
 
-/// Checks and certifies `pruned` against the target (see the [module documentation](self)).
-///
-/// `target` is the user's network F (with its biases, if any); `plan` the run's plan (its
-/// F' and domain); `user_domain` the domain in F's coordinates; `products_consulted` is copied
-/// into the report. `progress` is told the number of inputs to measure and advanced as they
-/// are done. Returns the [`Report`] with `seconds = 0` (the caller times the run). It does not
-/// fail when the bounds exceed `ε`: see [`Report::verify`].
+/// What [`check`] checks: the user's target and domain, the run's plan, layout and G, and
+/// the oracle's output with the seconds its plan took.
+#[derive(Clone, Copy)]
+pub struct CheckInput<'a> {
+    /// The user's network F (with its biases, if any).
+    pub target: &'a Network,
+    /// The domain in F's coordinates.
+    pub domain: &'a Domain,
+    /// The run's plan (its F' and domain).
+    pub plan: &'a Plan,
+    /// The layout.
+    pub layout: &'a dyn Layout,
+    /// G.
+    pub large: &'a LargeNetwork,
+    /// The oracle's output (Ĝ and its stats).
+    pub oracle: &'a OracleOutput,
+    /// Seconds the plan took.
+    pub plan_seconds: f64,
+}
+
+/// Checks and certifies the oracle's Ĝ against the target (see the
+/// [module documentation](self)), and builds the whole [`Report`]. `progress` is told the
+/// number of inputs to measure and advanced as they are done. It does not fail when the
+/// bounds exceed `ε`: see [`Report::verify`].
 ///
 /// # Errors
-/// As [`verify_against_generator`]; [`ConstructionError::DomainDimension`] if `user_domain`
-/// is not in F's input dimension; [`ConstructionError::ShapeMismatch`] if Ĝ's input width is
-/// not F's (plus the constant unit); a norm that cannot be computed; inputs refused by F.
-pub fn check(
-    target: &Network,
-    plan: &Plan,
-    user_domain: &Domain,
-    large: &LargeNetwork,
-    pruned: &PrunedNetwork,
-    products_consulted: u64,
-    progress: &dyn Progress,
-) -> Result<Report, ConstructionError> {
+/// As [`verify_against_generator`]; [`ConstructionError::DomainDimension`] if the domain is
+/// not in F's input dimension; [`ConstructionError::ShapeMismatch`] if Ĝ's input width is
+/// not F's (plus the constant unit); [`ConstructionError::LiteralVirtualMismatch`] if the
+/// literal and the virtual Ĝ disagree beyond rounding; a norm that cannot be computed;
+/// inputs refused by F.
+pub fn check(input: &CheckInput<'_>, progress: &dyn Progress) -> Result<Report, ConstructionError> {
+    let start = std::time::Instant::now();
+    let CheckInput {
+        target,
+        domain: user_domain,
+        plan,
+        layout,
+        large,
+        oracle,
+        plan_seconds,
+    } = *input;
+    let pruned = &oracle.pruned;
     if user_domain.dim() != target.input_width() {
         return Err(ConstructionError::DomainDimension {
             expected: target.input_width(),
@@ -348,8 +455,11 @@ pub fn check(
     let ell = arch.depth();
     let minus_columns = plan.minus_columns();
 
-    // Weight errors and the norms of the split layers, one layer per rayon task.
+    // Weight errors and the norms of the split layers, one layer per rayon task; the virtual
+    // matrices are kept for the measurement.
     struct LayerNumbers {
+        plus: Mat<f64>,
+        minus: Mat<f64>,
         err_plus: f64,
         err_minus: Option<f64>,
         pruned_norm: f64,
@@ -386,6 +496,8 @@ pub fn check(
                 err_minus,
                 pruned_norm: norms::spectral_norm_upper_bound(split.as_ref())?,
                 error_norm: norms::spectral_norm_upper_bound(error.as_ref())?,
+                plus,
+                minus,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -419,27 +531,39 @@ pub fn check(
     // The measurement.
     let inputs = check_inputs(user_domain, plan.config().seed);
     progress.start("check", inputs.len() as u64);
-    let empirical_max_error = measure(target, pruned, plan.has_bias_unit(), &inputs, progress)?;
+    let virtual_layers: Vec<(MatRef<'_, f64>, Option<MatRef<'_, f64>>)> = numbers
+        .iter()
+        .zip(&minus_columns)
+        .map(|(n, &m)| (n.plus.as_ref(), (m > 0).then(|| n.minus.as_ref())))
+        .collect();
+    let measured = measure(
+        target,
+        pruned,
+        &virtual_layers,
+        plan.has_bias_unit(),
+        &inputs,
+        progress,
+    )?;
 
     let kept_neurons = pruned.kept_neurons();
+    let kept_edges = pruned.kept_edges();
     let n_weights_target = arch.num_weights() as u64;
+    let n_star = n_weights_target.max(1) as f64;
     let n_weights_large = large.num_weights();
     let layers = (0..ell)
         .map(|t| LayerReport {
             layer: t + 1,
             n_in: widths[t],
             n_out: widths[t + 1],
-            activation: arch.activations()[t].name().to_owned(),
+            activation: arch.activations()[t],
             intermediate_width: large.intermediate_widths()[t],
-            intermediate_width_theorem: plan
-                .intermediate_widths_theorem()
-                .get(t)
-                .copied()
-                .unwrap_or(0),
-            width_sufficed: true,
-            empty_slots: 0,
-            width_needed: None,
+            intermediate_width_theorem: layout.widths_theorem().get(t).copied().unwrap_or(0),
+            width_sufficed: oracle.layers[t].empty_slots == 0
+                && oracle.layers[t].failed_weights == 0,
+            empty_slots: oracle.layers[t].empty_slots,
+            width_needed: oracle.layers[t].width_needed,
             kept_neurons: kept_neurons[t],
+            kept_edges: kept_edges[t],
             minus_columns: minus_columns[t],
             target_norm: plan.target_norms()[t],
             pruned_norm: numbers[t].pruned_norm,
@@ -450,21 +574,39 @@ pub fn check(
         })
         .collect();
     let max_minus = numbers.iter().filter_map(|n| n.err_minus).reduce(f64::max);
+    let config = plan.config();
+    let (alpha, beta) = plan.theorem3_range();
+    let check_seconds = start.elapsed().as_secs_f64();
     Ok(Report {
-        eps: plan.config().eps,
-        delta: plan.config().delta,
+        schema_version: REPORT_SCHEMA_VERSION,
+        accuracy: config.accuracy,
+        delta: config.delta,
         epsilon_w: plan.epsilon_w(),
         epsilon_w_effective,
-        alpha: plan.distribution().alpha(),
-        beta: plan.distribution().beta(),
+        alpha,
+        beta,
         k_prime: plan.k_prime(),
         w_max: plan.w_max(),
         delta_w: plan.delta_w(),
-        neurons_per_weight: plan.neurons_per_weight(),
+        construction: layout.construction(),
+        solver: config.solver,
+        distribution: config.distribution,
+        theorem_applies: config.distribution.theorem_applies(),
+        notes: notes(plan),
+        generator: large.generator(),
+        seed: config.seed,
+        neurons_per_weight: layout.neurons_per_weight(),
         neurons_per_weight_theorem: plan.neurons_per_weight_theorem(),
         widths: large.intermediate_widths().to_vec(),
-        widths_theorem: plan.intermediate_widths_theorem().to_vec(),
-        width_scale: plan.config().width_scale,
+        widths_theorem: layout.widths_theorem().to_vec(),
+        width_scale: config.width_scale,
+        g_neurons_per_target_weight: large
+            .intermediate_widths()
+            .iter()
+            .map(|&m| m as f64)
+            .sum::<f64>()
+            / n_star,
+        per_weight_neurons_per_target_weight: plan.neurons_per_weight_theorem() as f64,
         golden_ratio_steps: plan.golden_ratio_steps(),
         target_widths: widths.to_vec(),
         has_bias_unit: plan.has_bias_unit(),
@@ -472,6 +614,7 @@ pub fn check(
         n_weights_large,
         log10_n_weights_large: n_weights_large.log10(),
         kept_neurons_total: kept_neurons.iter().sum(),
+        kept_edges_total: kept_edges.iter().sum(),
         kept_neurons,
         max_weight_error_plus: numbers.iter().map(|n| n.err_plus).fold(0.0, f64::max),
         max_weight_error_minus: max_minus,
@@ -479,71 +622,191 @@ pub fn check(
         certified_bound,
         certified_bound_corollary27,
         certified_bound_lemma1,
-        empirical_max_error,
+        empirical_max_error: measured.virtual_error,
         inputs_checked: inputs.len() as u64,
-        domain: user_domain.kind().to_owned(),
-        products_consulted,
-        products_per_target_weight: products_consulted as f64 / n_weights_target.max(1) as f64,
+        empirical_max_error_literal: measured.literal_error,
+        literal_inputs_checked: measured.literal_inputs,
+        literal_virtual_max_difference: measured.difference,
+        domain: user_domain.kind(),
+        products_consulted: oracle.products_consulted,
+        products_per_target_weight: oracle.products_consulted as f64 / n_star,
         weights_verified,
-        construction: plan.config().construction.name().to_owned(),
-        solver: plan.config().solver.name().to_owned(),
-        seed: plan.config().seed,
-        seconds: 0.0,
+        seconds: Timings {
+            plan: plan_seconds,
+            prune: oracle.seconds,
+            check: check_seconds,
+            total: plan_seconds + oracle.seconds + check_seconds,
+        },
         layers,
     })
+}
+
+/// What the reader should know about a run's widths and guarantees.
+fn notes(plan: &Plan) -> Vec<String> {
+    let c = plan.config();
+    let mut notes = Vec::new();
+    if !c.distribution.theorem_applies() {
+        let width = if c.neurons_per_weight.is_some() || c.neurons_per_input.is_some() {
+            "the width is the one given"
+        } else {
+            "the width used is the hyperbolic default, with no guarantee for this distribution"
+        };
+        notes.push(format!(
+            "Theorem 3's and Theorem 30's widths are proven for the hyperbolic distribution only; G is {}: {width}; the certificate and the measurement decide success",
+            c.distribution
+        ));
+    }
+    if let Accuracy::WeightTolerance(tolerance) = c.accuracy {
+        notes.push(format!(
+            "weight-tolerance mode: every half within T = {tolerance:e} of its target weight; the network error that follows is certified and measured, not required"
+        ));
+    }
+    notes
 }
 
 /// The inputs are measured in chunks of this many (one rayon task each).
 const CHUNK: usize = 256;
 
+/// The measurements of [`measure`].
+struct Measured {
+    virtual_error: f64,
+    literal_error: f64,
+    literal_inputs: u64,
+    difference: f64,
+}
+
+/// Relative rounding allowance of the literal-vs-virtual comparison: both passes compute the
+/// same sums of a few thousand terms in other orders.
+const LITERAL_VIRTUAL_REL: f64 = 1e-9;
+
 /// `max_x ‖F(x) − Ĝ(x)‖₂` over `inputs` (rows in F's coordinates; Ĝ gets `(x, 1)` when
-/// `bias_unit`), F by faer's batch forward pass and Ĝ by its literal forward pass, in chunks
-/// run with rayon and combined in index order.
+/// `bias_unit`): F by faer's batch forward pass and Ĝ by its virtual matrices `virtual_layers`
+/// (`(Ŵ⁺, Ŵ⁻ if any column needs it)`), in chunks run with rayon and combined in index order;
+/// and the literal Ĝ on every `⌈N/256⌉`-th input, compared with the virtual one.
 fn measure(
     target: &Network,
     pruned: &PrunedNetwork,
+    virtual_layers: &[(MatRef<'_, f64>, Option<MatRef<'_, f64>>)],
     bias_unit: bool,
     inputs: &[Vec<f64>],
     progress: &dyn Progress,
-) -> Result<f64, ConstructionError> {
+) -> Result<Measured, ConstructionError> {
     let n0 = target.input_width();
     let ng = pruned.input_width();
     if ng != n0 + usize::from(bias_unit) {
         return Err(ConstructionError::ShapeMismatch {
             layer: 1,
+            what: "inputs",
             expected: n0 + usize::from(bias_unit),
             found: ng,
         });
     }
-    let chunks: Vec<&[Vec<f64>]> = inputs.chunks(CHUNK).collect();
+    let stride = inputs.len().div_ceil(LITERAL_INPUTS).max(1);
+    let activations: Vec<Activation> = pruned.layers().iter().map(|l| l.activation()).collect();
+    let chunks: Vec<(usize, &[Vec<f64>])> = inputs
+        .chunks(CHUNK)
+        .enumerate()
+        .map(|(c, rows)| (c * CHUNK, rows))
+        .collect();
     let maxima = chunks
         .par_iter()
-        .map(|rows| -> Result<f64, ConstructionError> {
+        .map(|&(first, rows)| -> Result<[f64; 4], ConstructionError> {
             let x = rows_to_columns(rows, n0)?;
-            let fx = target.forward_batch(x.as_ref(), faer::Par::Seq)?;
+            let fx = target.forward_batch(x.as_ref(), Par::Seq)?;
             let batch = rows.len();
-            let mut xg = vec![1.0; ng * batch];
-            for (k, r) in rows.iter().enumerate() {
-                for (b, &v) in r.iter().enumerate() {
-                    xg[b * batch + k] = v;
-                }
-            }
-            let gx = pruned.forward_unchecked(&xg, batch);
+            let xg = Mat::from_fn(ng, batch, |b, k| if b < n0 { x[(b, k)] } else { 1.0 });
+            let gx = virtual_forward(virtual_layers, &activations, xg);
             let mut worst = 0.0f64;
             for k in 0..batch {
-                let e2: f64 = (0..fx.nrows())
-                    .map(|a| {
-                        let d = fx[(a, k)] - gx[a * batch + k];
-                        d * d
-                    })
-                    .sum();
-                worst = worst.max(e2.sqrt());
+                worst = worst.max(col_distance(fx.as_ref(), gx.as_ref(), k, |a| gx[(a, k)]));
+            }
+            // The literal pass on the spread subset of this chunk.
+            let picked: Vec<usize> = (0..batch).filter(|k| (first + k) % stride == 0).collect();
+            let (mut lit, mut diff) = (0.0f64, 0.0f64);
+            if !picked.is_empty() {
+                let m = picked.len();
+                let mut xl = vec![1.0; ng * m];
+                for (j, &k) in picked.iter().enumerate() {
+                    for b in 0..n0 {
+                        xl[b * m + j] = x[(b, k)];
+                    }
+                }
+                let yl = pruned.forward_unchecked(&xl, m);
+                for (j, &k) in picked.iter().enumerate() {
+                    lit = lit.max(col_distance(fx.as_ref(), gx.as_ref(), k, |a| yl[a * m + j]));
+                    let d = (0..gx.nrows())
+                        .map(|a| (yl[a * m + j] - gx[(a, k)]).powi(2))
+                        .sum::<f64>()
+                        .sqrt();
+                    let scale = (0..gx.nrows())
+                        .map(|a| gx[(a, k)].powi(2))
+                        .sum::<f64>()
+                        .sqrt();
+                    if !(d <= LITERAL_VIRTUAL_REL * (1.0 + scale)) {
+                        return Err(ConstructionError::LiteralVirtualMismatch {
+                            input: first + k,
+                            difference: d,
+                            scale,
+                        });
+                    }
+                    diff = diff.max(d);
+                }
             }
             progress.advance(batch as u64);
-            Ok(worst)
+            Ok([worst, lit, picked.len() as f64, diff])
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(maxima.into_iter().fold(0.0, f64::max))
+    Ok(Measured {
+        virtual_error: maxima.iter().map(|m| m[0]).fold(0.0, f64::max),
+        literal_error: maxima.iter().map(|m| m[1]).fold(0.0, f64::max),
+        literal_inputs: maxima.iter().map(|m| m[2] as u64).sum(),
+        difference: maxima.iter().map(|m| m[3]).fold(0.0, f64::max),
+    })
+}
+
+/// `‖F(x_k) − y‖₂` for column `k` of `fx` and `y_a = value(a)`.
+fn col_distance(
+    fx: MatRef<'_, f64>,
+    _gx: MatRef<'_, f64>,
+    k: usize,
+    value: impl Fn(usize) -> f64,
+) -> f64 {
+    (0..fx.nrows())
+        .map(|a| {
+            let d = fx[(a, k)] - value(a);
+            d * d
+        })
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// The virtual Ĝ on a batch (one input per column): per layer `σ_i(Ŵ⁺ x⁺ + Ŵ⁻ x⁻)` by faer's
+/// matrix products (sequential: the caller parallelizes over chunks).
+fn virtual_forward(
+    layers: &[(MatRef<'_, f64>, Option<MatRef<'_, f64>>)],
+    activations: &[Activation],
+    x: Mat<f64>,
+) -> Mat<f64> {
+    let mut y = x;
+    for (&(plus, minus), &act) in layers.iter().zip(activations) {
+        let pos = Mat::from_fn(y.nrows(), y.ncols(), |i, j| y[(i, j)].max(0.0));
+        let mut out = Mat::<f64>::zeros(plus.nrows(), y.ncols());
+        matmul(
+            out.as_mut(),
+            Accum::Replace,
+            plus,
+            pos.as_ref(),
+            1.0,
+            Par::Seq,
+        );
+        if let Some(minus) = minus {
+            let neg = Mat::from_fn(y.nrows(), y.ncols(), |i, j| y[(i, j)].min(0.0));
+            matmul(out.as_mut(), Accum::Add, minus, neg.as_ref(), 1.0, Par::Seq);
+        }
+        act.apply_mat(out.as_mut());
+        y = out;
+    }
+    y
 }
 
 #[cfg(test)]
@@ -574,17 +837,17 @@ mod tests {
         assert!(verify_against_generator(&p.large, &p.pruned).unwrap() > 0);
 
         let mut bad = p.pruned.clone();
-        let n = &mut bad.layers[0].neurons[0];
-        n.u = n.u.next_up();
-        let (z, b) = (n.z, n.input);
+        let parts = &mut bad.layers[0].parts;
+        parts.u[0] = parts.u[0].next_up();
+        let (z, b) = (parts.z[0], parts.input[0] as usize);
         assert!(matches!(
             verify_against_generator(&p.large, &bad),
             Err(ConstructionError::WeightMismatch { layer: 1, neuron, port, .. }) if neuron == z && port == b
         ));
 
         let mut bad = p.pruned.clone();
-        let n = &mut bad.layers[1].neurons[0];
-        n.outputs[0].1 = -n.outputs[0].1;
+        let parts = &mut bad.layers[1].parts;
+        parts.v[0] = -parts.v[0];
         assert!(matches!(
             verify_against_generator(&p.large, &bad),
             Err(ConstructionError::WeightMismatch {
@@ -596,8 +859,8 @@ mod tests {
 
         // A neuron beyond M_i is not an edge of G.
         let mut bad = p.pruned.clone();
-        let last = bad.layers[1].neurons.len() - 1;
-        bad.layers[1].neurons[last].z = p.large.intermediate_widths()[1];
+        let last = bad.layers[1].len() - 1;
+        bad.layers[1].parts.z[last] = p.large.intermediate_widths()[1];
         assert!(matches!(
             verify_against_generator(&p.large, &bad),
             Err(ConstructionError::NotAnEdge { layer: 2, .. })
@@ -610,7 +873,13 @@ mod tests {
         assert!(p.report.verify().is_ok());
         let json = p.report.to_json().unwrap();
         for key in [
-            "\"eps\"",
+            "\"schema_version\": 2",
+            "\"accuracy\": {",
+            "\"kind\": \"network\"",
+            "\"domain\": \"box\"",
+            "\"distribution\": {",
+            "\"generator\": \"philox-v1\"",
+            "\"activation\": \"relu\"",
             "\"delta\"",
             "\"epsilon_w\"",
             "\"alpha\"",
@@ -633,7 +902,7 @@ mod tests {
             assert!(json.contains(key), "{key} missing");
         }
         let mut r = p.report.clone();
-        r.empirical_max_error = 0.2;
+        r.empirical_max_error_literal = 0.2;
         assert!(
             matches!(r.verify(), Err(ConstructionError::NotWithinEps { eps, .. }) if eps == 0.1)
         );

@@ -1,15 +1,18 @@
-//! What to build: the construction, the solver, the input domain and the parameters of a
-//! pruning run.
+//! What to build: the construction, the solver, the weight distribution of G, the accuracy
+//! asked for, the input domain and the parameters of a pruning run.
 
 use core::fmt;
 use core::str::FromStr;
 
 use logprune_network::InputBox;
+use serde::Serialize;
 
-use crate::ConstructionError;
+use crate::{ConstructionError, GDistribution, Generator};
 
-/// How G is laid out and which neurons may serve which target weight.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+/// How G is laid out and which neurons may serve which target weight: the layouts of
+/// [`crate::layout`] (one file each, behind the [`crate::layout::Layout`] trait).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Construction {
     /// Theorem 3 without batch sampling, i.e. Corollary 10 applied to each target weight with
@@ -19,22 +22,34 @@ pub enum Construction {
     PerWeight,
     /// Sample recycling (Algorithm 1 of Appendix D, Theorem 30): a window of `m` neurons per
     /// diagonal `j` of the layer's weight matrix, refilled after each target weight, on
-    /// `M_i = max{n_i, n_{i-1}}·R`, `R = m + 2k·min{n_i, n_{i-1}}` ([`crate::oracle::recycling`]).
+    /// `M_i = max{n_i, n_{i-1}}·R`, `R = m + 2k·min{n_i, n_{i-1}}`.
     Recycling,
     /// Batch sampling (Theorem 3 as stated): one pool of `M_i` neurons for the whole layer,
-    /// each neuron used by at most one target weight, assigned greedily (first fit,
-    /// [`crate::oracle::batch`]).
+    /// each neuron used by at most one target weight, assigned greedily (first fit).
     Batch,
+    /// The layout of Pensia et al. 2020: a block of `r` neurons per input `b`, each kept
+    /// neuron keeping its one input edge and any number of output edges, so one neuron
+    /// serves many target weights of its column (`M_i = n_{i-1} r`).
+    SharedInput,
 }
 
 impl Construction {
+    /// Every construction, in the order of tables.
+    pub const ALL: [Construction; 4] = [
+        Construction::PerWeight,
+        Construction::Recycling,
+        Construction::Batch,
+        Construction::SharedInput,
+    ];
+
     /// The name used on the command line and in reports (`per-weight`, `recycling`,
-    /// `batch`).
+    /// `batch`, `shared-input`).
     pub fn name(self) -> &'static str {
         match self {
             Construction::PerWeight => "per-weight",
             Construction::Recycling => "recycling",
             Construction::Batch => "batch",
+            Construction::SharedInput => "shared-input",
         }
     }
 }
@@ -45,7 +60,7 @@ impl fmt::Display for Construction {
     }
 }
 
-/// The error of parsing a [`Construction`] or a [`SolverKind`] from its name.
+/// The error of parsing a name ([`Construction`], [`SolverKind`], ...).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 #[error("unknown {what} `{name}`: expected one of {expected}")]
@@ -55,44 +70,60 @@ pub struct ParseNameError {
     /// The name given.
     pub name: String,
     /// The accepted names.
-    pub expected: &'static str,
+    pub expected: String,
+}
+
+/// Parses one of `all` by its `name`.
+pub(crate) fn parse_name<T: Copy>(
+    what: &'static str,
+    s: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<T, ParseNameError> {
+    all.iter()
+        .copied()
+        .find(|&x| name(x) == s.trim())
+        .ok_or_else(|| ParseNameError {
+            what,
+            name: s.to_owned(),
+            expected: all.iter().map(|&x| name(x)).collect::<Vec<_>>().join(", "),
+        })
 }
 
 impl FromStr for Construction {
     type Err = ParseNameError;
 
-    /// Parses `per-weight`, `recycling` or `batch`.
+    /// Parses `per-weight`, `recycling`, `batch` or `shared-input`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "per-weight" => Ok(Construction::PerWeight),
-            "recycling" => Ok(Construction::Recycling),
-            "batch" => Ok(Construction::Batch),
-            _ => Err(ParseNameError {
-                what: "construction",
-                name: s.to_owned(),
-                expected: "per-weight, recycling, batch",
-            }),
-        }
+        parse_name("construction", s, &Construction::ALL, Construction::name)
     }
 }
 
 /// Which subset-sum solver chooses the kept neurons of each half `ŵ⁺`, `ŵ⁻`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum SolverKind {
     /// The paper's golden-ratio decomposition (Lemma 9, Corollary 10) in streaming form: the
-    /// block's products are consulted lazily in `z` order, in the log domain, and consulting
-    /// stops as soon as every needed half is complete.
+    /// candidates are consulted lazily in G's order, in the log domain, and consulting stops
+    /// as soon as every needed half is complete.
     #[default]
     GoldenRatio,
-    /// Best-fit greedy on the block's products of the half's class (all consulted).
+    /// Best-fit greedy on the half's candidates (all consulted).
     BestFit,
-    /// Exact subset sum (meet in the middle, best in absolute error) on the block's products
-    /// of the half's class; refused when a class has more than 40 candidates.
+    /// Exact subset sum (meet in the middle, best in absolute error) on the half's
+    /// candidates; refused when a half has more than 40 candidates.
     Exact,
 }
 
 impl SolverKind {
+    /// Every solver, in the order of tables.
+    pub const ALL: [SolverKind; 3] = [
+        SolverKind::GoldenRatio,
+        SolverKind::BestFit,
+        SolverKind::Exact,
+    ];
+
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -100,6 +131,12 @@ impl SolverKind {
             SolverKind::BestFit => "best-fit",
             SolverKind::Exact => "exact",
         }
+    }
+
+    /// Whether the solver may sum products of both signs (best-fit's two-sided form and the
+    /// exact solver do; the golden-ratio decomposition is one-sided, as Lemma 9 requires).
+    pub fn may_mix_signs(self) -> bool {
+        !matches!(self, SolverKind::GoldenRatio)
     }
 }
 
@@ -114,15 +151,28 @@ impl FromStr for SolverKind {
 
     /// Parses `golden-ratio`, `best-fit` or `exact`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "golden-ratio" => Ok(SolverKind::GoldenRatio),
-            "best-fit" => Ok(SolverKind::BestFit),
-            "exact" => Ok(SolverKind::Exact),
-            _ => Err(ParseNameError {
-                what: "solver",
-                name: s.to_owned(),
-                expected: "golden-ratio, best-fit, exact",
-            }),
+        parse_name("solver", s, &SolverKind::ALL, SolverKind::name)
+    }
+}
+
+/// What accuracy a run asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
+pub enum Accuracy {
+    /// The paper's objective (Section 3): `sup_x ‖F(x) − Ĝ(x)‖₂ ≤ ε`, with the per-weight
+    /// accuracy `ε_w` chosen by Lemma 1 before pruning (each half within `ε_w/2`).
+    Network(f64),
+    /// Pensia et al.'s setting: every half within `T` of its target weight,
+    /// `|w* − ŵ⁺| ≤ T` and `|w* − ŵ⁻| ≤ T` (so `ε_w = 2T` in Theorem 3's formulas). The
+    /// certified and measured network error that follows is reported, not required.
+    WeightTolerance(f64),
+}
+
+impl Accuracy {
+    /// The number given (`ε` or `T`).
+    pub fn value(self) -> f64 {
+        match self {
+            Accuracy::Network(x) | Accuracy::WeightTolerance(x) => x,
         }
     }
 }
@@ -136,6 +186,32 @@ pub enum Domain {
     /// A finite set of inputs (e.g. a data set's rows): certified and measured on exactly
     /// these points.
     Points(Vec<Vec<f64>>),
+}
+
+/// The kind of a [`Domain`], as reports name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DomainKind {
+    /// A box.
+    Box,
+    /// A finite set of points.
+    Points,
+}
+
+impl DomainKind {
+    /// `box` or `points`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DomainKind::Box => "box",
+            DomainKind::Points => "points",
+        }
+    }
+}
+
+impl fmt::Display for DomainKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl Domain {
@@ -184,11 +260,11 @@ impl Domain {
         }
     }
 
-    /// A short name for reports: `box` or `points`.
-    pub fn kind(&self) -> &'static str {
+    /// Whether this is a box or a finite set.
+    pub fn kind(&self) -> DomainKind {
         match self {
-            Domain::Box(_) => "box",
-            Domain::Points(_) => "points",
+            Domain::Box(_) => DomainKind::Box,
+            Domain::Points(_) => DomainKind::Points,
         }
     }
 
@@ -219,62 +295,114 @@ impl Domain {
 /// The parameters of a pruning run (validated by [`PruneConfig::check`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PruneConfig {
-    /// The accuracy `ε > 0` of `sup_x ‖F(x) − Ĝ(x)‖₂ ≤ ε`.
-    pub eps: f64,
+    /// What the run must achieve (default [`Accuracy::Network`]).
+    pub accuracy: Accuracy,
     /// The failure probability `δ ∈ (0, 1)` of Theorem 3 (default 0.01).
     pub delta: f64,
     /// The construction (default [`Construction::PerWeight`]).
     pub construction: Construction,
     /// The solver (default [`SolverKind::GoldenRatio`]).
     pub solver: SolverKind,
+    /// The weight distribution of G (default [`GDistribution::Hyperbolic`] on Theorem 3's
+    /// range).
+    pub distribution: GDistribution,
+    /// The counter layout of G's generator (default [`Generator::default`]).
+    pub generator: Generator,
     /// The seed of G (default 0).
     pub seed: u64,
     /// Replaces the theorem's width by `K` neurons per target weight: per-weight, a block of
     /// `m = K` neurons per target weight (`M_i = K n_i n_{i-1}`); recycling, a window of
     /// `m = K` neurons (`M_i = max{n_i, n_{i-1}}(K + 2k min{n_i, n_{i-1}})`); batch, a pool of
-    /// `M_i = K n_i n_{i-1}` neurons.
+    /// `M_i = K n_i n_{i-1}` neurons. Not for shared-input (see `neurons_per_input`).
     pub neurons_per_weight: Option<u64>,
-    /// Scales the width (default 1): per-weight, `m → ⌈s·m⌉`; recycling, the window
-    /// `m → ⌈s·m⌉` (and hence `R`); batch, the pool `M_i → ⌈s·M_i⌉`; applied to the theorem's
-    /// value or to `neurons_per_weight` (at least 1). For width-sufficiency studies: run G at a
-    /// fraction `s < 1` of the theorem's width.
+    /// Shared-input only: `r` neurons per input, `M_i = n_{i-1} r` (default: the rule of
+    /// [`crate::layout::shared_input`]).
+    pub neurons_per_input: Option<u64>,
+    /// Scales the width (default 1): the block, window, pool or `r` (see each layout),
+    /// applied to the theorem's value or to the configured one (at least 1). For
+    /// width-sufficiency studies: run G at a fraction `s < 1` of the theorem's width.
     pub width_scale: f64,
     /// The weight bound `w_max` (default: `max |w*|` of the bias-free target).
     pub w_max: Option<f64>,
+    /// The most bytes the run may allocate for Ĝ and its check (default: no limit). A run
+    /// whose estimate exceeds it is refused before pruning
+    /// ([`ConstructionError::MemoryBudget`]).
+    pub max_memory: Option<u64>,
 }
 
 impl PruneConfig {
-    /// The defaults for accuracy `eps`: `δ = 0.01`, per-weight, golden-ratio, seed 0, the
-    /// theorem's width (`width_scale = 1`), `w_max = max |w*|`.
+    /// The defaults for the network accuracy `eps`: `δ = 0.01`, per-weight, golden-ratio,
+    /// hyperbolic G with the default generator and seed 0, the theorem's width
+    /// (`width_scale = 1`), `w_max = max |w*|`, no memory limit.
     pub fn new(eps: f64) -> Self {
         PruneConfig {
-            eps,
+            accuracy: Accuracy::Network(eps),
             delta: 0.01,
             construction: Construction::PerWeight,
             solver: SolverKind::GoldenRatio,
+            distribution: GDistribution::Hyperbolic,
+            generator: Generator::default(),
             seed: 0,
             neurons_per_weight: None,
+            neurons_per_input: None,
             w_max: None,
             width_scale: 1.0,
+            max_memory: None,
+        }
+    }
+
+    /// The defaults of [`PruneConfig::new`] with every half within `tolerance` of its target
+    /// weight instead of a network accuracy ([`Accuracy::WeightTolerance`]).
+    pub fn weight_tolerance(tolerance: f64) -> Self {
+        PruneConfig {
+            accuracy: Accuracy::WeightTolerance(tolerance),
+            ..PruneConfig::new(1.0)
         }
     }
 
     /// Validates the parameters that do not depend on the target.
     ///
     /// # Errors
-    /// [`ConstructionError::InvalidEps`], [`ConstructionError::InvalidDelta`],
-    /// [`ConstructionError::InvalidNeuronsPerWeight`], [`ConstructionError::InvalidWMax`] (not
-    /// finite and positive; the comparison with the target comes later),
-    /// [`ConstructionError::InvalidWidthScale`] (not finite and positive).
+    /// [`ConstructionError::InvalidEps`] or [`ConstructionError::InvalidWeightTolerance`],
+    /// [`ConstructionError::InvalidDelta`], [`ConstructionError::InvalidNeuronsPerWeight`],
+    /// [`ConstructionError::InvalidNeuronsPerInput`] (0, or given for another layout than
+    /// shared-input, or `neurons_per_weight` given for shared-input),
+    /// [`ConstructionError::InvalidWMax`] (not finite and positive; the comparison with the
+    /// target comes later), [`ConstructionError::InvalidWidthScale`] (not finite and
+    /// positive), a distribution parameter that is not finite and positive.
     pub fn check(&self) -> Result<(), ConstructionError> {
-        if !(self.eps > 0.0 && self.eps.is_finite()) {
-            return Err(ConstructionError::InvalidEps { eps: self.eps });
+        match self.accuracy {
+            Accuracy::Network(eps) if !(eps > 0.0 && eps.is_finite()) => {
+                return Err(ConstructionError::InvalidEps { eps });
+            }
+            Accuracy::WeightTolerance(tolerance) if !(tolerance > 0.0 && tolerance.is_finite()) => {
+                return Err(ConstructionError::InvalidWeightTolerance { tolerance });
+            }
+            _ => {}
         }
         if !(self.delta > 0.0 && self.delta < 1.0) {
             return Err(ConstructionError::InvalidDelta { delta: self.delta });
         }
         if self.neurons_per_weight == Some(0) {
             return Err(ConstructionError::InvalidNeuronsPerWeight { value: 0 });
+        }
+        if self.neurons_per_input == Some(0) {
+            return Err(ConstructionError::InvalidNeuronsPerInput { value: 0 });
+        }
+        let shared = self.construction == Construction::SharedInput;
+        if let (Some(k), true) = (self.neurons_per_weight, shared) {
+            return Err(ConstructionError::WidthOption {
+                option: "neurons per weight",
+                value: k,
+                construction: self.construction,
+            });
+        }
+        if let (Some(r), false) = (self.neurons_per_input, shared) {
+            return Err(ConstructionError::WidthOption {
+                option: "neurons per input",
+                value: r,
+                construction: self.construction,
+            });
         }
         if !(self.width_scale > 0.0 && self.width_scale.is_finite()) {
             return Err(ConstructionError::InvalidWidthScale {
@@ -284,11 +412,9 @@ impl PruneConfig {
         if let Some(w) = self.w_max
             && !(w > 0.0 && w.is_finite())
         {
-            return Err(ConstructionError::InvalidWMax {
-                w_max: w,
-                max_abs_weight: f64::NAN,
-            });
+            return Err(ConstructionError::InvalidWMax { w_max: w });
         }
+        self.distribution.check()?;
         Ok(())
     }
 }
@@ -299,29 +425,25 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for s in [
-            SolverKind::GoldenRatio,
-            SolverKind::BestFit,
-            SolverKind::Exact,
-        ] {
+        for s in SolverKind::ALL {
             assert_eq!(s.name().parse::<SolverKind>(), Ok(s));
             assert_eq!(s.to_string(), s.name());
         }
-        assert_eq!(
-            "per-weight".parse::<Construction>(),
-            Ok(Construction::PerWeight)
-        );
-        for c in [
-            Construction::PerWeight,
-            Construction::Recycling,
-            Construction::Batch,
-        ] {
+        for c in Construction::ALL {
             assert_eq!(c.name().parse::<Construction>(), Ok(c));
             assert_eq!(c.to_string(), c.name());
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.name())
+            );
         }
         let e = "matching".parse::<Construction>().unwrap_err();
-        assert!(e.to_string().contains("`matching`") && e.to_string().contains("recycling"));
+        assert!(e.to_string().contains("`matching`") && e.to_string().contains("shared-input"));
         assert!("greedy".parse::<SolverKind>().is_err());
+        assert_eq!(
+            serde_json::to_string(&DomainKind::Points).unwrap(),
+            "\"points\""
+        );
     }
 
     #[test]
@@ -331,6 +453,10 @@ mod tests {
             assert!(matches!(
                 PruneConfig::new(eps).check(),
                 Err(ConstructionError::InvalidEps { .. })
+            ));
+            assert!(matches!(
+                PruneConfig::weight_tolerance(eps).check(),
+                Err(ConstructionError::InvalidWeightTolerance { .. })
             ));
         }
         for delta in [0.0, 1.0, f64::NAN, 2.0] {
@@ -351,6 +477,35 @@ mod tests {
             c.check(),
             Err(ConstructionError::InvalidNeuronsPerWeight { value: 0 })
         );
+        let c = PruneConfig {
+            construction: Construction::SharedInput,
+            neurons_per_input: Some(0),
+            ..PruneConfig::new(0.1)
+        };
+        assert_eq!(
+            c.check(),
+            Err(ConstructionError::InvalidNeuronsPerInput { value: 0 })
+        );
+        let c = PruneConfig {
+            neurons_per_input: Some(8),
+            ..PruneConfig::new(0.1)
+        };
+        assert!(matches!(
+            c.check(),
+            Err(ConstructionError::WidthOption {
+                construction: Construction::PerWeight,
+                ..
+            })
+        ));
+        let c = PruneConfig {
+            construction: Construction::SharedInput,
+            neurons_per_weight: Some(8),
+            ..PruneConfig::new(0.1)
+        };
+        assert!(matches!(
+            c.check(),
+            Err(ConstructionError::WidthOption { .. })
+        ));
         for width_scale in [0.0, -0.5, f64::NAN, f64::INFINITY] {
             let c = PruneConfig {
                 width_scale,
@@ -365,10 +520,10 @@ mod tests {
             w_max: Some(-1.0),
             ..PruneConfig::new(0.1)
         };
-        assert!(matches!(
+        assert_eq!(
             c.check(),
-            Err(ConstructionError::InvalidWMax { .. })
-        ));
+            Err(ConstructionError::InvalidWMax { w_max: -1.0 })
+        );
     }
 
     #[test]
@@ -390,7 +545,7 @@ mod tests {
             })
         ));
         let d = Domain::points(vec![vec![1.0, 2.0]]).unwrap();
-        assert_eq!((d.dim(), d.kind()), (2, "points"));
+        assert_eq!((d.dim(), d.kind()), (2, DomainKind::Points));
         assert_eq!(
             d.with_unit().unwrap(),
             Domain::Points(vec![vec![1.0, 2.0, 1.0]])

@@ -5,8 +5,10 @@ use logprune_decomposition::DecompositionError;
 use logprune_network::{IntervalError, NetworkError, NormError, SafetensorsError};
 use logprune_sampling::SamplingError;
 
+use crate::{Construction, Half, Side};
+
 /// The errors of this crate. Every variant names the offending value and what was expected
-/// (DESIGN.md, invariant 5). Layers are numbered as in the paper (`i = 1..ℓ`).
+/// (ARCHITECTURE.md, invariant 11). Layers are numbered as in the paper (`i = 1..ℓ`).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConstructionError {
@@ -22,11 +24,47 @@ pub enum ConstructionError {
         /// The value given.
         delta: f64,
     },
+    /// The per-weight tolerance `T` is not a finite positive number.
+    #[error("weight tolerance T = {tolerance} is invalid: expected a finite tolerance T > 0")]
+    InvalidWeightTolerance {
+        /// The value given.
+        tolerance: f64,
+    },
     /// The number of neurons per target weight is 0.
     #[error("neurons per weight = {value} is invalid: expected at least 1")]
     InvalidNeuronsPerWeight {
         /// The value given.
         value: u64,
+    },
+    /// The number of neurons per input is 0.
+    #[error("neurons per input = {value} is invalid: expected at least 1")]
+    InvalidNeuronsPerInput {
+        /// The value given.
+        value: u64,
+    },
+    /// A width option was given to a construction that does not have it.
+    #[error(
+        "{option} = {value} does not apply to the {construction} construction: neurons per input is for shared-input, neurons per weight for the others"
+    )]
+    WidthOption {
+        /// The option.
+        option: &'static str,
+        /// Its value.
+        value: u64,
+        /// The construction of the run.
+        construction: Construction,
+    },
+    /// A parameter of G's weight distribution is invalid.
+    #[error("{distribution} distribution: {parameter} = {value} is invalid: expected {expected}")]
+    InvalidDistributionParameter {
+        /// The distribution.
+        distribution: &'static str,
+        /// The parameter.
+        parameter: &'static str,
+        /// Its value.
+        value: f64,
+        /// What was expected.
+        expected: &'static str,
     },
     /// The width scale is not a finite positive number.
     #[error(
@@ -36,11 +74,17 @@ pub enum ConstructionError {
         /// The value given.
         value: f64,
     },
-    /// `w_max` is not a finite positive number, or is below the largest target weight.
-    #[error(
-        "w_max = {w_max} is invalid: expected a finite number ≥ the largest |weight| of the target ({max_abs_weight}) and > 0"
-    )]
+    /// `w_max` is not a finite positive number.
+    #[error("w_max = {w_max} is invalid: expected a finite number > 0")]
     InvalidWMax {
+        /// The value given.
+        w_max: f64,
+    },
+    /// `w_max` is below the largest target weight.
+    #[error(
+        "w_max = {w_max} is below the largest |weight| of the target ({max_abs_weight}): expected w_max ≥ {max_abs_weight}"
+    )]
+    WMaxBelowTarget {
         /// The value given.
         w_max: f64,
         /// `max |w*|` of the (bias-free) target.
@@ -90,23 +134,92 @@ pub enum ConstructionError {
         /// `log10 ε_w`.
         log10_epsilon_w: f64,
     },
-    /// A list has the wrong number of layers, or a layer index is out of range.
-    #[error("expected {expected} layers, got {found}")]
-    LayerCount {
-        /// The number expected.
+    /// A per-layer list has the wrong number of entries.
+    #[error("{what}: expected one per layer ({expected}), got {found}")]
+    WidthCount {
+        /// What the list holds.
+        what: &'static str,
+        /// ℓ.
         expected: usize,
-        /// The number given (or the 1-based layer asked for).
+        /// Its length.
         found: usize,
     },
-    /// Consecutive layers do not chain.
-    #[error("layer {layer} has {found} inputs but the previous layer has {expected} outputs")]
+    /// A layer index is out of range.
+    #[error("layer {layer} does not exist: expected 1..={layers}")]
+    NoSuchLayer {
+        /// Layer `i` (1-based) asked for.
+        layer: usize,
+        /// ℓ.
+        layers: usize,
+    },
+    /// A pruned network without layers.
+    #[error("a pruned network needs at least one layer")]
+    NoLayers,
+    /// A layer's inputs or outputs are not the widths they should be.
+    #[error("layer {layer} has {found} {what}, expected {expected}")]
     ShapeMismatch {
         /// Layer `i` (1-based).
         layer: usize,
-        /// `n_{i-1}` of the previous layer.
+        /// `inputs` or `outputs`.
+        what: &'static str,
+        /// The width expected.
         expected: usize,
-        /// Inputs of layer `i`.
+        /// The width found.
         found: usize,
+    },
+    /// The flat arrays of a pruned layer have inconsistent lengths.
+    #[error(
+        "inconsistent layer arrays: {neurons} neurons with {inputs} inputs, {input_weights} input weights and {starts} edge offsets (expected neurons + 1, from 0 to the edge count); {outputs} edge outputs and {output_weights} edge weights"
+    )]
+    InvalidLayerArrays {
+        /// Neuron indices `z`.
+        neurons: usize,
+        /// Inputs `b`.
+        inputs: usize,
+        /// Input weights `u`.
+        input_weights: usize,
+        /// Edge offsets.
+        starts: usize,
+        /// Edge outputs `a`.
+        outputs: usize,
+        /// Edge weights `v`.
+        output_weights: usize,
+    },
+    /// A dense output would be too large.
+    #[error(
+        "{what} would need {bytes:.3e} bytes, above the limit of {limit:.3e} bytes: write the ticket instead (it holds Ĝ in O(kept) bytes)"
+    )]
+    DenseTooLarge {
+        /// What was asked for.
+        what: &'static str,
+        /// The bytes it needs.
+        bytes: f64,
+        /// The limit.
+        limit: f64,
+    },
+    /// The run's memory estimate exceeds the budget.
+    #[error(
+        "{what} needs about {needed} bytes ({needed_gib:.2} GiB), above the memory budget of {limit} bytes ({limit_gib:.2} GiB): expected a larger --max-memory, a smaller target or a looser accuracy"
+    )]
+    MemoryBudget {
+        /// What needs the memory.
+        what: &'static str,
+        /// Bytes needed (estimate).
+        needed: u64,
+        /// `needed` in GiB.
+        needed_gib: f64,
+        /// The budget.
+        limit: u64,
+        /// `limit` in GiB.
+        limit_gib: f64,
+    },
+    /// An allocation failed.
+    #[error("out of memory allocating {bytes} bytes for {what}")]
+    OutOfMemory {
+        /// What was being allocated.
+        what: &'static str,
+        /// Its size.
+        bytes: u64,
     },
     /// A size exceeds what the implementation supports.
     #[error("{what} is {value:e}: expected at most {limit:e}")]
@@ -118,11 +231,15 @@ pub enum ConstructionError {
         /// The limit.
         limit: f64,
     },
-    /// A kept weight is not an edge of G (index out of range): invariant 3.
-    #[error("layer {layer}: neuron {neuron}, port {port} is not an edge of G (index out of range)")]
+    /// A kept weight is not an edge of G (index out of range): invariant 7.
+    #[error(
+        "layer {layer}: neuron {neuron}, port {port} ({side:?} side) is not an edge of G (index out of range)"
+    )]
     NotAnEdge {
         /// Layer `i` (1-based).
         layer: usize,
+        /// Which side of the neuron.
+        side: Side,
         /// Intermediate neuron `z`.
         neuron: u64,
         /// Input `b` (for `U`) or output `a` (for `V`).
@@ -137,13 +254,15 @@ pub enum ConstructionError {
         reason: &'static str,
     },
     /// A kept weight differs from the weight G's generator gives for the same edge
-    /// (invariant 3).
+    /// (invariant 7).
     #[error(
-        "layer {layer}: kept weight of neuron {neuron}, port {port} is {stored:e} but G's generator gives {generated:e}"
+        "layer {layer}: kept weight of neuron {neuron}, port {port} ({side:?} side) is {stored:e} but G's generator gives {generated:e}"
     )]
     WeightMismatch {
         /// Layer `i` (1-based).
         layer: usize,
+        /// Which side of the neuron.
+        side: Side,
         /// Intermediate neuron `z`.
         neuron: u64,
         /// Input `b` (for `U`) or output `a` (for `V`).
@@ -153,16 +272,16 @@ pub enum ConstructionError {
         /// The weight recomputed from G.
         generated: f64,
     },
-    /// Some target weights could not be decomposed within `ε_w/2` from the neurons of G the
-    /// construction gives them (G too small, e.g. `--neurons-per-weight` or a width scale
-    /// below the theorem's width).
+    /// Some target weights could not be decomposed within the per-half tolerance from the
+    /// neurons of G the construction gives them (G too small, e.g. `--neurons-per-weight` or
+    /// a width scale below the theorem's width).
     #[error(
-        "{construction}: {failed} of {total} target weights could not be decomposed within ε_w/2 = {tolerance:e} with {neurons_per_weight} neurons per weight \
-         ({empty_slots} halves ŵ± failed; first: layer {first_layer}, weight ({first_row}, {first_col}), ŵ{first_half}: {first_reason}); expected a larger G"
+        "{construction}: {failed} of {total} target weights could not be decomposed within the per-half tolerance {tolerance:e} with {neurons_per_weight} neurons per weight \
+         ({empty_slots} halves ŵ± failed; first: layer {first_layer}, weight ({first_row}, {first_col}), {first_half}: {first_reason}); expected a larger G"
     )]
     Undecomposable {
-        /// The construction's name.
-        construction: &'static str,
+        /// The construction.
+        construction: Construction,
         /// The number of halves `(w*, ±)` that failed: with the golden-ratio solver, each
         /// stopped on a needed interval slot that no available neuron filled.
         empty_slots: u64,
@@ -170,9 +289,9 @@ pub enum ConstructionError {
         failed: u64,
         /// Number of target weights.
         total: u64,
-        /// `m`, the neurons per target weight ([`crate::Plan::neurons_per_weight`]).
+        /// The layout's width parameter ([`crate::layout::Layout::neurons_per_weight`]).
         neurons_per_weight: u64,
-        /// The per-half tolerance `ε_w/2`.
+        /// The per-half tolerance (`ε_w/2`, or `T`).
         tolerance: f64,
         /// Layer `i` (1-based) of the first failure (in G's order).
         first_layer: usize,
@@ -180,14 +299,14 @@ pub enum ConstructionError {
         first_row: usize,
         /// Its input `b`.
         first_col: usize,
-        /// `"⁺"` or `"⁻"`.
-        first_half: &'static str,
+        /// Its half.
+        first_half: Half,
         /// The solver's reason.
         first_reason: String,
     },
     /// The exact solver was given more candidates than it accepts.
     #[error(
-        "layer {layer}, weight ({row}, {col}): ŵ{half} has {candidates} candidates, but the exact solver accepts at most {max}; use --neurons-per-weight ≤ about {suggest} or another solver"
+        "layer {layer}, weight ({row}, {col}): {half} has {candidates} candidates, but the exact solver accepts at most {max}: expected a smaller width (--neurons-per-weight or --neurons-per-input) or another solver"
     )]
     TooManyCandidates {
         /// Layer `i` (1-based).
@@ -196,14 +315,12 @@ pub enum ConstructionError {
         row: usize,
         /// Input `b`.
         col: usize,
-        /// `"⁺"` or `"⁻"`.
-        half: &'static str,
-        /// Number of candidates in the block's class.
+        /// Which half.
+        half: Half,
+        /// Number of candidates of the half.
         candidates: usize,
         /// The solver's limit.
         max: usize,
-        /// A block size whose classes are expected to fit (`4·max`).
-        suggest: usize,
     },
     /// The certificate or the measurement exceeds `ε`: the run fails.
     #[error(
@@ -216,6 +333,29 @@ pub enum ConstructionError {
         certified_bound: f64,
         /// The largest error measured.
         empirical_max_error: f64,
+    },
+    /// In weight-tolerance mode, a half is farther than `T` from its target weight.
+    #[error(
+        "the pruned network is not within the weight tolerance T = {tolerance:e}: the largest |w* − ŵ±| is {max_weight_error:e}"
+    )]
+    NotWithinTolerance {
+        /// `T`.
+        tolerance: f64,
+        /// `max |w* − ŵ±|`.
+        max_weight_error: f64,
+    },
+    /// The literal sparse Ĝ and its virtual matrices disagree beyond rounding on an input
+    /// (an internal inconsistency: a bug, never expected).
+    #[error(
+        "the literal and the virtual pruned network differ by {difference:e} on input {input} (outputs of norm {scale:e}): expected agreement up to rounding"
+    )]
+    LiteralVirtualMismatch {
+        /// The input's index.
+        input: usize,
+        /// `‖Ĝ_literal(x) − Ĝ_virtual(x)‖₂`.
+        difference: f64,
+        /// `‖Ĝ_virtual(x)‖₂`.
+        scale: f64,
     },
     /// The target network or its inputs were refused.
     #[error(transparent)]

@@ -27,9 +27,10 @@
 
 use faer::Mat;
 use logprune_network::Architecture;
-use logprune_sampling::{LogWeight, SignedHyperbolic, counter};
+use logprune_sampling::{LogWeight, counter};
+use serde::Serialize;
 
-use crate::ConstructionError;
+use crate::{ConstructionError, Law};
 
 /// The first stream reserved for random numbers that are not weights of G (see the module
 /// docs); the largest layer index is `AUX_STREAM_BASE / 2 − 1`.
@@ -40,7 +41,8 @@ pub const AUX_STREAM_BASE: u32 = u32::MAX - 127;
 pub const DENSE_LIMIT: f64 = 5e7;
 
 /// Which side of an intermediate neuron a weight of G is on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Side {
     /// `U_i[z, b]`: from input `b` of layer `i-1` into intermediate neuron `z`.
     Input,
@@ -48,56 +50,137 @@ pub enum Side {
     Output,
 }
 
+impl Side {
+    /// `[Input, Output]`.
+    pub const BOTH: [Side; 2] = [Side::Input, Side::Output];
+
+    /// 0 for [`Side::Input`], 1 for [`Side::Output`].
+    pub fn index(self) -> usize {
+        match self {
+            Side::Input => 0,
+            Side::Output => 1,
+        }
+    }
+}
+
+/// How a weight's `(seed, layer, side, neuron, port)` becomes the 64-bit word its
+/// distribution reads (module docs). Every version is kept, so that a seed gives the same G
+/// from release to release for the version a run records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Generator {
+    /// Philox4x32-10, version 1: one Philox block per weight at index `neuron · fan + port`,
+    /// its words 0 and 1 as the weight's 64-bit word.
+    #[default]
+    PhiloxV1,
+}
+
+impl Generator {
+    /// Every version, oldest first.
+    pub const ALL: [Generator; 1] = [Generator::PhiloxV1];
+
+    /// The generator's name, `philox4x32-10`.
+    pub fn algorithm(self) -> &'static str {
+        "philox4x32-10"
+    }
+
+    /// The counter layout's version.
+    pub fn version(self) -> u32 {
+        match self {
+            Generator::PhiloxV1 => 1,
+        }
+    }
+
+    /// The name on the command line and in tickets: `philox-v1`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Generator::PhiloxV1 => "philox-v1",
+        }
+    }
+
+    /// The word of the weight `(neuron, port)` of `stream` (module docs), for a side whose
+    /// ports number `fan`.
+    #[inline(always)]
+    pub fn word(self, seed: u64, stream: u32, neuron: u64, port: usize, fan: usize) -> u64 {
+        match self {
+            Generator::PhiloxV1 => counter::bits(seed, stream, neuron * fan as u64 + port as u64),
+        }
+    }
+}
+
+impl core::fmt::Display for Generator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl core::str::FromStr for Generator {
+    type Err = crate::ParseNameError;
+
+    /// Parses `philox-v1`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::config::parse_name("generator", s, &Generator::ALL, Generator::name)
+    }
+}
+
 /// The large network G: the target's widths `n_0..n_ℓ`, the intermediate widths `M_i`, the
-/// weight distribution and a seed (Section 5). Never materialized; see the
-/// [module documentation](self) for how a weight is computed.
+/// weight law of each layer and side, the generator and a seed (Section 5). Never
+/// materialized; see the [module documentation](self) for how a weight is computed.
 ///
 /// # Example
 /// ```
-/// use logprune_construction::LargeNetwork;
+/// use logprune_construction::{Generator, LargeNetwork, Law};
 /// use logprune_network::{Activation, Architecture};
 /// use logprune_sampling::SignedHyperbolic;
 ///
 /// let arch = Architecture::with_hidden(vec![2, 3, 1], Activation::Relu, Activation::Identity)?;
-/// let dist = SignedHyperbolic::theorem3(1e-3, 1.0)?;
-/// // Per-weight construction with m = 4 neurons per target weight: M_i = n_i n_{i-1} m.
-/// let g = LargeNetwork::per_weight(&arch, 4, dist, 42)?;
+/// let law = Law::Hyperbolic(SignedHyperbolic::theorem3(1e-3, 1.0)?);
+/// let g = LargeNetwork::new(&arch, vec![24, 12], vec![[law; 2]; 2], Generator::PhiloxV1, 42)?;
 /// assert_eq!(g.intermediate_widths(), &[24, 12]);
 /// let u = g.u(0, 5, 1); // U_1[5, 1]
 /// assert_eq!(u, g.u(0, 5, 1)); // recomputed, not stored
 /// assert!((g.u_log(0, 5, 1).value() - u).abs() <= 1e-15 * u.abs());
-/// assert!(dist.alpha() <= u.abs() && u.abs() <= dist.beta());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct LargeNetwork {
     widths: Vec<usize>,
     intermediate: Vec<u64>,
-    dist: SignedHyperbolic,
+    laws: Vec<[Law; 2]>,
+    generator: Generator,
     seed: u64,
 }
 
 impl LargeNetwork {
     /// G for the target widths of `architecture`, intermediate widths `intermediate`
-    /// (`M_1..M_ℓ`), weights from `dist`, and `seed`.
+    /// (`M_1..M_ℓ`), the laws of `U_i` and `V_i` (`laws[t] = [law of U, law of V]`), the
+    /// generator and `seed`.
     ///
     /// # Errors
-    /// [`ConstructionError::LayerCount`] if `intermediate.len()` is not ℓ;
-    /// [`ConstructionError::TooLarge`] if a layer index or a tensor position
-    /// (`M_i · n_{i-1}` or `n_i · M_i`) does not fit the generator's counters.
+    /// [`ConstructionError::WidthCount`] if `intermediate` or `laws` does not have ℓ entries;
+    /// [`ConstructionError::TooLarge`] if a layer index or a generator index
+    /// (`M_i · n_{i-1}` or `M_i · n_i`) does not fit the generator's counters.
     pub fn new(
         architecture: &Architecture,
         intermediate: Vec<u64>,
-        dist: SignedHyperbolic,
+        laws: Vec<[Law; 2]>,
+        generator: Generator,
         seed: u64,
     ) -> Result<Self, ConstructionError> {
         let widths = architecture.widths().to_vec();
         let ell = widths.len() - 1;
-        if intermediate.len() != ell {
-            return Err(ConstructionError::LayerCount {
-                expected: ell,
-                found: intermediate.len(),
-            });
+        for (what, found) in [
+            ("intermediate widths", intermediate.len()),
+            ("weight laws", laws.len()),
+        ] {
+            if found != ell {
+                return Err(ConstructionError::WidthCount {
+                    what,
+                    expected: ell,
+                    found,
+                });
+            }
         }
         if ell as u64 > u64::from(AUX_STREAM_BASE / 2) {
             return Err(ConstructionError::TooLarge {
@@ -119,42 +202,10 @@ impl LargeNetwork {
         Ok(LargeNetwork {
             widths,
             intermediate,
-            dist,
+            laws,
+            generator,
             seed,
         })
-    }
-
-    /// G for the per-weight construction (Theorem 3 without batch sampling): every target
-    /// weight `(a, b)` of layer `i` owns `m = neurons_per_weight` intermediate neurons, so
-    /// `M_i = n_i n_{i-1} m` ([`LargeNetwork::block`]).
-    ///
-    /// # Errors
-    /// [`ConstructionError::InvalidNeuronsPerWeight`] if `m = 0`;
-    /// [`ConstructionError::TooLarge`] if `M_i` overflows `u64`; as [`LargeNetwork::new`].
-    pub fn per_weight(
-        architecture: &Architecture,
-        neurons_per_weight: u64,
-        dist: SignedHyperbolic,
-        seed: u64,
-    ) -> Result<Self, ConstructionError> {
-        if neurons_per_weight == 0 {
-            return Err(ConstructionError::InvalidNeuronsPerWeight { value: 0 });
-        }
-        let w = architecture.widths();
-        let intermediate = w
-            .windows(2)
-            .map(|p| {
-                (p[0] as u64)
-                    .checked_mul(p[1] as u64)
-                    .and_then(|x| x.checked_mul(neurons_per_weight))
-                    .ok_or(ConstructionError::TooLarge {
-                        what: "intermediate width M_i = n_i n_{i-1} m",
-                        value: p[0] as f64 * p[1] as f64 * neurons_per_weight as f64,
-                        limit: u64::MAX as f64,
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Self::new(architecture, intermediate, dist, seed)
     }
 
     /// The target widths `n_0, ..., n_ℓ`.
@@ -172,9 +223,19 @@ impl LargeNetwork {
         &self.intermediate
     }
 
-    /// The weight distribution.
-    pub fn distribution(&self) -> &SignedHyperbolic {
-        &self.dist
+    /// The weight law of one side of layer `t`.
+    pub fn law(&self, t: usize, side: Side) -> &Law {
+        &self.laws[t][side.index()]
+    }
+
+    /// The laws of every layer, `[U, V]` each.
+    pub fn laws(&self) -> &[[Law; 2]] {
+        &self.laws
+    }
+
+    /// The generator.
+    pub fn generator(&self) -> Generator {
+        self.generator
     }
 
     /// The seed.
@@ -192,85 +253,63 @@ impl LargeNetwork {
             .sum()
     }
 
-    /// The per-weight block of target weight `(a, b)` of layer `t` for `m` neurons per weight:
-    /// the neurons `z ∈ [(a·n_{i-1} + b)·m, (a·n_{i-1} + b + 1)·m)`.
-    ///
-    /// Returns the first neuron of the block.
-    pub fn block(&self, t: usize, a: usize, b: usize, m: u64) -> u64 {
-        (a as u64 * self.widths[t] as u64 + b as u64) * m
-    }
-
     /// The generator stream of one side of layer `t` (module docs).
     #[inline]
     pub fn stream(t: usize, side: Side) -> u32 {
-        2 * t as u32
-            + match side {
-                Side::Input => 0,
-                Side::Output => 1,
-            }
+        2 * t as u32 + side.index() as u32
     }
 
-    /// The generator index of `U_{t+1}[z, b]`: its row-major position `z · n_t + b`.
-    #[inline]
-    fn u_index(&self, t: usize, z: u64, b: usize) -> u64 {
-        z * self.widths[t] as u64 + b as u64
+    /// The generator word of `U_{t+1}[z, b]` (module docs).
+    #[inline(always)]
+    pub fn u_word(&self, t: usize, z: u64, b: usize) -> u64 {
+        self.generator.word(
+            self.seed,
+            Self::stream(t, Side::Input),
+            z,
+            b,
+            self.widths[t],
+        )
     }
 
-    /// The generator index of `V_{t+1}[a, z]`: neuron-major, `z · n_{t+1} + a`, so that it does
-    /// not depend on `M_{t+1}` (module docs).
-    #[inline]
-    fn v_index(&self, t: usize, a: usize, z: u64) -> u64 {
-        z * self.widths[t + 1] as u64 + a as u64
+    /// The generator word of `V_{t+1}[a, z]` (module docs).
+    #[inline(always)]
+    pub fn v_word(&self, t: usize, a: usize, z: u64) -> u64 {
+        self.generator.word(
+            self.seed,
+            Self::stream(t, Side::Output),
+            z,
+            a,
+            self.widths[t + 1],
+        )
     }
 
     /// `U_{t+1}[z, b]`, the input weight of intermediate neuron `z` from input `b`.
     ///
     /// Indices are not checked (the value is a pure function of them either way); use
-    /// [`LargeNetwork::weight`] for a checked lookup. Returns a value with
-    /// `α ≤ |U| ≤ β` for the hyperbolic distribution.
+    /// [`LargeNetwork::weight`] for a checked lookup.
     #[inline]
     pub fn u(&self, t: usize, z: u64, b: usize) -> f64 {
-        counter::weight(
-            &self.dist,
-            self.seed,
-            Self::stream(t, Side::Input),
-            self.u_index(t, z, b),
-        )
+        self.laws[t][0].sample_bits(self.u_word(t, z, b))
     }
 
     /// `V_{t+1}[a, z]`, the output weight of intermediate neuron `z` to output `a`
     /// (unchecked, as [`LargeNetwork::u`]).
     #[inline]
     pub fn v(&self, t: usize, a: usize, z: u64) -> f64 {
-        counter::weight(
-            &self.dist,
-            self.seed,
-            Self::stream(t, Side::Output),
-            self.v_index(t, a, z),
-        )
+        self.laws[t][1].sample_bits(self.v_word(t, a, z))
     }
 
-    /// `U_{t+1}[z, b]` in the log domain `(ln|U|, sign)`, without an `exp` (same 64 bits as
-    /// [`LargeNetwork::u`]).
+    /// `U_{t+1}[z, b]` in the log domain `(ln|U|, sign)` (same word as [`LargeNetwork::u`];
+    /// no `exp` for the hyperbolic law).
     #[inline]
     pub fn u_log(&self, t: usize, z: u64, b: usize) -> LogWeight {
-        counter::log_weight(
-            &self.dist,
-            self.seed,
-            Self::stream(t, Side::Input),
-            self.u_index(t, z, b),
-        )
+        self.laws[t][0].sample_log_bits(self.u_word(t, z, b))
     }
 
-    /// `V_{t+1}[a, z]` in the log domain (same 64 bits as [`LargeNetwork::v`]).
+    /// `V_{t+1}[a, z]` in the log domain (same word as [`LargeNetwork::v`]).
     #[inline]
     pub fn v_log(&self, t: usize, a: usize, z: u64) -> LogWeight {
-        counter::log_weight(
-            &self.dist,
-            self.seed,
-            Self::stream(t, Side::Output),
-            self.v_index(t, a, z),
-        )
+        self.laws[t][1].sample_log_bits(self.v_word(t, a, z))
     }
 
     /// The checked lookup of one weight of G: `U_{t+1}[neuron, port]` for
@@ -287,6 +326,7 @@ impl LargeNetwork {
     ) -> Result<f64, ConstructionError> {
         let bad = ConstructionError::NotAnEdge {
             layer: t + 1,
+            side,
             neuron,
             port,
         };
@@ -321,13 +361,13 @@ impl LargeNetwork {
     ///
     /// # Errors
     /// [`ConstructionError::TooLarge`] if G has more than [`DENSE_LIMIT`] weights;
-    /// [`ConstructionError::LayerCount`] if `t ≥ ℓ`.
+    /// [`ConstructionError::NoSuchLayer`] if `t ≥ ℓ`.
     pub fn dense_layer(&self, t: usize) -> Result<(Mat<f64>, Mat<f64>), ConstructionError> {
         self.dense_size_check()?;
         if t >= self.depth() {
-            return Err(ConstructionError::LayerCount {
-                expected: self.depth(),
-                found: t + 1,
+            return Err(ConstructionError::NoSuchLayer {
+                layer: t + 1,
+                layers: self.depth(),
             });
         }
         let m = self.intermediate[t] as usize;
@@ -342,12 +382,25 @@ mod tests {
     use super::*;
     use crate::prec;
     use logprune_network::Activation;
+    use logprune_sampling::SignedHyperbolic;
+
+    fn arch() -> Architecture {
+        Architecture::with_hidden(vec![2, 3, 1], Activation::Relu, Activation::Identity).unwrap()
+    }
+
+    fn law() -> Law {
+        Law::Hyperbolic(SignedHyperbolic::new(0.01, 4.0).unwrap())
+    }
 
     fn small() -> LargeNetwork {
-        let arch = Architecture::with_hidden(vec![2, 3, 1], Activation::Relu, Activation::Identity)
-            .unwrap();
-        let dist = SignedHyperbolic::new(0.01, 4.0).unwrap();
-        LargeNetwork::per_weight(&arch, 5, dist, 7).unwrap()
+        LargeNetwork::new(
+            &arch(),
+            vec![30, 15],
+            vec![[law(); 2]; 2],
+            Generator::PhiloxV1,
+            7,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -357,12 +410,12 @@ mod tests {
         assert_eq!(g.intermediate_widths(), &[30, 15]);
         // N_G = (2 + 3)·30 + (3 + 1)·15 = 210.
         assert_eq!(g.num_weights(), 210.0);
-        assert_eq!(g.block(0, 2, 1, 5), (2 * 2 + 1) * 5);
         assert_eq!(LargeNetwork::stream(3, Side::Output), 7);
     }
 
-    /// Value stability (DESIGN.md, invariant 1): these numbers must never change. They pin
-    /// the stream/index encoding, Philox4x32-10 and the hyperbolic inverse cdf together.
+    /// Value stability (ARCHITECTURE.md, invariant 3): these numbers must never change. They
+    /// pin the stream/index encoding of generator version 1, Philox4x32-10 and the hyperbolic
+    /// inverse cdf together.
     #[test]
     fn value_stability() {
         let g = small();
@@ -378,7 +431,7 @@ mod tests {
             );
         }
         // The encoding itself: index = neuron · fan + port, on both sides.
-        let dist = *g.distribution();
+        let dist = SignedHyperbolic::new(0.01, 4.0).unwrap();
         assert_eq!(g.u(0, 29, 1), counter::weight(&dist, 7, 0, 29 * 2 + 1));
         assert_eq!(g.v(1, 0, 14), counter::weight(&dist, 7, 3, 14));
         assert_eq!(g.v(0, 2, 14), counter::weight(&dist, 7, 1, 14 * 3 + 2));
@@ -388,11 +441,15 @@ mod tests {
     /// the intermediate widths.
     #[test]
     fn narrower_networks_are_prefixes() {
-        let arch = Architecture::with_hidden(vec![2, 3, 1], Activation::Relu, Activation::Identity)
-            .unwrap();
-        let dist = *small().distribution();
-        let narrow = LargeNetwork::new(&arch, vec![10, 5], dist, 7).unwrap();
-        let wide = LargeNetwork::new(&arch, vec![30, 15], dist, 7).unwrap();
+        let narrow = LargeNetwork::new(
+            &arch(),
+            vec![10, 5],
+            vec![[law(); 2]; 2],
+            Generator::PhiloxV1,
+            7,
+        )
+        .unwrap();
+        let wide = small();
         for z in 0..10 {
             for b in 0..2 {
                 assert_eq!(narrow.u(0, z, b), wide.u(0, z, b));
@@ -416,7 +473,10 @@ mod tests {
         assert_eq!(g.weight(1, Side::Output, 3, 0).unwrap(), g.v(1, 0, 3));
         assert!(matches!(
             g.weight(0, Side::Input, 30, 0),
-            Err(ConstructionError::NotAnEdge { .. })
+            Err(ConstructionError::NotAnEdge {
+                side: Side::Input,
+                ..
+            })
         ));
         assert!(matches!(
             g.weight(0, Side::Input, 0, 2),
@@ -424,7 +484,10 @@ mod tests {
         ));
         assert!(matches!(
             g.weight(1, Side::Output, 0, 1),
-            Err(ConstructionError::NotAnEdge { .. })
+            Err(ConstructionError::NotAnEdge {
+                side: Side::Output,
+                ..
+            })
         ));
         assert!(matches!(
             g.weight(2, Side::Output, 0, 0),
@@ -440,32 +503,43 @@ mod tests {
                 assert!((0.01..=4.0).contains(&w));
             }
         }
+        assert_eq!(
+            g.dense_layer(2).unwrap_err(),
+            ConstructionError::NoSuchLayer {
+                layer: 3,
+                layers: 2
+            }
+        );
     }
 
     #[test]
     fn errors() {
-        let arch = Architecture::with_hidden(vec![2, 3, 1], Activation::Relu, Activation::Identity)
-            .unwrap();
-        let dist = SignedHyperbolic::new(0.01, 4.0).unwrap();
+        let laws = vec![[law(); 2]; 2];
         assert_eq!(
-            LargeNetwork::per_weight(&arch, 0, dist, 0),
-            Err(ConstructionError::InvalidNeuronsPerWeight { value: 0 })
-        );
-        assert!(matches!(
-            LargeNetwork::new(&arch, vec![1], dist, 0),
-            Err(ConstructionError::LayerCount {
+            LargeNetwork::new(&arch(), vec![1], laws.clone(), Generator::PhiloxV1, 0),
+            Err(ConstructionError::WidthCount {
+                what: "intermediate widths",
                 expected: 2,
                 found: 1
             })
-        ));
+        );
         assert!(matches!(
-            LargeNetwork::per_weight(&arch, u64::MAX / 2, dist, 0),
+            LargeNetwork::new(
+                &arch(),
+                vec![u64::MAX / 2, 1],
+                laws.clone(),
+                Generator::PhiloxV1,
+                0
+            ),
             Err(ConstructionError::TooLarge { .. })
         ));
-        let big = LargeNetwork::per_weight(&arch, 10_000_000, dist, 0).unwrap();
+        let big =
+            LargeNetwork::new(&arch(), vec![60_000_000, 1], laws, Generator::PhiloxV1, 0).unwrap();
         assert!(matches!(
             big.dense_layer(0),
             Err(ConstructionError::TooLarge { .. })
         ));
+        assert_eq!("philox-v1".parse::<Generator>(), Ok(Generator::PhiloxV1));
+        assert!("mt19937".parse::<Generator>().is_err());
     }
 }

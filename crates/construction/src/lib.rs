@@ -3,25 +3,25 @@
 //! target F, and the check and certificate of Ĝ.
 //!
 //! - [`LargeNetwork`]: G, a seed plus a shape; every weight recomputed on demand from the
-//!   counter-based generator (DESIGN.md, invariant 1).
-//! - [`Plan`]: what is decided before pruning: F' (biases carried by a constant unit), which
-//!   columns need `ŵ⁻`, the certified `F_max` and layer norms, `ε_w` by Lemma 1
-//!   ([`certificate::choose_epsilon_w`]), Theorem 3's `[α, β]`, `k'` and `m`.
-//! - [`oracle::per_weight`]: the per-weight construction (Theorem 3 without batch sampling:
-//!   Corollary 10 for each target weight on its own block of `m` neurons), with the
-//!   golden-ratio (streaming), best-fit or exact solver, parallel over (layer, output neuron)
-//!   and bit-identical for any thread count (invariant 2).
-//! - [`oracle::recycling`]: sample recycling (Algorithm 1 of Appendix D, Theorem 30), a
-//!   window of `m` neurons per wrapped diagonal, refilled after each target weight.
-//! - [`oracle::batch`]: batch sampling (Theorem 3 as stated), one pool per layer, each neuron
-//!   used by at most one target weight, assigned first fit.
-//! - [`PrunedNetwork`]: Ĝ's kept neurons, its virtual matrices `Ŵ⁺`, `Ŵ⁻`, its literal and
-//!   virtual forward passes, and its export as a bias-free `nn.Sequential`.
-//! - [`check()`]: every kept weight recomputed from G (invariant 3), the weight errors, the
+//!   counter-based generator (ARCHITECTURE.md, invariant 6).
+//! - [`Plan`]: what is decided before pruning, whatever the construction: F' (biases carried
+//!   by a constant unit), which columns need `ŵ⁻`, the certified `F_max` and layer norms,
+//!   `ε_w` by Lemma 1 ([`certificate::choose_epsilon_w`]) or from a weight tolerance,
+//!   Theorem 3's `[α, β]`, `k'` and Corollary 10's `m`.
+//! - [`layout`]: the layouts of G behind one trait — per-weight (Theorem 3 without batch
+//!   sampling), recycling (Algorithm 1, Theorem 30), batch (Theorem 3), shared-input
+//!   (Pensia et al. 2020) — each owning its widths and candidate sources;
+//!   [`Construction::layout`] is the one dispatch.
+//! - [`kernel`]: Theorem 3's class rule, written once, and the call of the solver
+//!   (golden-ratio streaming, best-fit, exact) on the candidates a layout offers.
+//! - [`oracle::run`]: a layout's work items in parallel, bit-identical for any thread count
+//!   (invariant 10), assembled into Ĝ.
+//! - [`PrunedNetwork`]: Ĝ's kept neurons in flat arrays, its virtual matrices `Ŵ⁺`, `Ŵ⁻`,
+//!   its literal and virtual forward passes, and its export as a bias-free `nn.Sequential`.
+//! - [`check()`]: every kept weight recomputed from G (invariant 7), the weight errors, the
 //!   certificate ([`certificate`]: the per-layer recurrence, Corollary 27, Lemma 1) and the
-//!   measured error, in a serializable [`Report`].
-//! - [`prune`]: all of the above in one call; fails unless both the certificate and the
-//!   measurement are within `ε`.
+//!   measured error, in a serializable [`Report`] built once.
+//! - [`prune`]: all of the above in one call; fails unless the run achieved its accuracy.
 //!
 //! # Example
 //! ```
@@ -46,30 +46,40 @@
 //! ```
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
-// Parameters are validated as `if !(x > 0.0)` so that NaN is refused too (STYLE.md).
+// Parameters are validated as `if !(x > 0.0)` so that NaN is refused too.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
-pub mod batch;
 pub mod certificate;
 pub mod check;
 mod config;
+mod distribution;
 mod error;
+pub mod kernel;
 pub mod large;
+pub mod layout;
 pub mod oracle;
 mod plan;
 mod pruned;
-pub mod recycling;
+pub mod source;
 
 use std::time::Instant;
 
 use logprune_network::{NamedTensor, Network, write_tensors};
 
-pub use check::{LayerReport, Report, check};
-pub use config::{Construction, Domain, ParseNameError, PruneConfig, SolverKind};
+pub use check::{CheckInput, LayerReport, Report, Timings, check};
+pub use config::{
+    Accuracy, Construction, Domain, DomainKind, ParseNameError, PruneConfig, SolverKind,
+};
+pub use distribution::{GDistribution, Law};
 pub use error::ConstructionError;
-pub use large::{LargeNetwork, Side};
+pub use kernel::Half;
+pub use large::{Generator, LargeNetwork, Side};
 pub use plan::Plan;
-pub use pruned::{KeptNeuron, PrunedLayer, PrunedNetwork};
+pub use pruned::{KeptNeuron, LayerParts, NeuronRef, PrunedLayer, PrunedNetwork};
+
+/// The most bytes [`PrunedNetwork::to_safetensors`] writes (the dense Ĝ allocates kept ×
+/// width): 2 GiB.
+pub const DENSE_PRUNED_LIMIT: f64 = 2.0 * (1u64 << 30) as f64;
 
 /// Progress of a long computation, e.g. to draw a progress bar. Called from several threads.
 ///
@@ -106,18 +116,17 @@ pub struct Pruning {
     pub report: Report,
 }
 
-/// Prunes G to a Ĝ within `ε` of `target` on `domain`: [`Plan::new`], G
-/// ([`Plan::large_network`]), the construction's oracle ([`oracle::per_weight`],
-/// [`oracle::recycling`] or [`oracle::batch`], by `config.construction`), then [`check()`]
-/// (with the oracle's per-layer stats, [`Report::set_oracle_stats`]), timed.
+/// Prunes G to a Ĝ within the configured accuracy of `target` on `domain`: [`Plan::new`],
+/// the construction's layout ([`Construction::layout`]), G ([`Plan::large_network`]), the
+/// oracle ([`oracle::run`]), then [`check()`], each timed.
 ///
 /// `target` is the user's network (biases allowed: Ĝ then approximates the bias-free F' and
 /// takes `(x, 1)`; see `Network::with_bias_unit`). Returns the plan, G, Ĝ and the report.
 ///
 /// # Errors
 /// Any error of the steps above, notably [`ConstructionError::Undecomposable`] when G is too
-/// small, and [`ConstructionError::NotWithinEps`] when the certificate or the measurement
-/// exceeds `ε`.
+/// small, and [`ConstructionError::NotWithinEps`] (or
+/// [`ConstructionError::NotWithinTolerance`]) when the run did not achieve its accuracy.
 pub fn prune(
     target: &Network,
     domain: &Domain,
@@ -126,30 +135,27 @@ pub fn prune(
 ) -> Result<Pruning, ConstructionError> {
     let start = Instant::now();
     let plan = Plan::new(target, domain, config)?;
-    let large = plan.large_network()?;
-    let spec = plan.oracle_spec();
-    progress.start("prune", plan.network().architecture().num_weights() as u64);
-    let out = match config.construction {
-        Construction::PerWeight => oracle::per_weight(&large, &spec, progress)?,
-        Construction::Recycling => oracle::recycling(&large, &spec, progress)?,
-        Construction::Batch => oracle::batch(&large, &spec, progress)?,
-    };
-    let mut report = check(
-        target,
-        &plan,
-        domain,
-        &large,
-        &out.pruned,
-        out.products_consulted,
+    let plan_seconds = start.elapsed().as_secs_f64();
+    let layout = config.construction.layout(&plan)?;
+    let large = plan.large_network(&*layout)?;
+    let oracle = oracle::run(&*layout, &large, &plan.oracle_spec(), progress)?;
+    let report = check(
+        &CheckInput {
+            target,
+            domain,
+            plan: &plan,
+            layout: &*layout,
+            large: &large,
+            oracle: &oracle,
+            plan_seconds,
+        },
         progress,
     )?;
-    report.set_oracle_stats(&out.layers);
-    report.seconds = start.elapsed().as_secs_f64();
     report.verify()?;
     Ok(Pruning {
         plan,
         large,
-        pruned: out.pruned,
+        pruned: oracle.pruned,
         report,
     })
 }
@@ -158,13 +164,15 @@ impl PrunedNetwork {
     /// Ĝ as safetensors bytes: the tensors of [`PrunedNetwork::dense_tensors`] (F64,
     /// row-major, keys `0.weight` ... `{4ℓ-2}.weight`), loadable into
     /// `nn.Sequential(Linear(n_0, kept_1, bias=False), ReLU(), Linear(kept_1, n_1, bias=False),
-    /// σ_1, ...)`. A pure function of Ĝ (byte-identical for equal networks).
+    /// σ_1, ...)`. A pure function of Ĝ (byte-identical for equal networks). For a small Ĝ
+    /// only: it allocates kept × width.
     ///
     /// # Errors
+    /// [`ConstructionError::DenseTooLarge`] above [`DENSE_PRUNED_LIMIT`] bytes;
     /// [`ConstructionError::Safetensors`] (not expected for a valid Ĝ).
     pub fn to_safetensors(&self) -> Result<Vec<u8>, ConstructionError> {
         let tensors = self
-            .dense_tensors()
+            .dense_tensors(DENSE_PRUNED_LIMIT)?
             .into_iter()
             .map(|(name, rows, cols, data)| NamedTensor::f64(name, vec![rows, cols], data))
             .collect::<Result<Vec<_>, _>>()?;
@@ -225,7 +233,7 @@ pub fn export_large(
         for n in layer.neurons() {
             let z = n.z as usize;
             mu[z * n_in + n.input] = 1;
-            for &(a, _) in &n.outputs {
+            for (a, _) in n.edges() {
                 mv[a * m + z] = 1;
             }
         }

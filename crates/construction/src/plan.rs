@@ -4,13 +4,13 @@
 
 use faer::{Mat, Par};
 use logprune_bounds::{LogNum, theorem3, theorem30};
-use logprune_network::{Network, norms};
-use logprune_sampling::SignedHyperbolic;
-
 use logprune_decomposition::GoldenRatio;
+use logprune_network::{Network, norms};
+use logprune_sampling::theorem3_range;
 
 use crate::certificate::{LayerPrior, choose_epsilon_w};
-use crate::{Construction, ConstructionError, Domain, LargeNetwork, PruneConfig};
+use crate::layout::Layout;
+use crate::{Accuracy, ConstructionError, Domain, LargeNetwork, PruneConfig};
 
 /// The decisions of a pruning run made before G is consulted: the bias-free target F', which
 /// halves each column needs, the certified `F_max` and layer norms, `ε_w` by Lemma 1, Theorem
@@ -51,7 +51,7 @@ use crate::{Construction, ConstructionError, Domain, LargeNetwork, PruneConfig};
 /// let kp = (3.0 * plan.w_max() / plan.epsilon_w()).ln() / 1.5f64.ln();
 /// assert!((plan.k_prime() - kp).abs() < 1e-9);
 /// let m = 8 * (kp * (kp / plan.delta_w()).ln()).ceil() as u64;
-/// assert_eq!(plan.neurons_per_weight(), m);
+/// assert_eq!(plan.neurons_per_weight_theorem(), m);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -67,43 +67,11 @@ pub struct Plan {
     perturbations: Vec<f64>,
     epsilon_w: f64,
     w_max: f64,
-    dist: SignedHyperbolic,
+    range: (f64, f64),
     k_prime: f64,
     delta_w: f64,
     m_theorem: u64,
-    m: u64,
     k_steps: u64,
-    intermediate: Vec<u64>,
-    intermediate_theorem: Vec<u64>,
-}
-
-/// `⌈s·x⌉ ≥ 1` (exactly `x` for `s = 1`).
-fn scaled(x: u64, s: f64) -> Result<u64, ConstructionError> {
-    if s == 1.0 {
-        return Ok(x.max(1));
-    }
-    let v = (x as f64 * s).ceil().max(1.0);
-    if !(v < u64::MAX as f64) {
-        return Err(ConstructionError::TooLarge {
-            what: "scaled width",
-            value: v,
-            limit: u64::MAX as f64,
-        });
-    }
-    Ok(v as u64)
-}
-
-/// A theorem's width as `u64` (saturating: it is only reported).
-fn count_u64(c: logprune_bounds::Count) -> u64 {
-    c.as_u64().unwrap_or(u64::MAX)
-}
-
-fn too_large(what: &'static str, value: f64) -> ConstructionError {
-    ConstructionError::TooLarge {
-        what,
-        value,
-        limit: u64::MAX as f64,
-    }
 }
 
 impl Plan {
@@ -183,7 +151,7 @@ impl Plan {
         let w_max = match config.w_max {
             Some(w) if w >= max_abs_weight => w,
             Some(w) => {
-                return Err(ConstructionError::InvalidWMax {
+                return Err(ConstructionError::WMaxBelowTarget {
                     w_max: w,
                     max_abs_weight,
                 });
@@ -219,16 +187,20 @@ impl Plan {
                 perturbation: s,
             });
         }
-        let epsilon_w = choose_epsilon_w(
-            config.eps,
-            ell,
-            arch.lambda_max(),
-            arch.n_max(),
-            f_max,
-            w_max,
-            &priors,
-        )?;
-        let dist = SignedHyperbolic::theorem3(epsilon_w, w_max)?;
+        let epsilon_w = match config.accuracy {
+            Accuracy::Network(eps) => choose_epsilon_w(
+                eps,
+                ell,
+                arch.lambda_max(),
+                arch.n_max(),
+                f_max,
+                w_max,
+                &priors,
+            )?,
+            // Each half within T: Theorem 3's per-weight accuracy is ε_w = 2T.
+            Accuracy::WeightTolerance(tolerance) => 2.0 * tolerance,
+        };
+        let range = theorem3_range(epsilon_w, w_max)?;
         let ew = LogNum::from_value(epsilon_w)?;
         let k_prime = theorem3::k_prime(ew, w_max)?;
         let n_star = arch.num_weights() as f64;
@@ -246,86 +218,6 @@ impl Plan {
         // k of Theorem 30 (the golden-ratio intervals at ε_w/2), as the schedule counts them.
         let k_steps = theorem3::k(ew, w_max)?
             .max(GoldenRatio::new(w_max)?.schedule(epsilon_w / 2.0)?.steps() as u64);
-        let scale = config.width_scale;
-        let pairs: Vec<(u64, u64)> = widths
-            .windows(2)
-            .map(|p| (p[0] as u64, p[1] as u64))
-            .collect();
-        let (m, intermediate, intermediate_theorem) = match config.construction {
-            Construction::PerWeight => {
-                let m = scaled(config.neurons_per_weight.unwrap_or(m_theorem), scale)?;
-                let mut widths_g = Vec::with_capacity(ell);
-                for &(n_in, n_out) in &pairs {
-                    widths_g.push(
-                        n_in.checked_mul(n_out)
-                            .and_then(|x| x.checked_mul(m))
-                            .ok_or_else(|| {
-                                too_large(
-                                    "intermediate width M_i = n_i n_{i-1} m",
-                                    (n_in * n_out) as f64 * m as f64,
-                                )
-                            })?,
-                    );
-                }
-                let theorem = pairs
-                    .iter()
-                    .map(|&(i, o)| (i * o).saturating_mul(m_theorem))
-                    .collect();
-                (m, widths_g, theorem)
-            }
-            Construction::Recycling => {
-                let base = match config.neurons_per_weight {
-                    Some(k) => k,
-                    None => {
-                        let c = theorem30::m(k_prime, delta_w)?;
-                        c.as_u64()
-                            .ok_or_else(|| too_large("window m of Theorem 30", c.value()))?
-                    }
-                };
-                let m = scaled(base, scale)?;
-                let mut widths_g = Vec::with_capacity(ell);
-                let mut theorem = Vec::with_capacity(ell);
-                for &(n_in, n_out) in &pairs {
-                    let (big, _, r) =
-                        crate::recycling::geometry(n_in as usize, n_out as usize, m, k_steps)
-                            .ok_or_else(|| {
-                                too_large("window range R = m + 2k n_small", f64::MAX)
-                            })?;
-                    widths_g.push(big.checked_mul(r).ok_or_else(|| {
-                        too_large("intermediate width M_i = n_big R", big as f64 * r as f64)
-                    })?);
-                    theorem.push(count_u64(theorem30::m_i(
-                        k_prime,
-                        n_out,
-                        n_in,
-                        n_star,
-                        config.delta,
-                    )?));
-                }
-                (m, widths_g, theorem)
-            }
-            Construction::Batch => {
-                let mut widths_g = Vec::with_capacity(ell);
-                let mut theorem = Vec::with_capacity(ell);
-                let mut m = 1u64;
-                for &(n_in, n_out) in &pairs {
-                    let th = theorem3::m_i(k_prime, n_out, n_in, ell, config.delta)?;
-                    let base = match config.neurons_per_weight {
-                        Some(k) => k.checked_mul(n_in * n_out).ok_or_else(|| {
-                            too_large("pool K n_i n_{i-1}", k as f64 * (n_in * n_out) as f64)
-                        })?,
-                        None => th
-                            .as_u64()
-                            .ok_or_else(|| too_large("pool M_i of Theorem 3", th.value()))?,
-                    };
-                    let pool = scaled(base, scale)?;
-                    m = m.max(pool.div_ceil(n_in * n_out));
-                    widths_g.push(pool);
-                    theorem.push(count_u64(th));
-                }
-                (m, widths_g, theorem)
-            }
-        };
         Ok(Plan {
             config: *config,
             network,
@@ -338,14 +230,11 @@ impl Plan {
             perturbations,
             epsilon_w,
             w_max,
-            dist,
+            range,
             k_prime,
             delta_w: delta_w.value(),
             m_theorem,
-            m,
             k_steps,
-            intermediate,
-            intermediate_theorem,
         })
     }
 
@@ -418,9 +307,10 @@ impl Plan {
         self.w_max
     }
 
-    /// The weight distribution of G: `p_w` on Theorem 3's `[α, β]`.
-    pub fn distribution(&self) -> &SignedHyperbolic {
-        &self.dist
+    /// Theorem 3's weight range `[α, β] = [α'/q, β'/q]` with `α' = 2ε_w/9`, `β' = 2w_max/3`,
+    /// `q = (α'β')^{1/4}` (the hyperbolic law of G lives on it).
+    pub fn theorem3_range(&self) -> (f64, f64) {
+        self.range
     }
 
     /// `k' = log_{3/2}(3 w_max/ε_w)` (Theorem 3).
@@ -438,23 +328,14 @@ impl Plan {
         self.m_theorem
     }
 
-    /// The `m` used (the theorem's or the configured one, times the width scale): per-weight,
-    /// the block of each target weight; recycling, the window (Theorem 30's
-    /// `m = ⌈8k' ln(k'/δ_w)⌉` by default); batch, `max_i ⌈M_i/(n_i n_{i-1})⌉`, the pool per
-    /// target weight.
-    pub fn neurons_per_weight(&self) -> u64 {
-        self.m
-    }
-
-    /// What the oracles need of this plan: F', the columns that need `ŵ⁻`, the per-half
-    /// tolerance `ε_w/2`, `w_max`, `m` and the solver.
+    /// What the oracle needs of this plan: F', the columns that need `ŵ⁻`, the per-half
+    /// tolerance `ε_w/2`, `w_max` and the solver.
     pub fn oracle_spec(&self) -> crate::oracle::OracleSpec<'_> {
         crate::oracle::OracleSpec {
             target: self.network(),
             needs_minus: self.needs_minus(),
             tolerance: self.tolerance(),
             w_max: self.w_max(),
-            neurons_per_weight: self.neurons_per_weight(),
             solver: self.config().solver,
         }
     }
@@ -466,32 +347,18 @@ impl Plan {
         self.k_steps
     }
 
-    /// The intermediate widths `M_i` of G for the configured construction: per-weight
-    /// `n_i n_{i-1} m`; recycling `max{n_i, n_{i-1}}·(m + 2k min{n_i, n_{i-1}})`
-    /// ([`crate::oracle::recycling`]); batch the pool (Theorem 3's `M_i`, or
-    /// `K n_i n_{i-1}`), each scaled by [`PruneConfig::width_scale`].
-    pub fn intermediate_widths(&self) -> &[u64] {
-        &self.intermediate
-    }
-
-    /// The theorem's `M_i` for the configured construction (unscaled, saturating at
-    /// `u64::MAX`): per-weight `n_i n_{i-1}·8⌈k' ln(k'/δ_w)⌉` (Theorem 3's proof without
-    /// batch sampling); recycling Theorem 30's `⌈2k'(n_i n_{i-1} + 4 max{n_i,n_{i-1}}
-    /// ln(2k'N*/δ))⌉`; batch Theorem 3's `⌈16k'(n_i n_{i-1} + ln(2ℓk'/δ))⌉`.
-    pub fn intermediate_widths_theorem(&self) -> &[u64] {
-        &self.intermediate_theorem
-    }
-
-    /// The large network G of this plan, with [`Plan::intermediate_widths`].
+    /// The large network G of this plan for `layout`: its widths, the laws of the configured
+    /// distribution, the generator and the seed.
     ///
     /// # Errors
-    /// As [`LargeNetwork::new`].
-    pub fn large_network(&self) -> Result<LargeNetwork, ConstructionError> {
-        LargeNetwork::new(
-            self.network.architecture(),
-            self.intermediate.clone(),
-            self.dist,
-            self.config.seed,
-        )
+    /// As [`LargeNetwork::new`]; a law that cannot be built; the layout's width errors.
+    pub fn large_network(&self, layout: &dyn Layout) -> Result<LargeNetwork, ConstructionError> {
+        let arch = self.network.architecture();
+        let widths = layout.widths(arch.widths())?;
+        let laws = self
+            .config
+            .distribution
+            .laws(self.range, arch.widths(), &widths)?;
+        LargeNetwork::new(arch, widths, laws, self.config.generator, self.config.seed)
     }
 }

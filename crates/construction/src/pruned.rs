@@ -1,10 +1,11 @@
 //! The pruned network Ĝ: the kept intermediate neurons of G, each with one input edge and
-//! its output edges, and its two readings (literal and virtual).
+//! its output edges, stored flat (struct of arrays), and its two readings (literal and
+//! virtual).
 //!
 //! A kept intermediate neuron `z` of layer `i` keeps exactly one input edge `b` (weight
 //! `u = U_i[z, b]`) and some output edges `(a, V_i[a, z])`. On input `x` it computes
 //! `relu(u x_b)`, so for `x_b ≥ 0` it contributes `V[a,z]·u·x_b` to output `a` if `u > 0` and
-//! nothing otherwise, and for `x_b < 0` the roles flip (DESIGN.md, "The objects"). Hence the
+//! nothing otherwise, and for `x_b < 0` the roles flip (Theorem 3's proof, step 1). Hence the
 //! *virtual* weights
 //!
 //! ```text
@@ -16,13 +17,21 @@
 //! step 1, writes `ŵ = ŵ⁺ + ŵ⁻` for the two neurons of Figure 1).
 //! [`PrunedNetwork::forward`] is the literal network (`relu(U x)`, then `V`, then `σ_i`);
 //! [`PrunedNetwork::forward_virtual`] is the virtual one; they agree up to rounding.
+//!
+//! # Storage
+//!
+//! A layer holds, per kept neuron in increasing `z`, its `z` (`u64`), input `b` (`u32`) and
+//! input weight `u`; and per kept output edge, in order of neuron then output, its output `a`
+//! (`u32`) and weight `v`, with the edges of neuron `k` at `start[k]..start[k+1]`: a few flat
+//! arrays, no allocation per neuron, `O(kept)` memory (ARCHITECTURE.md, invariant 13).
 
 use faer::Mat;
 use logprune_network::Activation;
 
 use crate::ConstructionError;
 
-/// One kept intermediate neuron of Ĝ.
+/// One kept intermediate neuron of Ĝ, as a value: a convenient way to build a layer
+/// ([`PrunedLayer::new`]) and to look at one ([`NeuronRef::to_owned`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeptNeuron {
     /// Its index `z` in G's intermediate layer (`0 ≤ z < M_i`).
@@ -31,9 +40,62 @@ pub struct KeptNeuron {
     pub input: usize,
     /// Its input weight `U_i[z, b]`.
     pub u: f64,
-    /// Its outputs `(a, V_i[a, z])`, `a` increasing (one for the per-weight construction; a
-    /// `Vec` because shared-input constructions keep several).
+    /// Its outputs `(a, V_i[a, z])`, `a` increasing.
     pub outputs: Vec<(usize, f64)>,
+}
+
+/// One kept neuron of a [`PrunedLayer`], borrowed from its arrays.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NeuronRef<'a> {
+    /// Its index `z` in G.
+    pub z: u64,
+    /// Its input `b`.
+    pub input: usize,
+    /// Its input weight `U_i[z, b]`.
+    pub u: f64,
+    /// Its outputs `a`, increasing.
+    pub outputs: &'a [u32],
+    /// Their weights `V_i[a, z]`.
+    pub weights: &'a [f64],
+}
+
+impl NeuronRef<'_> {
+    /// The output edges `(a, V[a, z])`.
+    pub fn edges(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.outputs
+            .iter()
+            .zip(self.weights)
+            .map(|(&a, &v)| (a as usize, v))
+    }
+
+    /// The neuron as a value.
+    pub fn to_owned(&self) -> KeptNeuron {
+        KeptNeuron {
+            z: self.z,
+            input: self.input,
+            u: self.u,
+            outputs: self.edges().collect(),
+        }
+    }
+}
+
+/// The flat arrays of one layer of Ĝ (see the [module documentation](self)), as
+/// [`PrunedLayer::from_parts`] takes them and [`PrunedLayer::parts`] gives them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LayerParts {
+    /// `z` of each kept neuron, strictly increasing.
+    pub z: Vec<u64>,
+    /// Its input `b`.
+    pub input: Vec<u32>,
+    /// Its input weight `u`.
+    pub u: Vec<f64>,
+    /// `start[k]..start[k + 1]` are neuron `k`'s edges; `start[0] = 0`, one more entry than
+    /// neurons, nondecreasing, last = number of edges.
+    pub start: Vec<u64>,
+    /// Each edge's output `a`, increasing within a neuron.
+    pub output: Vec<u32>,
+    /// Each edge's weight `v`.
+    pub v: Vec<f64>,
 }
 
 /// One layer of Ĝ: the kept neurons between target layers `i-1` and `i`, in G's order.
@@ -42,43 +104,90 @@ pub struct PrunedLayer {
     n_in: usize,
     n_out: usize,
     activation: Activation,
-    pub(crate) neurons: Vec<KeptNeuron>,
+    pub(crate) parts: LayerParts,
 }
 
 impl PrunedLayer {
-    /// A layer from `n_{i-1}`, `n_i`, `σ_i` and its kept neurons.
+    /// A layer from `n_{i-1}`, `n_i`, `σ_i` and its kept neurons (in increasing `z`).
     ///
     /// # Errors
-    /// [`ConstructionError::InvalidKeptNeuron`] if a neuron's input is `≥ n_in`, an output is
-    /// `≥ n_out` or not increasing, a weight is not finite or zero, or the neurons are not in
-    /// strictly increasing order of `z`.
+    /// As [`PrunedLayer::from_parts`].
     pub fn new(
         n_in: usize,
         n_out: usize,
         activation: Activation,
         neurons: Vec<KeptNeuron>,
     ) -> Result<Self, ConstructionError> {
-        let mut last: Option<u64> = None;
-        for n in &neurons {
-            let bad =
-                |reason: &'static str| ConstructionError::InvalidKeptNeuron { z: n.z, reason };
-            if last.is_some_and(|l| l >= n.z) {
+        let mut p = LayerParts {
+            start: vec![0],
+            ..LayerParts::default()
+        };
+        for n in neurons {
+            p.z.push(n.z);
+            p.input.push(u32::try_from(n.input).unwrap_or(u32::MAX));
+            p.u.push(n.u);
+            for (a, v) in n.outputs {
+                p.output.push(u32::try_from(a).unwrap_or(u32::MAX));
+                p.v.push(v);
+            }
+            p.start.push(p.output.len() as u64);
+        }
+        Self::from_parts(n_in, n_out, activation, p)
+    }
+
+    /// A layer from its flat arrays, checked: the arrays of neurons (and of edges) have equal
+    /// lengths, `start` is a valid partition of the edges, `z` strictly increases, inputs are
+    /// `< n_in`, outputs `< n_out` and increasing within a neuron, weights finite and nonzero.
+    ///
+    /// # Errors
+    /// [`ConstructionError::InvalidKeptNeuron`] naming the first offending neuron, or
+    /// [`ConstructionError::InvalidLayerArrays`] for arrays of inconsistent lengths.
+    pub fn from_parts(
+        n_in: usize,
+        n_out: usize,
+        activation: Activation,
+        parts: LayerParts,
+    ) -> Result<Self, ConstructionError> {
+        let p = &parts;
+        let kept = p.z.len();
+        if p.input.len() != kept
+            || p.u.len() != kept
+            || p.start.len() != kept + 1
+            || p.output.len() != p.v.len()
+            || p.start.first() != Some(&0)
+            || p.start.last() != Some(&(p.output.len() as u64))
+        {
+            return Err(ConstructionError::InvalidLayerArrays {
+                neurons: kept,
+                inputs: p.input.len(),
+                input_weights: p.u.len(),
+                starts: p.start.len(),
+                outputs: p.output.len(),
+                output_weights: p.v.len(),
+            });
+        }
+        for k in 0..kept {
+            let z = p.z[k];
+            let bad = |reason: &'static str| ConstructionError::InvalidKeptNeuron { z, reason };
+            if k > 0 && p.z[k - 1] >= z {
                 return Err(bad("neurons must be in strictly increasing order of z"));
             }
-            last = Some(n.z);
-            if n.input >= n_in {
+            if p.input[k] as usize >= n_in {
                 return Err(bad("input index out of range"));
             }
-            if !(n.u.is_finite() && n.u != 0.0) {
+            if !(p.u[k].is_finite() && p.u[k] != 0.0) {
                 return Err(bad("input weight must be finite and nonzero"));
             }
-            let mut prev: Option<usize> = None;
-            for &(a, v) in &n.outputs {
-                if a >= n_out || prev.is_some_and(|p| p >= a) {
+            let (s, e) = (p.start[k], p.start[k + 1]);
+            if s > e {
+                return Err(bad("edge offsets must be nondecreasing"));
+            }
+            let (s, e) = (s as usize, e as usize);
+            for j in s..e {
+                if p.output[j] as usize >= n_out || (j > s && p.output[j - 1] >= p.output[j]) {
                     return Err(bad("output indices must be in range and increasing"));
                 }
-                prev = Some(a);
-                if !(v.is_finite() && v != 0.0) {
+                if !(p.v[j].is_finite() && p.v[j] != 0.0) {
                     return Err(bad("output weight must be finite and nonzero"));
                 }
             }
@@ -87,7 +196,7 @@ impl PrunedLayer {
             n_in,
             n_out,
             activation,
-            neurons,
+            parts,
         })
     }
 
@@ -106,9 +215,52 @@ impl PrunedLayer {
         self.activation
     }
 
+    /// The number of kept neurons.
+    pub fn len(&self) -> usize {
+        self.parts.z.len()
+    }
+
+    /// Whether no neuron is kept.
+    pub fn is_empty(&self) -> bool {
+        self.parts.z.is_empty()
+    }
+
+    /// The number of kept output edges.
+    pub fn edge_count(&self) -> usize {
+        self.parts.output.len()
+    }
+
+    /// Kept neuron `k` (in increasing `z`).
+    ///
+    /// # Panics
+    /// If `k ≥ self.len()`.
+    pub fn neuron(&self, k: usize) -> NeuronRef<'_> {
+        let p = &self.parts;
+        let (s, e) = (p.start[k] as usize, p.start[k + 1] as usize);
+        NeuronRef {
+            z: p.z[k],
+            input: p.input[k] as usize,
+            u: p.u[k],
+            outputs: &p.output[s..e],
+            weights: &p.v[s..e],
+        }
+    }
+
     /// The kept neurons, in increasing order of `z` (G's order).
-    pub fn neurons(&self) -> &[KeptNeuron] {
-        &self.neurons
+    pub fn neurons(&self) -> impl ExactSizeIterator<Item = NeuronRef<'_>> + '_ {
+        (0..self.len()).map(|k| self.neuron(k))
+    }
+
+    /// The flat arrays.
+    pub fn parts(&self) -> &LayerParts {
+        &self.parts
+    }
+
+    /// Bytes held by the flat arrays.
+    pub fn heap_bytes(&self) -> u64 {
+        let p = &self.parts;
+        (p.z.len() * 8 + p.input.len() * 4 + p.u.len() * 8 + p.start.len() * 8) as u64
+            + (p.output.len() * 4 + p.v.len() * 8) as u64
     }
 
     /// The virtual matrices `(Ŵ⁺, Ŵ⁻)`, both `n_i × n_{i-1}` (module docs), each entry summed
@@ -116,9 +268,9 @@ impl PrunedLayer {
     pub fn virtual_matrices(&self) -> (Mat<f64>, Mat<f64>) {
         let mut plus = Mat::<f64>::zeros(self.n_out, self.n_in);
         let mut minus = Mat::<f64>::zeros(self.n_out, self.n_in);
-        for n in &self.neurons {
+        for n in self.neurons() {
             let m = if n.u > 0.0 { &mut plus } else { &mut minus };
-            for &(a, v) in &n.outputs {
+            for (a, v) in n.edges() {
                 m[(a, n.input)] += v * n.u;
             }
         }
@@ -132,11 +284,12 @@ impl PrunedLayer {
     fn forward_literal(&self, x: &[f64], batch: usize) -> Vec<f64> {
         let mut out = vec![0.0; self.n_out * batch];
         let mut h = vec![0.0; batch];
-        for n in &self.neurons {
+        for n in self.neurons() {
             let xb = &x[n.input * batch..(n.input + 1) * batch];
             let u = n.u;
-            if let [(a, v)] = n.outputs[..] {
-                // One output (the per-weight construction): y_a += v · relu(u x_b), fused.
+            if let ([a], [v]) = (n.outputs, n.weights) {
+                // One output (per-weight, recycling, batch): y_a += v · relu(u x_b), fused.
+                let a = *a as usize;
                 for (o, &xk) in out[a * batch..(a + 1) * batch].iter_mut().zip(xb) {
                     let p = u * xk;
                     *o += v * if p > 0.0 { p } else { 0.0 };
@@ -147,7 +300,7 @@ impl PrunedLayer {
                 let p = u * xk;
                 *hk = if p > 0.0 { p } else { 0.0 };
             }
-            for &(a, v) in &n.outputs {
+            for (a, v) in n.edges() {
                 for (o, &hk) in out[a * batch..(a + 1) * batch].iter_mut().zip(&h) {
                     *o += v * hk;
                 }
@@ -188,20 +341,18 @@ impl PrunedNetwork {
     /// Ĝ from its layers, first layer first.
     ///
     /// # Errors
-    /// [`ConstructionError::LayerCount`] if there is no layer;
+    /// [`ConstructionError::NoLayers`] if there is no layer;
     /// [`ConstructionError::ShapeMismatch`] if `n_in` of a layer is not `n_out` of the previous
     /// one.
     pub fn new(layers: Vec<PrunedLayer>) -> Result<Self, ConstructionError> {
         if layers.is_empty() {
-            return Err(ConstructionError::LayerCount {
-                expected: 1,
-                found: 0,
-            });
+            return Err(ConstructionError::NoLayers);
         }
         for (t, w) in layers.windows(2).enumerate() {
             if w[1].n_in != w[0].n_out {
                 return Err(ConstructionError::ShapeMismatch {
                     layer: t + 2,
+                    what: "inputs",
                     expected: w[0].n_out,
                     found: w[1].n_in,
                 });
@@ -228,7 +379,17 @@ impl PrunedNetwork {
 
     /// The number of kept intermediate neurons per layer.
     pub fn kept_neurons(&self) -> Vec<u64> {
-        self.layers.iter().map(|l| l.neurons.len() as u64).collect()
+        self.layers.iter().map(|l| l.len() as u64).collect()
+    }
+
+    /// The number of kept output edges per layer.
+    pub fn kept_edges(&self) -> Vec<u64> {
+        self.layers.iter().map(|l| l.edge_count() as u64).collect()
+    }
+
+    /// Bytes held by the layers' arrays.
+    pub fn heap_bytes(&self) -> u64 {
+        self.layers.iter().map(PrunedLayer::heap_bytes).sum()
     }
 
     /// The virtual matrices `(Ŵ⁺_i, Ŵ⁻_i)` of every layer ([`PrunedLayer::virtual_matrices`]).
@@ -335,28 +496,54 @@ impl PrunedNetwork {
         Ok(y)
     }
 
+    /// The number of bytes of [`PrunedNetwork::dense_tensors`] (`8 · kept · (n_{i-1} + n_i)`
+    /// summed over layers), as `f64` (it may not fit `u64`).
+    pub fn dense_bytes(&self) -> f64 {
+        self.layers
+            .iter()
+            .map(|l| 8.0 * l.len() as f64 * (l.n_in + l.n_out) as f64)
+            .sum()
+    }
+
     /// The dense tensors of Ĝ as a bias-free `nn.Sequential(Linear(bias=False), ReLU(), ...)`:
     /// for each layer `U_i` (`kept × n_{i-1}`: row `r` holds `u` of the `r`-th kept neuron at
     /// its input) and `V_i` (`n_i × kept`: column `r` holds its outputs), as
     /// `(name, rows, cols, row-major data)` with names `0.weight`, `2.weight`, ...,
     /// `{4ℓ-2}.weight` (U_1, V_1, U_2, ...: the Linear layers sit at even positions of the
     /// Sequential, with ReLU after each U_i and σ_i after each V_i).
-    pub fn dense_tensors(&self) -> Vec<(String, usize, usize, Vec<f64>)> {
+    ///
+    /// This allocates kept × width: only for a small Ĝ, below `limit` bytes
+    /// ([`PrunedNetwork::dense_bytes`]).
+    ///
+    /// # Errors
+    /// [`ConstructionError::DenseTooLarge`] with the bytes it would need.
+    pub fn dense_tensors(
+        &self,
+        limit: f64,
+    ) -> Result<Vec<(String, usize, usize, Vec<f64>)>, ConstructionError> {
+        let bytes = self.dense_bytes();
+        if bytes > limit {
+            return Err(ConstructionError::DenseTooLarge {
+                what: "the dense pruned network",
+                bytes,
+                limit,
+            });
+        }
         let mut out = Vec::with_capacity(2 * self.layers.len());
         for (t, layer) in self.layers.iter().enumerate() {
-            let kept = layer.neurons.len();
+            let kept = layer.len();
             let mut u = vec![0.0; kept * layer.n_in];
             let mut v = vec![0.0; layer.n_out * kept];
-            for (r, n) in layer.neurons.iter().enumerate() {
+            for (r, n) in layer.neurons().enumerate() {
                 u[r * layer.n_in + n.input] = n.u;
-                for &(a, w) in &n.outputs {
+                for (a, w) in n.edges() {
                     v[a * kept + r] = w;
                 }
             }
             out.push((format!("{}.weight", 4 * t), kept, layer.n_in, u));
             out.push((format!("{}.weight", 4 * t + 2), layer.n_out, kept, v));
         }
-        out
+        Ok(out)
     }
 }
 
@@ -412,6 +599,9 @@ mod tests {
             (0.0, 1.0, -3.0, -0.25)
         );
         assert_eq!(g.kept_neurons(), vec![4, 1]);
+        assert_eq!(g.kept_edges(), vec![5, 1]);
+        let n = g.layers()[0].neuron(1);
+        assert_eq!(n.to_owned(), neuron(4, 1, -0.25, vec![(0, -4.0), (1, 1.0)]));
     }
 
     #[test]
@@ -443,7 +633,7 @@ mod tests {
     #[test]
     fn dense_tensors_layout() {
         let g = two_layer();
-        let t = g.dense_tensors();
+        let t = g.dense_tensors(f64::INFINITY).unwrap();
         let names: Vec<&str> = t.iter().map(|x| x.0.as_str()).collect();
         assert_eq!(names, ["0.weight", "2.weight", "4.weight", "6.weight"]);
         let (_, r, c, u) = &t[0];
@@ -452,31 +642,33 @@ mod tests {
         let (_, r, c, v) = &t[1];
         assert_eq!((*r, *c), (2, 4));
         assert_eq!(v, &vec![2.0, -4.0, 0.0, 0.0, 0.0, 1.0, 0.75, 3.0]);
+        // 8 bytes · (4 · (2 + 2) + 1 · (2 + 1)) = 152.
+        assert_eq!(g.dense_bytes(), 152.0);
+        assert_eq!(
+            g.dense_tensors(100.0).unwrap_err(),
+            ConstructionError::DenseTooLarge {
+                what: "the dense pruned network",
+                bytes: 152.0,
+                limit: 100.0
+            }
+        );
     }
 
     #[test]
     fn errors() {
         let bad = |n: KeptNeuron| PrunedLayer::new(2, 2, Activation::Relu, vec![n]);
-        assert!(matches!(
-            bad(neuron(0, 2, 1.0, vec![])),
-            Err(ConstructionError::InvalidKeptNeuron { .. })
-        ));
-        assert!(matches!(
-            bad(neuron(0, 0, 0.0, vec![])),
-            Err(ConstructionError::InvalidKeptNeuron { .. })
-        ));
-        assert!(matches!(
-            bad(neuron(0, 0, 1.0, vec![(2, 1.0)])),
-            Err(ConstructionError::InvalidKeptNeuron { .. })
-        ));
-        assert!(matches!(
-            bad(neuron(0, 0, 1.0, vec![(1, 1.0), (0, 1.0)])),
-            Err(ConstructionError::InvalidKeptNeuron { .. })
-        ));
-        assert!(matches!(
-            bad(neuron(0, 0, 1.0, vec![(1, f64::NAN)])),
-            Err(ConstructionError::InvalidKeptNeuron { .. })
-        ));
+        for n in [
+            neuron(0, 2, 1.0, vec![]),
+            neuron(0, 0, 0.0, vec![]),
+            neuron(0, 0, 1.0, vec![(2, 1.0)]),
+            neuron(0, 0, 1.0, vec![(1, 1.0), (0, 1.0)]),
+            neuron(0, 0, 1.0, vec![(1, f64::NAN)]),
+        ] {
+            assert!(matches!(
+                bad(n),
+                Err(ConstructionError::InvalidKeptNeuron { .. })
+            ));
+        }
         let twice = PrunedLayer::new(
             2,
             2,
@@ -487,20 +679,31 @@ mod tests {
             twice,
             Err(ConstructionError::InvalidKeptNeuron { z: 3, .. })
         ));
+        // Inconsistent arrays.
+        let parts = LayerParts {
+            z: vec![1],
+            input: vec![0],
+            u: vec![1.0],
+            start: vec![0, 2],
+            output: vec![0],
+            v: vec![1.0],
+        };
+        assert!(matches!(
+            PrunedLayer::from_parts(2, 2, Activation::Relu, parts),
+            Err(ConstructionError::InvalidLayerArrays { .. })
+        ));
         let l1 = PrunedLayer::new(2, 3, Activation::Relu, vec![]).unwrap();
         let l2 = PrunedLayer::new(2, 1, Activation::Relu, vec![]).unwrap();
         assert!(matches!(
             PrunedNetwork::new(vec![l1, l2]),
             Err(ConstructionError::ShapeMismatch {
                 layer: 2,
+                what: "inputs",
                 expected: 3,
                 found: 2
             })
         ));
-        assert!(matches!(
-            PrunedNetwork::new(vec![]),
-            Err(ConstructionError::LayerCount { .. })
-        ));
+        assert_eq!(PrunedNetwork::new(vec![]), Err(ConstructionError::NoLayers));
         let g = two_layer();
         assert!(matches!(
             g.forward(&[1.0]),

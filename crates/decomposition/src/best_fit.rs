@@ -67,6 +67,91 @@ impl Solver for BestFit {
     }
 }
 
+impl BestFit {
+    /// The two-sided form: candidates of both signs ([`BestFitTwoSided`]).
+    pub fn two_sided() -> BestFitTwoSided {
+        BestFitTwoSided
+    }
+}
+
+/// The two-sided best-fit greedy: every candidate, by decreasing magnitude (ties by
+/// increasing index), taken if it strictly reduces the absolute error `|w − ŵ|`.
+///
+/// Definition: `S_0 = 0`; for the candidates `c_1, c_2, ...` in that order, take `c_j` if
+/// `|w − fl(S_{j-1} + c_j)| < |w − S_{j-1}|` (tested on the floating sums), so a candidate of
+/// either sign may be used and `ŵ` may overshoot `w`; stop early only when `S = w` exactly.
+/// Success iff `|w − ŵ| ≤ ε`. Unlike [`BestFit`] (one-sided, like the paper's Lemma 9) this
+/// uses both signs of products, as a subset sum may (Pensia et al. 2020); it has no guarantee
+/// beyond its result.
+///
+/// # Example
+/// ```
+/// use logprune_decomposition::{BestFit, Solver};
+/// // 0.7 overshoots 0.5 but halves the error; -0.2 then makes it exact. The one-sided form
+/// // has no positive candidate that fits.
+/// let d = BestFit::two_sided().decompose(&[0.7, -0.2], 0.5, 0.01)?;
+/// assert_eq!(d.indices, vec![0, 1]);
+/// assert!(BestFit.decompose(&[0.7, -0.2], 0.5, 0.01).is_err());
+/// # Ok::<(), logprune_decomposition::DecompositionError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BestFitTwoSided;
+
+impl Solver for BestFitTwoSided {
+    /// # Errors
+    /// [`DecompositionError::InvalidTolerance`], [`DecompositionError::InvalidTarget`],
+    /// [`DecompositionError::InvalidCandidate`], and
+    /// [`DecompositionError::NotWithinTolerance`] when `|w − ŵ| > ε`.
+    fn decompose(
+        &self,
+        candidates: &[f64],
+        target: f64,
+        tolerance: f64,
+    ) -> Result<Decomposition, DecompositionError> {
+        check_tolerance(tolerance)?;
+        check_target(target)?;
+        check_candidates(candidates)?;
+        let mut order: Vec<(f64, usize)> = candidates
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c != 0.0)
+            .map(|(i, &c)| (c.abs(), i))
+            .collect();
+        order.sort_unstable_by(by_magnitude_desc);
+        let mut sum = 0.0_f64;
+        let mut indices = Vec::new();
+        for &(_, i) in &order {
+            if sum == target {
+                break;
+            }
+            let next = sum + candidates[i];
+            if (target - next).abs() < (target - sum).abs() {
+                sum = next;
+                indices.push(i);
+            }
+        }
+        let error = (target - sum).abs();
+        if !(error <= tolerance) {
+            return Err(DecompositionError::NotWithinTolerance {
+                target,
+                approximation: sum,
+                error,
+                tolerance,
+            });
+        }
+        indices.sort_unstable();
+        Ok(Decomposition {
+            indices,
+            approximation: sum,
+            residual: target - sum,
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        "best-fit-two-sided"
+    }
+}
+
 /// The picks [`BestFit::decompose`] makes by linear scans before sorting what is left.
 const SELECT_ROUNDS: usize = 16;
 
@@ -305,6 +390,47 @@ mod tests {
             BestFit.decompose(&c, 0.0, 1e-9).unwrap(),
             Decomposition::empty(0.0)
         );
+    }
+
+    #[test]
+    fn two_sided_by_hand_and_its_invariants() {
+        let s = BestFit::two_sided();
+        // w = 0.3: 0.5 (error 0.2 < 0.3), then -0.25 (error 0.05), then 0.04 (error 0.01);
+        // -0.01 would give 0.28 (error 0.02, worse): skipped.
+        let c = [0.04, -0.25, 0.5, -0.01];
+        let d = s.decompose(&c, 0.3, 0.02).unwrap();
+        assert_eq!(d.indices, vec![0, 1, 2]);
+        assert!((d.approximation - 0.29).abs() < 1e-15);
+        assert!(s.decompose(&c, 0.3, 0.001).is_err());
+        assert_eq!(
+            s.decompose(&c, 0.0, 1e-9).unwrap().indices,
+            Vec::<usize>::new()
+        );
+        // On random inputs the error never exceeds |w| (the empty sum) and is within ε on
+        // success; the result uses only given indices, each once.
+        let mut x = 7u64;
+        for _ in 0..200 {
+            let mut next = || {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((x >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+            };
+            let c: Vec<f64> = (0..20).map(|_| next()).collect();
+            let w = next();
+            match s.decompose(&c, w, 0.05) {
+                Ok(d) => {
+                    assert!(d.residual.abs() <= 0.05 && d.residual.abs() <= w.abs());
+                    assert!(d.indices.windows(2).all(|p| p[0] < p[1]));
+                    let sum: f64 = d.indices.iter().map(|&i| c[i]).sum();
+                    assert!((sum - d.approximation).abs() < 1e-12);
+                }
+                Err(DecompositionError::NotWithinTolerance { error, .. }) => {
+                    assert!(error > 0.05 && error <= w.abs())
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //!   time as `(index, ln|v|, sign)`, decides interval membership on `ln|v|` without an `exp`,
 //!   and says when it is complete, so the pruning oracle can stop consulting G early
 //!   (DESIGN.md, cost model).
-//! - [`BestFit`]: the largest candidate first, taken if it does not overshoot `|w|`.
+//! - [`BestFit`]: the largest candidate first, taken if it does not overshoot `|w|`; its
+//!   two-sided form [`BestFitTwoSided`] takes candidates of both signs while they reduce
+//!   `|w − ŵ|`.
 //! - [`Exact`] / [`ExactIndex`]: exact subset sum by meet in the middle (up to
 //!   [`MAX_EXACT_CANDIDATES`] candidates), either the best sub-sum on the target's side of zero
 //!   that does not overshoot (the paper's one-sided form) or the best in absolute error
@@ -59,7 +61,7 @@ mod exact;
 mod golden;
 pub mod subsums;
 
-pub use best_fit::{BestFit, BestFitIndex};
+pub use best_fit::{BestFit, BestFitIndex, BestFitTwoSided};
 pub use error::DecompositionError;
 pub use exact::{Exact, ExactIndex, ExactMode, MAX_EXACT_CANDIDATES};
 pub use golden::{

@@ -119,12 +119,9 @@ pub struct EndToEndConfig {
     pub batch_best_fit_max_layer_weights: usize,
 }
 
-/// The constructions this build of `logprune-construction` offers, in table order.
+/// The constructions of `end_to_end.csv`, in table order: all of them.
 pub fn constructions() -> Vec<Construction> {
-    ["per-weight", "recycling", "batch"]
-        .iter()
-        .filter_map(|s| s.parse().ok())
-        .collect()
+    Construction::ALL.to_vec()
 }
 
 impl EndToEndConfig {
@@ -350,7 +347,7 @@ fn run_cell(
         target.name.as_str(),
         arch.depth(),
         arch.widths().iter().copied().max().unwrap_or(0),
-        target.domain.kind(),
+        target.domain.kind().name(),
         construction.name(),
         solver.name(),
         eps,
@@ -362,7 +359,7 @@ fn run_cell(
         .map(|w| w[0] * w[1])
         .max()
         .unwrap_or(0);
-    if construction.name() == "batch"
+    if construction == Construction::Batch
         && solver == SolverKind::BestFit
         && layer_weights > cfg.batch_best_fit_max_layer_weights
     {
@@ -461,7 +458,11 @@ fn failure_cells(
     let mut cells: Vec<Cell> = (0..23).map(|_| empty()).collect();
     if let Ok(plan) = Plan::new(&target.network, &target.domain, config) {
         let n_star = plan.network().architecture().num_weights() as f64;
-        if let Ok(large) = plan.large_network() {
+        let layout = config.construction.layout(&plan);
+        if let Ok(layout) = &layout {
+            cells[9] = layout.neurons_per_weight().into();
+        }
+        if let Ok(large) = layout.and_then(|l| plan.large_network(&*l)) {
             cells[0] = join_u64(large.intermediate_widths()).into();
             cells[1] = large.num_weights().into();
             cells[2] = large.num_weights().log10().into();
@@ -473,7 +474,6 @@ fn failure_cells(
         cells[6] = c7_leading.into();
         cells[7] = plan.k_prime().into();
         cells[8] = plan.epsilon_w().into();
-        cells[9] = plan.neurons_per_weight().into();
     }
     if let Some(ConstructionError::NotWithinEps {
         certified_bound,
@@ -665,18 +665,10 @@ impl WidthConfig {
     }
 }
 
-/// The constructions of `width_sufficiency.csv`: recycling and batch where this build has
-/// them, else per-weight.
+/// The constructions of `width_sufficiency.csv`: the layer-wide constructions of the paper,
+/// recycling (Theorem 30) and batch (Theorem 3).
 pub fn width_constructions() -> Vec<Construction> {
-    let v: Vec<Construction> = constructions()
-        .into_iter()
-        .filter(|c| c.name() != "per-weight")
-        .collect();
-    if v.is_empty() {
-        vec![Construction::PerWeight]
-    } else {
-        v
-    }
+    vec![Construction::Recycling, Construction::Batch]
 }
 
 /// The columns of `width_sufficiency.csv`.
@@ -724,15 +716,10 @@ fn decomposes(
         ..*base
     };
     let plan = Plan::new(target, domain, &config).map_err(comp)?;
-    let large = plan.large_network().map_err(comp)?;
+    let layout = config.construction.layout(&plan).map_err(comp)?;
+    let large = plan.large_network(&*layout).map_err(comp)?;
     let width = large.intermediate_widths().iter().sum();
-    let spec = plan.oracle_spec();
-    let out = match config.construction {
-        Construction::Recycling => oracle::recycling(&large, &spec, &NoProgress),
-        Construction::Batch => oracle::batch(&large, &spec, &NoProgress),
-        _ => oracle::per_weight(&large, &spec, &NoProgress),
-    };
-    match out {
+    match oracle::run(&*layout, &large, &plan.oracle_spec(), &NoProgress) {
         Ok(_) => Ok((true, width)),
         Err(ConstructionError::Undecomposable { .. }) => Ok((false, width)),
         Err(e) => Err(comp(e)),
@@ -899,7 +886,7 @@ mod tests {
             let ratio = float(&r[c("ratio_ng_nstar")]).unwrap();
             assert!(ratio > 1.0);
             // Batch sampling's G has exactly Theorem 3's M_i, so its N_G/N* is Corollary 7's.
-            if r[c("construction")] == Cell::Text("batch".into()) {
+            if r[c("construction")] == Cell::Text(Construction::Batch.name().into()) {
                 let c7 = float(&r[c("corollary7_ratio")]).unwrap();
                 assert!((ratio - c7).abs() <= prec::RATIO * c7, "{ratio} vs {c7}");
             }
