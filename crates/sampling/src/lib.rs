@@ -16,7 +16,7 @@
 //! # One word, one sample
 //!
 //! Every distribution here except [`Gaussian`] and [`Product`] maps one 64-bit word to one
-//! sample ([`SampleBits`]): the top 53 bits give a uniform `u` in the open interval `(0, 1)`
+//! sample ([`SampleBits`]): the top 53 bits give a uniform `u` in `(0, 1]`, never 0
 //! ([`unit_open`]), which goes through the inverse cdf; symmetric distributions take their
 //! sign from the lowest bit ([`negative_bit`]), which `u` does not use. Their
 //! `rand_distr::Distribution` implementation draws one `u64` and calls [`SampleBits::sample_bits`],
@@ -62,19 +62,29 @@ pub use remark12::{InvLogLogSquared, InvLogSquared};
 /// `2^-53`, the spacing of the uniforms made by [`unit_open`].
 const TWO_POW_M53: f64 = 1.0 / (1u64 << 53) as f64;
 
-/// The uniform in the open interval `(0, 1)` that the top 53 bits of `bits` encode:
-/// `(⌊bits / 2^11⌋ + 1/2) · 2^-53`.
+/// The uniform in `(0, 1]` that the top 53 bits of `bits` encode: `(k + 1/2) · 2^-53` with
+/// `k = ⌊bits / 2^11⌋`, rounded to `f64`.
 ///
-/// Contract: the result is one of the `2^53` values `(k + 1/2) 2^-53`, `k = 0, ..., 2^53 - 1`,
-/// all exactly representable, so it lies in `[2^-54, 1 - 2^-54]`: never 0 (its logarithm is
-/// finite) and never 1, and the set is symmetric about 1/2. The lowest 11 bits are not used;
+/// Contract: below 1/2 (`k < 2^52`) the value `(k + 1/2) 2^-53` is exact. From 1/2 on
+/// (`k ≥ 2^52`) the spacing of `f64` is `2^-53`, so `k + 1/2` rounds to the even one of `k` and
+/// `k + 1`: the value is an even multiple of `2^-53` in `[1/2, 1]`, and the `2^11` words with
+/// `k = 2^53 − 1` give exactly 1. So the result lies in `[2^-54, 1]`: never 0 (its logarithm is
+/// finite), and 1 with probability `2^-53` for a uniform word; for a uniform word `u` is
+/// uniform up to `2^-53`. For an exact upper tail use `unit_open(!bits)`, which is
+/// `1 − (k + 1/2)·2^-53` exactly whenever `k ≥ 2^52`. The lowest 11 bits are not used;
 /// [`negative_bit`] reads bit 0 for a sign.
 ///
 /// ```
 /// use logprune_sampling::unit_open;
 /// assert_eq!(unit_open(0), 2f64.powi(-54));
-/// assert_eq!(unit_open(u64::MAX), 1.0 - 2f64.powi(-54));
-/// assert_eq!(unit_open(1 << 63), 0.5 + 2f64.powi(-54));
+/// assert_eq!(unit_open((1 << 63) - 1), 0.5 - 2f64.powi(-54));
+/// // From 1/2 on, k + 1/2 rounds to even: k = 2^52 gives 1/2, the top word gives 1.
+/// assert_eq!(unit_open(1 << 63), 0.5);
+/// assert_eq!(unit_open(u64::MAX), 1.0);
+/// assert_eq!(unit_open(!0x7ff), 1.0);
+/// assert_eq!(unit_open(!(1 << 11)), 1.0 - 2f64.powi(-52));
+/// // The complement gives the upper tail 1 − (k + 1/2)·2^-53 exactly.
+/// assert_eq!(unit_open(!u64::MAX), 2f64.powi(-54));
 /// ```
 #[inline(always)]
 pub fn unit_open(bits: u64) -> f64 {
