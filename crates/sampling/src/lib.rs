@@ -58,6 +58,7 @@ pub use doubling::{DoublingSampler, DoublingSchedule};
 pub use error::SamplingError;
 pub use hyperbolic::{Hyperbolic, LogWeight, SignedHyperbolic, theorem3_range};
 pub use remark12::{InvLogLogSquared, InvLogSquared};
+pub use special::{half_normal_quantile, normal_quantile};
 
 /// `2^-53`, the spacing of the uniforms made by [`unit_open`].
 const TWO_POW_M53: f64 = 1.0 / (1u64 << 53) as f64;
