@@ -10,6 +10,10 @@
 //! - [`DoublingSchedule`] and [`DoublingSampler`]: Remark 14's schedule for an unknown `w_max`.
 //! - Baselines behind the same interface: [`Uniform`] on `[-a, a]`, [`Gaussian`] and
 //!   [`Product`] of two draws, and [`WeightDistribution`], one enum over all of them.
+//! - The baselines of Remark 16 as weights of G, one word each with the sign from bit 0 like
+//!   [`SignedHyperbolic`]: [`SignedUniform`] (`±a·u`, uniform on `[-a, a]`) and
+//!   [`SignedGaussian`] (`±σ·Φ⁻¹((1 + u)/2)`, that is `N(0, σ²)`), with the inverse normal
+//!   cdf [`normal_quantile`] and [`half_normal_quantile`] (Wichura's AS241).
 //! - [`counter`]: Philox4x32-10 as pure functions `(seed, stream, index) → bits` and as a
 //!   [`CounterRng`] implementing `rand::Rng` (DESIGN.md, invariant 1).
 //!
@@ -18,7 +22,9 @@
 //! Every distribution here except [`Gaussian`] and [`Product`] maps one 64-bit word to one
 //! sample ([`SampleBits`]): the top 53 bits give a uniform `u` in `(0, 1]`, never 0
 //! ([`unit_open`]), which goes through the inverse cdf; symmetric distributions take their
-//! sign from the lowest bit ([`negative_bit`]), which `u` does not use. Their
+//! sign from the lowest bit ([`negative_bit`]), which `u` does not use ([`Uniform`] is the
+//! exception: it maps `u` to `a(2u − 1)`). [`SignedHyperbolic`], [`SignedUniform`] and
+//! [`SignedGaussian`] also give the same word's `(ln|w|, sign)` ([`LogSampleBits`]). Their
 //! `rand_distr::Distribution` implementation draws one `u64` and calls [`SampleBits::sample_bits`],
 //! so a weight of G is `dist.sample_bits(counter::bits(seed, stream, index))`, or equally
 //! `dist.sample(&mut CounterRng::new(seed, stream, index))`.
@@ -51,6 +57,7 @@ mod error;
 pub mod hyperbolic;
 pub mod remark12;
 mod special;
+pub mod symmetric;
 
 pub use baseline::{Gaussian, Product, Uniform, WeightDistribution};
 pub use counter::CounterRng;
@@ -59,6 +66,7 @@ pub use error::SamplingError;
 pub use hyperbolic::{Hyperbolic, LogWeight, SignedHyperbolic, theorem3_range};
 pub use remark12::{InvLogLogSquared, InvLogSquared};
 pub use special::{half_normal_quantile, normal_quantile};
+pub use symmetric::{SignedGaussian, SignedUniform};
 
 /// `2^-53`, the spacing of the uniforms made by [`unit_open`].
 const TWO_POW_M53: f64 = 1.0 / (1u64 << 53) as f64;
@@ -114,6 +122,35 @@ pub trait SampleBits {
     fn sample_bits(&self, bits: u64) -> f64;
 }
 
+/// A one-word distribution that also gives the sample in the log domain, `(ln|w|, sign)`, so
+/// that Lemma 9's golden-ratio intervals and the products `V·U` of Theorem 3 (Lemma 28) are
+/// decided on logarithms without an `exp` (see [`LogWeight`]).
+///
+/// Contract: for every word `b`, `ln_abs` is finite, `sample_log_bits(b).negative` is the sign
+/// of `sample_bits(b)` (bit 0 of `b`, [`negative_bit`]), and `sample_log_bits(b).value()`
+/// equals `sample_bits(b)` up to the rounding of the logarithms that make up `ln|w|`, carried
+/// through `exp` (`ε = f64::EPSILON`, for `|w|` in the normal range of `f64`):
+/// - [`SignedHyperbolic`] exponentiates the same `ln|w|` in both paths, so they are equal
+///   except at the extreme words where `sample_bits` clamps to `[α, β]`, and there within a
+///   relative `4ε(1 + |ln α| + |ln β|)`;
+/// - [`SignedUniform`] and [`SignedGaussian`] within a relative
+///   `4ε(1 + |ln scale| + |ln(|w|/scale)|)` (scale `a` or `σ`): a few ulps when the logarithms
+///   are small, more when the scale or the sample is far from 1.
+pub trait LogSampleBits: SampleBits {
+    /// The sample encoded by `bits`, as `(ln|w|, sign)`.
+    fn sample_log_bits(&self, bits: u64) -> LogWeight;
+
+    /// Draws a sample in the log domain from one `u64` of `rng`: the same value as
+    /// [`LogSampleBits::sample_log_bits`] of that word.
+    #[inline]
+    fn sample_log<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> LogWeight
+    where
+        Self: Sized,
+    {
+        self.sample_log_bits(rng.next_u64())
+    }
+}
+
 /// `impl rand_distr::Distribution<f64>` for types that implement [`SampleBits`]: one `u64` per
 /// sample, through [`SampleBits::sample_bits`], so `sample` and the counter path agree exactly.
 macro_rules! distribution_from_bits {
@@ -132,7 +169,9 @@ distribution_from_bits!(
     Hyperbolic,
     SignedHyperbolic,
     InvLogSquared,
-    InvLogLogSquared
+    InvLogLogSquared,
+    SignedUniform,
+    SignedGaussian,
 );
 
 /// A continuous distribution on the real line with a density and a cumulative distribution
