@@ -15,7 +15,8 @@
 //!   [`SignedGaussian`] (`±σ·Φ⁻¹((1 + u)/2)`, that is `N(0, σ²)`), with the inverse normal
 //!   cdf [`normal_quantile`] and [`half_normal_quantile`] (Wichura's AS241).
 //! - [`counter`]: Philox4x32-10 as pure functions `(seed, stream, index) → bits` and as a
-//!   [`CounterRng`] implementing `rand::Rng` (DESIGN.md, invariant 1).
+//!   [`CounterRng`] implementing `rand::Rng` (DESIGN.md, invariant 1); [`widen32`] turns
+//!   one 32-bit word of it into the 64-bit word that the one-word distributions read.
 //!
 //! # One word, one sample
 //!
@@ -112,6 +113,38 @@ pub fn negative_bit(bits: u64) -> bool {
     bits & 1 == 1
 }
 
+/// The 64-bit word that the one-word distributions read for one 32-bit generator word:
+/// `(word >> 1) << 33 | (word & 1)`.
+///
+/// A generator that gives 32-bit words (four per Philox4x32 block, [`counter::blocks`]) feeds
+/// [`SampleBits::sample_bits`] through this map: [`unit_open`] of the result sees the top 31
+/// bits of `word` as the magnitude's quantile and [`negative_bit`] sees bit 0 of `word` as the
+/// sign.
+///
+/// Contract: with `j = word >> 1` (`0 ≤ j < 2^31`), `unit_open(widen32(word))` is exactly
+/// `j·2^-31 + 2^-54` for `j < 2^30` and `j·2^-31` for `j ≥ 2^30` (where [`unit_open`] rounds
+/// `k + 1/2` to even), so it lies in `[2^-54, 1 − 2^-31]`: never 0 (its logarithm is finite)
+/// and never 1. `negative_bit(widen32(word))` is `word & 1 == 1`. The quantile and the sign
+/// are read from disjoint bits of `word`, so for a uniform `word` they are independent, the
+/// sign is fair and `u` is uniform on its `2^31` values. The resolution of `u` is `2^-31`, not
+/// `2^-53`, and its values are the left ends of the cells `[j·2^-31, (j + 1)·2^-31)` (plus
+/// `2^-54` in the lower half): the mean of `u` is `1/2 − 2^-32 + 2^-55`, a distance of at most
+/// `2^-31` from the uniform law in the Kolmogorov metric, and for [`SignedGaussian`] the
+/// largest magnitude is `Φ⁻¹(1 − 2^-32) ≈ 6.23σ`. The complement `!widen32(word)` gives the
+/// upper tail `1 − (j·2^22 + 1/2)·2^-53` exactly, as for any word.
+///
+/// ```
+/// use logprune_sampling::{negative_bit, unit_open, widen32};
+/// assert_eq!(unit_open(widen32(0)), 2f64.powi(-54));
+/// assert_eq!(unit_open(widen32(3)), 2f64.powi(-31) + 2f64.powi(-54));
+/// assert_eq!(unit_open(widen32(u32::MAX)), 1.0 - 2f64.powi(-31));
+/// assert!(negative_bit(widen32(u32::MAX)) && !negative_bit(widen32(2)));
+/// ```
+#[inline(always)]
+pub fn widen32(word: u32) -> u64 {
+    (u64::from(word >> 1) << 33) | u64::from(word & 1)
+}
+
 /// A distribution that maps one 64-bit word to one sample (inverse-cdf sampling, Remark 11).
 ///
 /// Contract: if `bits` is uniform on all `u64`, the result follows the distribution (up to the
@@ -181,4 +214,69 @@ pub trait Continuous {
     fn pdf(&self, x: f64) -> f64;
     /// `P(X ≤ x)`, in `[0, 1]` and nondecreasing in `x`; `NaN` for `NaN`.
     fn cdf(&self, x: f64) -> f64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `unit_open(widen32(word))` as its contract states it, from the integer `j = word >> 1`.
+    fn widened_uniform(word: u32) -> f64 {
+        let j = f64::from(word >> 1);
+        if word >> 1 < 1 << 30 {
+            j * 2f64.powi(-31) + 2f64.powi(-54)
+        } else {
+            j * 2f64.powi(-31)
+        }
+    }
+
+    #[test]
+    fn widen32_contract() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(32);
+        let mut words: Vec<u32> = (0..100_000).map(|_| rng.next_u32()).collect();
+        words.extend([0, 1, 2, 3, u32::MAX, u32::MAX - 1, 1 << 31, (1 << 31) - 1]);
+        words.extend([(1 << 31) - 2, (1 << 31) + 1, 1 << 30, (1 << 30) - 1]);
+        for w in words {
+            let b = widen32(w);
+            let u = unit_open(b);
+            assert_eq!(u, widened_uniform(w), "word {w:#x}");
+            assert!(u > 0.0 && u < 1.0, "word {w:#x}: u = {u}");
+            assert_eq!(negative_bit(b), w & 1 == 1, "word {w:#x}");
+            // The sign bit of the word moves the sign and nothing else.
+            assert_eq!(widen32(w ^ 1), b ^ 1);
+            assert_eq!(unit_open(widen32(w ^ 1)), u);
+            // The complement is the exact upper tail 1 − (j·2^22 + 1/2)·2^-53.
+            let j = u64::from(w >> 1);
+            let tail = ((1u64 << 53) - (j << 22)) as f64 * 2f64.powi(-53) - 2f64.powi(-54);
+            assert_eq!(unit_open(!b), tail, "word {w:#x}");
+        }
+        // u is increasing in the top 31 bits; the extremes.
+        let mut prev = 0.0;
+        for j in (0..1u32 << 31).step_by(4093).chain([(1 << 31) - 1]) {
+            let u = unit_open(widen32(j << 1));
+            assert!(u > prev);
+            prev = u;
+        }
+        assert_eq!(unit_open(widen32(0)), 2f64.powi(-54));
+        assert_eq!(unit_open(widen32(u32::MAX)), 1.0 - 2f64.powi(-31));
+    }
+
+    #[test]
+    fn widen32_words_through_the_distributions() {
+        // The one-word distributions see the 32-bit word's sign and a finite magnitude at both
+        // ends (the Gaussian's largest |w| is Φ⁻¹(1 − 2^-32 + 2^-55) ≈ 6.23).
+        let g = SignedGaussian::new(1.0).expect("valid sigma");
+        let u = SignedUniform::new(1.0).expect("valid half-width");
+        let h = SignedHyperbolic::new(1e-3, 1.0).expect("valid range");
+        for w in [0u32, 1, u32::MAX - 1, u32::MAX, 0x8000_0000, 0x1234_5679] {
+            let b = widen32(w);
+            for x in [g.sample_bits(b), u.sample_bits(b), h.sample_bits(b)] {
+                assert!(x.is_finite() && x != 0.0);
+                assert_eq!(x < 0.0, w & 1 == 1);
+            }
+        }
+        let top = g.sample_bits(widen32(u32::MAX - 1));
+        assert!((top - 6.23026015666394).abs() <= 1e-14 * 6.3, "{top}");
+    }
 }
