@@ -15,8 +15,9 @@
 //!   [`SignedGaussian`] (`±σ·Φ⁻¹((1 + u)/2)`, that is `N(0, σ²)`), with the inverse normal
 //!   cdf [`normal_quantile`] and [`half_normal_quantile`] (Wichura's AS241).
 //! - [`counter`]: Philox4x32-10 as pure functions `(seed, stream, index) → bits` and as a
-//!   [`CounterRng`] implementing `rand::Rng` (DESIGN.md, invariant 1); [`widen32`] turns
-//!   one 32-bit word of it into the 64-bit word that the one-word distributions read.
+//!   [`CounterRng`] implementing `rand::Rng` (DESIGN.md, invariant 1), and a batch form
+//!   ([`counter::blocks`], SIMD chosen at run time) for many counters at once; [`widen32`]
+//!   turns one 32-bit word of it into the 64-bit word that the one-word distributions read.
 //!
 //! # One word, one sample
 //!

@@ -9,7 +9,7 @@ use common::{N_SAMPLES, assert_ks, ks_critical, ks_statistic};
 use logprune_sampling::{
     Continuous, CounterRng, DoublingSampler, DoublingSchedule, Gaussian, Hyperbolic,
     InvLogLogSquared, InvLogSquared, LogSampleBits, Product, SampleBits, SignedGaussian,
-    SignedHyperbolic, SignedUniform, Uniform, WeightDistribution, counter, theorem3_range,
+    SignedHyperbolic, SignedUniform, Uniform, WeightDistribution, counter, theorem3_range, widen32,
 };
 use rand::SeedableRng;
 use rand_distr::Distribution;
@@ -166,6 +166,39 @@ fn signed_uniform_and_signed_gaussian() {
     assert_ks("|w| of the negative signed gaussians", neg, |x| {
         (2.0 * g3.cdf(x) - 1.0).clamp(0.0, 1.0)
     });
+}
+
+#[test]
+fn one_word_distributions_from_32_bit_words() {
+    // widen32 of the four 32-bit words of each Philox block, through counter::blocks: the
+    // quantile has 31 bits, so the law is exact to 2^-31, far below the critical value.
+    let n_blocks = N_SAMPLES / 4;
+    let counters: Vec<[u32; 4]> = (0..n_blocks as u64)
+        .map(|i| counter::counter_words(7, i, 0))
+        .collect();
+    let mut out = vec![[0u32; 4]; n_blocks];
+    counter::blocks(60, &counters, &mut out);
+    let words: Vec<u64> = out.iter().flatten().map(|&w| widen32(w)).collect();
+    // Each sample is the same increasing map of (sign, u) composed with its own cdf, so the
+    // three statistics coincide; each checks that distribution's map and cdf agree.
+    let g = SignedGaussian::new(1.0).unwrap();
+    assert_ks(
+        "signed gaussian from widen32 words",
+        words.iter().map(|&b| g.sample_bits(b)).collect(),
+        |x| g.cdf(x),
+    );
+    let h = SignedHyperbolic::theorem3(1e-3, 1.0).unwrap();
+    assert_ks(
+        "signed hyperbolic from widen32 words",
+        words.iter().map(|&b| h.sample_bits(b)).collect(),
+        |x| h.cdf(x),
+    );
+    let u = SignedUniform::new(1.0).unwrap();
+    assert_ks(
+        "signed uniform from widen32 words",
+        words.iter().map(|&b| u.sample_bits(b)).collect(),
+        |x| u.cdf(x),
+    );
 }
 
 #[test]
