@@ -45,10 +45,10 @@
 //! 32×32→64-bit products become `vpmuludq`); the loop is compiled for AVX-512, AVX2 and
 //! SSE4.1 besides the baseline, and the best one the CPU supports is chosen at run time (the
 //! `multiversion` crate), so a binary built for any x86-64 uses the wide registers where they
-//! exist. Measured (`counter/philox_blocks`, AVX-512 chosen, 2 cores shared at load ≈ 5):
-//! 5.9 ns per block on a batch of 16 and 4.1 ns on 64, against 11.5 and 12.2 ns for the scalar
-//! function in a loop over the same counters; on a quieter core the batch form reaches about
-//! 3 ns per block, the AVX2 kernel about 4 ns and the SSE4.1 kernel about 5.5 ns.
+//! exist. Measured (`counter/philox_blocks`, AVX-512 chosen, 2 shared cores at load ≈ 4):
+//! 3.7 ns per block on a batch of 16 and 2.7 ns on 64, against 8.1 and 8.4 ns for the scalar
+//! function in a loop over the same counters. Forcing each kernel in turn (same machine, load
+//! ≈ 5, batch of 16): AVX-512 3.9 ns, AVX2 4.3 ns, SSE4.1 6.1 ns, baseline 15 ns per block.
 
 use core::convert::Infallible;
 
@@ -229,8 +229,9 @@ pub fn blocks(seed: u64, counters: &[[u32; 4]], out: &mut [[u32; 4]]) {
 
 /// The loop of [`blocks`], one clone per target (first match wins at run time). A plain loop
 /// over whole blocks (array of blocks) vectorized best of the shapes tried: it was faster
-/// than a structure-of-arrays kernel over chunks of 8, 16 or 32 blocks, with or without the
-/// multiplied words widened to `u64` up front, and than a chunked loop with a fixed trip count.
+/// than a structure-of-arrays kernel over chunks of 8, 16 or 32 blocks (with or without the
+/// multiplied words widened to `u64` up front), and as fast as a loop over fixed chunks of 16
+/// on whole chunks but faster on the remainders.
 #[multiversion(targets(
     "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
     "x86_64+avx2",
