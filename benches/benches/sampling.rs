@@ -6,7 +6,10 @@
 //!   path (two `exp`, a product, one `ln`) and on the log-domain path (two multiply-adds, no
 //!   `exp`, no `ln`); plus the product value alone on both paths.
 //! - `counter`: the counter-based generator (Philox4x32-10) per call, and a weight of G
-//!   recomputed from `(seed, stream, index)`.
+//!   recomputed from `(seed, stream, index)`; `philox_blocks/n` is the batch form
+//!   (`counter::blocks`, dispatched at run time to the widest SIMD the CPU has) on `n`
+//!   counters, against `philox_scalar_loop/n`, the scalar function in a loop over the same
+//!   counters (throughput in blocks).
 
 use std::hint::black_box;
 
@@ -174,6 +177,33 @@ fn counter_generator(c: &mut Criterion) {
             black_box(acc)
         })
     });
+    for n in [16usize, 64] {
+        g.throughput(Throughput::Elements(n as u64));
+        let counters: Vec<[u32; 4]> = (0..n as u64)
+            .map(|i| counter::counter_words(3, i, 0))
+            .collect();
+        let mut out = vec![[0u32; 4]; n];
+        g.bench_with_input(BenchmarkId::new("philox_blocks", n), &counters, |b, cs| {
+            b.iter(|| {
+                counter::blocks(black_box(42), black_box(cs), &mut out);
+                black_box(&out);
+            })
+        });
+        g.bench_with_input(
+            BenchmarkId::new("philox_scalar_loop", n),
+            &counters,
+            |b, cs| {
+                b.iter(|| {
+                    let key = [black_box(42u32), 0];
+                    for (o, c) in out.iter_mut().zip(black_box(cs)) {
+                        *o = counter::philox4x32_10(*c, key);
+                    }
+                    black_box(&out);
+                })
+            },
+        );
+    }
+    g.throughput(Throughput::Elements(BATCH as u64));
     g.bench_function(BenchmarkId::from_parameter("uniform"), |b| {
         b.iter(|| {
             let mut acc = 0.0;

@@ -14,8 +14,12 @@ use crate::{
 
 /// The uniform density `1/(2a)` on `[-a, a]`.
 ///
-/// Sampled from one word as `a(2u − 1)`, `u = unit_open(bits)`: the values are symmetric
-/// about 0 and never exactly `±a`.
+/// Sampled from one word as `a(2u − 1)`, `u = unit_open(bits)`. `2u − 1` is exact, but `u`
+/// itself is rounded from 1/2 on ([`unit_open`]): the negative values are `a` times the odd
+/// multiples of `2^-53` in `(−1, 0)`, the others `a` times multiples of `2^-51` in `[0, 1]`,
+/// so `0` (word `1 << 63`) and `a` (the top word) occur and the value set is not exactly
+/// symmetric; the law is uniform up to `2^-52`. [`crate::SignedUniform`] takes the sign from
+/// bit 0 instead and is exactly symmetric.
 ///
 /// # Example
 /// ```
@@ -59,7 +63,7 @@ impl SampleBits for Uniform {
     /// `a(2u − 1)` with `u = unit_open(bits)`.
     #[inline(always)]
     fn sample_bits(&self, bits: u64) -> f64 {
-        // 2u − 1 = (2k + 1)·2^-53 − 1 is exact, so the values are exactly symmetric.
+        // 2u − 1 is exact for every value of unit_open (the rounding is in u, see the type).
         self.a * (2.0 * unit_open(bits) - 1.0)
     }
 }
@@ -484,6 +488,19 @@ mod tests {
             WeightDistribution::paper_baselines(3.0, 1.0),
             Err(SamplingError::Theorem3 { .. })
         ));
+    }
+
+    #[test]
+    fn uniform_value_set_as_documented() {
+        let u = Uniform::new(1.0).unwrap();
+        assert_eq!(u.sample_bits(1 << 63), 0.0);
+        assert_eq!(u.sample_bits(u64::MAX), 1.0);
+        assert_eq!(u.sample_bits(0), -1.0 + 2f64.powi(-53));
+        assert_eq!(u.sample_bits((1 << 63) - 1), -(2f64.powi(-53)));
+        // Just above 1/2: k + 1/2 rounds to the even neighbour, so 2u − 1 steps by 2^-51.
+        assert_eq!(u.sample_bits((1 << 63) + (1 << 11)), 2f64.powi(-51));
+        assert_eq!(u.sample_bits((1 << 63) + (2 << 11)), 2f64.powi(-51));
+        assert_eq!(u.sample_bits((1 << 63) + (3 << 11)), 2f64.powi(-50));
     }
 
     #[test]

@@ -36,8 +36,23 @@
 //! `Pcg64Mcg`. Measured (`benches/benches/sampling.rs`, `counter/philox_bits`) at about 8
 //! `Pcg64Mcg` steps per call, i.e. 14 ns per call on a loaded 2-core machine (load ≈ 4 on 2
 //! cores; a few ns on an idle core).
+//!
+//! # Batches
+//!
+//! [`blocks`] computes many blocks under one seed, bit-identical to [`philox4x32_10`] on each
+//! counter ([`counter_words`] gives the counter of `(stream, index, block)`). The blocks are
+//! independent, so the compiler vectorizes a plain loop over them across SIMD lanes (the
+//! 32×32→64-bit products become `vpmuludq`); the loop is compiled for AVX-512, AVX2 and
+//! SSE4.1 besides the baseline, and the best one the CPU supports is chosen at run time (the
+//! `multiversion` crate), so a binary built for any x86-64 uses the wide registers where they
+//! exist. Measured (`counter/philox_blocks`, AVX-512 chosen, 2 shared cores at load ≈ 4):
+//! 3.7 ns per block on a batch of 16 and 2.7 ns on 64, against 8.1 and 8.4 ns for the scalar
+//! function in a loop over the same counters. Forcing each kernel in turn (same machine, load
+//! ≈ 5, batch of 16): AVX-512 3.9 ns, AVX2 4.3 ns, SSE4.1 6.1 ns, baseline 15 ns per block.
 
 use core::convert::Infallible;
+
+use multiversion::multiversion;
 
 use rand::TryRng;
 use rand::rand_core::utils::fill_bytes_via_next_word;
@@ -161,6 +176,71 @@ pub fn weight<D: SampleBits + ?Sized>(dist: &D, seed: u64, stream: u32, index: u
 #[inline(always)]
 pub fn log_weight(dist: &SignedHyperbolic, seed: u64, stream: u32, index: u64) -> LogWeight {
     dist.sample_log_bits(bits(seed, stream, index))
+}
+
+/// The counter of block `block` of `(stream, index)` in this module's layout:
+/// `[index as u32, (index >> 32) as u32, stream, block]`, so that
+/// `philox4x32_10(counter_words(stream, index, 0), key)` is [`block`]`(seed, stream, index)`
+/// for the key of `seed`, and [`blocks`] computes many of them at once.
+///
+/// ```
+/// use logprune_sampling::counter;
+/// let c = counter::counter_words(3, 0x1_0000_0002, 5);
+/// assert_eq!(c, [2, 1, 3, 5]);
+/// ```
+#[inline(always)]
+pub fn counter_words(stream: u32, index: u64, block: u32) -> [u32; 4] {
+    counter_of(stream, index, block)
+}
+
+/// Philox4x32-10 of many counters under the key of one seed: `out[i] = philox4x32_10(
+/// counters[i], [seed as u32, (seed >> 32) as u32])`, bit-identical to the scalar function
+/// (and so to [`block`] for the counters of [`counter_words`]`(stream, index, 0)`).
+///
+/// Fast on batches: the loop over the counters is compiled for several instruction sets
+/// (AVX-512, AVX2, SSE4.1 and the baseline) and the best one the CPU has is chosen at run time,
+/// once; the kernels differ only in how many blocks they compute per instruction, never in
+/// the result. 16 to 64 counters per call already reach most of the speed (see the [module
+/// documentation](self)).
+///
+/// # Panics
+/// If `counters` and `out` differ in length: the caller sizes both.
+///
+/// # Example
+/// ```
+/// use logprune_sampling::counter;
+/// let counters: Vec<[u32; 4]> = (0..20).map(|i| counter::counter_words(2, i, 0)).collect();
+/// let mut out = vec![[0u32; 4]; counters.len()];
+/// counter::blocks(42, &counters, &mut out);
+/// for (i, o) in out.iter().enumerate() {
+///     assert_eq!(*o, counter::block(42, 2, i as u64));
+/// }
+/// ```
+pub fn blocks(seed: u64, counters: &[[u32; 4]], out: &mut [[u32; 4]]) {
+    assert_eq!(
+        counters.len(),
+        out.len(),
+        "counter::blocks: {} counters but room for {} blocks",
+        counters.len(),
+        out.len()
+    );
+    philox_batch(key_of(seed), counters, out);
+}
+
+/// The loop of [`blocks`], one clone per target (first match wins at run time). A plain loop
+/// over whole blocks (array of blocks) vectorized best of the shapes tried: it was faster
+/// than a structure-of-arrays kernel over chunks of 8, 16 or 32 blocks (with or without the
+/// multiplied words widened to `u64` up front), and as fast as a loop over fixed chunks of 16
+/// on whole chunks but faster on the remainders.
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
+fn philox_batch(key: [u32; 2], counters: &[[u32; 4]], out: &mut [[u32; 4]]) {
+    for (o, c) in out.iter_mut().zip(counters) {
+        *o = philox4x32_10(*c, key);
+    }
 }
 
 /// A generator for one `(seed, stream, index)`: the 32-bit words of blocks 0, 1, 2, ... of
@@ -301,5 +381,114 @@ mod tests {
             let u = uniform(s, t, i);
             assert!(u > 0.0 && u < 1.0);
         }
+    }
+
+    #[test]
+    fn blocks_give_the_known_answers() {
+        // Random123's vectors, each repeated so that every SIMD lane and the remainder see them.
+        let cases = [
+            (
+                0u64,
+                [0u32; 4],
+                [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+            ),
+            (
+                u64::MAX,
+                [u32::MAX; 4],
+                [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+            ),
+            (
+                0x299f31d0_a4093822,
+                [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+                [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
+            ),
+        ];
+        for (seed, counter, want) in cases {
+            for n in [1, 7, 16, 17, 64, 67] {
+                let counters = vec![counter; n];
+                let mut out = vec![[0u32; 4]; n];
+                blocks(seed, &counters, &mut out);
+                assert!(out.iter().all(|&o| o == want), "seed {seed:#x}, n = {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_equal_the_scalar_function_for_every_length() {
+        use rand::SeedableRng;
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(0xb10c);
+        for n in 0..=70 {
+            let seed = rng.next_u64();
+            let counters: Vec<[u32; 4]> = (0..n)
+                .map(|_| core::array::from_fn(|_| rng.next_u32()))
+                .collect();
+            let mut out = vec![[0u32; 4]; n];
+            blocks(seed, &counters, &mut out);
+            for (c, o) in counters.iter().zip(&out) {
+                assert_eq!(
+                    *o,
+                    philox4x32_10(*c, key_of(seed)),
+                    "n = {n}, counter {c:x?}"
+                );
+            }
+        }
+        // A long batch with distinct outputs (the counters are distinct and Philox is a
+        // bijection), so a kernel that mixed up lanes would be caught.
+        let seed = 0x5eed_0000_0000_0001;
+        let counters: Vec<[u32; 4]> = (0..1000).map(|i| counter_words(9, i * 3, 0)).collect();
+        let mut out = vec![[0u32; 4]; counters.len()];
+        blocks(seed, &counters, &mut out);
+        for (i, o) in out.iter().enumerate() {
+            assert_eq!(*o, block(seed, 9, i as u64 * 3));
+        }
+        let mut sorted = out.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), out.len());
+    }
+
+    #[test]
+    fn blocks_follow_the_layout_of_the_pure_functions() {
+        // Blocks 0, 1, 2 of (seed, stream, index) are what CounterRng reads, and block 0 is
+        // what bits and bits_pair read.
+        let (seed, stream) = (2020, 5);
+        let counters: Vec<[u32; 4]> = (0..40)
+            .map(|k| counter_words(stream, k / 3, (k % 3) as u32))
+            .collect();
+        let mut out = vec![[0u32; 4]; counters.len()];
+        blocks(seed, &counters, &mut out);
+        for index in 0..13u64 {
+            let mut rng = CounterRng::new(seed, stream, index);
+            for b in 0..3 {
+                let o = out[(3 * index + b) as usize];
+                if b == 0 {
+                    assert_eq!(
+                        bits_pair(seed, stream, index),
+                        (
+                            u64::from(o[0]) | u64::from(o[1]) << 32,
+                            u64::from(o[2]) | u64::from(o[3]) << 32
+                        )
+                    );
+                }
+                for w in o {
+                    assert_eq!(rng.next_u32(), w);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_refuse_slices_of_different_lengths() {
+        let counters = [[0u32; 4]; 3];
+        let mut out = [[0u32; 4]; 2];
+        let err = std::panic::catch_unwind(move || blocks(1, &counters, &mut out))
+            .expect_err("lengths 3 and 2 must panic");
+        let msg = err
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or_default();
+        assert!(msg.contains("3 counters but room for 2 blocks"), "{msg}");
+        // Empty batches are fine.
+        blocks(1, &[], &mut []);
     }
 }

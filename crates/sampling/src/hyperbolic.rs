@@ -21,7 +21,7 @@ use logprune_bounds::{LogNum, theorem3};
 use rand::Rng;
 
 use crate::error::check_probability;
-use crate::{Continuous, SampleBits, SamplingError, negative_bit, unit_open};
+use crate::{Continuous, LogSampleBits, SampleBits, SamplingError, negative_bit, unit_open};
 
 /// Theorem 3's range `[α, β] = [α'/q, β'/q]` of the weights of G, with `α' = 2ε_w/9`,
 /// `β' = 2w_max/3` and `q = (α'β')^{1/4}`, as computed by `logprune_bounds::theorem3::
@@ -321,6 +321,17 @@ impl SampleBits for SignedHyperbolic {
     fn sample_bits(&self, bits: u64) -> f64 {
         let m = self.magnitude.sample_bits(bits);
         if negative_bit(bits) { -m } else { m }
+    }
+}
+
+impl LogSampleBits for SignedHyperbolic {
+    /// [`SignedHyperbolic::sample_log_bits`]: `ln|w| = ln α + u ln(β/α)` (one multiply-add, no
+    /// `exp`) and the sign from bit 0. `value()` is `exp` of the same `ln|w|` that
+    /// [`SampleBits::sample_bits`] exponentiates, so the two agree exactly except where
+    /// `sample_bits` clamps to `[α, β]` (an ulp or two of `exp`).
+    #[inline(always)]
+    fn sample_log_bits(&self, bits: u64) -> LogWeight {
+        SignedHyperbolic::sample_log_bits(self, bits)
     }
 }
 

@@ -9,7 +9,8 @@ mod common;
 use common::prec;
 use logprune_sampling::{
     CounterRng, DoublingSampler, DoublingSchedule, Gaussian, Hyperbolic, InvLogLogSquared,
-    InvLogSquared, Product, SignedHyperbolic, Uniform, counter,
+    InvLogSquared, LogSampleBits, Product, SampleBits, SignedGaussian, SignedHyperbolic,
+    SignedUniform, Uniform, counter,
 };
 use rand::SeedableRng;
 use rand_distr::Distribution;
@@ -174,6 +175,127 @@ fn weights_of_g_are_pinned() {
             2.6369669286750232,
             -0.03343882333539279,
             -0.02908627737813765,
+        ],
+    );
+}
+
+// The values below were computed by this crate and checked against an independent
+// computation from the same words (Python: u from the top 53 bits, the half-normal quantile
+// by bisection on math.erf / math.erfc, agreeing to 4e-16 relative).
+
+#[test]
+fn signed_uniform_and_gaussian_with_a_fixed_seed() {
+    let u = SignedUniform::new(1.0).unwrap();
+    let g = SignedGaussian::new(1.0).unwrap();
+    assert_close(
+        "signed uniform",
+        &first3(&u),
+        &[
+            0.25110949702664515,
+            -0.8757758521219265,
+            -0.1791475008643743,
+        ],
+    );
+    assert_close(
+        "signed gaussian",
+        &first3(&g),
+        &[
+            0.32010266832517054,
+            -1.5372824883228473,
+            -0.2264486424158161,
+        ],
+    );
+    assert_close(
+        "signed gaussian sigma 0.3",
+        &first3(&SignedGaussian::new(0.3).unwrap()),
+        &[
+            0.09603080049755115,
+            -0.46118474649685415,
+            -0.06793459272474484,
+        ],
+    );
+    let mut rng = Pcg64Mcg::seed_from_u64(SEED);
+    let lw: Vec<_> = (0..3).map(|_| g.sample_log(&mut rng)).collect();
+    assert_close(
+        "signed gaussian log path",
+        &lw.iter().map(|w| w.ln_abs).collect::<Vec<_>>(),
+        &[-1.1391134961298774, 0.4300162396810385, -1.4852371040704566],
+    );
+    assert_eq!(
+        lw.iter().map(|w| w.negative).collect::<Vec<_>>(),
+        [false, true, true]
+    );
+}
+
+#[test]
+fn signed_uniform_and_gaussian_at_fixed_words() {
+    let u = SignedUniform::new(1.0).unwrap();
+    let g = SignedGaussian::new(1.0).unwrap();
+    // Extreme words: 0 is u = 2^-54, positive; u64::MAX is the largest u, negative (unit_open
+    // rounds it to 1, so the uniform gives exactly -1; the Gaussian reads its tail
+    // 1 − u = 2^-54 from the complement).
+    assert_eq!(u.sample_bits(0), 2f64.powi(-54));
+    assert_eq!(u.sample_bits(u64::MAX), -1.0);
+    assert_eq!(u.sample_bits(1 << 63), 0.5);
+    let words = [
+        0u64,
+        u64::MAX,
+        1 << 63,
+        0xdead_beef_0123_4567,
+        0x9999_0000_0000_0001,
+        0xf000_0000_0000_0000,
+    ];
+    let got: Vec<f64> = words.iter().map(|&b| g.sample_bits(b)).collect();
+    assert_close(
+        "signed gaussian at fixed words",
+        &got,
+        &[
+            6.957291061679419e-17,
+            -8.374388923067455,
+            0.6744897501960817,
+            -1.51346593015675,
+            -0.8416048827591484,
+            1.8627318674216515,
+        ],
+    );
+    let got: Vec<f64> = words[3..].iter().map(|&b| u.sample_bits(b)).collect();
+    assert_close(
+        "signed uniform at fixed words",
+        &got,
+        &[-0.8698386510378784, -0.5999908447265625, 0.9375],
+    );
+}
+
+#[test]
+fn signed_uniform_and_gaussian_weights_of_g_are_pinned() {
+    let u = SignedUniform::new(1.0).unwrap();
+    let g = SignedGaussian::new(1.0).unwrap();
+    let w: Vec<f64> = (0..3).map(|i| counter::weight(&u, 2020, 5, i)).collect();
+    assert_close(
+        "signed uniform counter weights",
+        &w,
+        &[-0.1331529553607515, -0.27788631781614, 0.7882105644512998],
+    );
+    let w: Vec<f64> = (0..3).map(|i| counter::weight(&g, 2020, 5, i)).collect();
+    assert_close(
+        "signed gaussian counter weights",
+        &w,
+        &[
+            -0.16766473009685465,
+            -0.3556353293022534,
+            1.2486600584078744,
+        ],
+    );
+    let lw: Vec<f64> = (0..3)
+        .map(|i| g.sample_log_bits(counter::bits(2020, 5, i)).ln_abs)
+        .collect();
+    assert_close(
+        "signed gaussian counter log weights",
+        &lw,
+        &[
+            -1.7857889477353739,
+            -1.0338494290337132,
+            0.22207102308768037,
         ],
     );
 }
