@@ -115,35 +115,34 @@ pub fn negative_bit(bits: u64) -> bool {
 }
 
 /// The 64-bit word that the one-word distributions read for one 32-bit generator word:
-/// `(word >> 1) << 33 | (word & 1)`.
+/// `(word >> 1) << 33 | 1 << 32 | (word & 1)`.
 ///
 /// A generator that gives 32-bit words (four per Philox4x32 block, [`counter::blocks`]) feeds
 /// [`SampleBits::sample_bits`] through this map: [`unit_open`] of the result sees the top 31
-/// bits of `word` as the magnitude's quantile and [`negative_bit`] sees bit 0 of `word` as the
-/// sign.
+/// bits of `word` as the magnitude's quantile, at the middle of its cell, and [`negative_bit`]
+/// sees bit 0 of `word` as the sign.
 ///
 /// Contract: with `j = word >> 1` (`0 ≤ j < 2^31`), `unit_open(widen32(word))` is exactly
-/// `j·2^-31 + 2^-54` for `j < 2^30` and `j·2^-31` for `j ≥ 2^30` (where [`unit_open`] rounds
-/// `k + 1/2` to even), so it lies in `[2^-54, 1 − 2^-31]`: never 0 (its logarithm is finite)
-/// and never 1. `negative_bit(widen32(word))` is `word & 1 == 1`. The quantile and the sign
-/// are read from disjoint bits of `word`, so for a uniform `word` they are independent, the
-/// sign is fair and `u` is uniform on its `2^31` values. The resolution of `u` is `2^-31`, not
-/// `2^-53`, and its values are the left ends of the cells `[j·2^-31, (j + 1)·2^-31)` (plus
-/// `2^-54` in the lower half): the mean of `u` is `1/2 − 2^-32 + 2^-55`, a distance of at most
-/// `2^-31` from the uniform law in the Kolmogorov metric, and for [`SignedGaussian`] the
-/// largest magnitude is `Φ⁻¹(1 − 2^-32) ≈ 6.23σ`. The complement `!widen32(word)` gives the
-/// upper tail `1 − (j·2^22 + 1/2)·2^-53` exactly, as for any word.
+/// `(j + 1/2)·2^-31 + 2^-54` for `j < 2^30` and `(j + 1/2)·2^-31` for `j ≥ 2^30` (where
+/// [`unit_open`] rounds `k + 1/2` to even): the midpoints of the `2^31` cells
+/// `[j·2^-31, (j + 1)·2^-31)`, in `[2^-32, 1 − 2^-32]`, never 0 (its logarithm is finite) and
+/// never 1. `negative_bit(widen32(word))` is `word & 1 == 1`. The quantile and the sign are
+/// read from disjoint bits of `word`, so for a uniform `word` they are independent, the sign
+/// is fair and `u` is uniform on its `2^31` values, a distance of at most `2^-32` from the
+/// uniform law in the Kolmogorov metric; for [`SignedGaussian`] the largest magnitude is
+/// `Φ⁻¹(1 − 2^-33) ≈ 6.33σ`. The complement `!widen32(word)` gives the upper tail
+/// `1 − ((j·2^22 + 2^21) + 1/2)·2^-53` exactly, as for any word.
 ///
 /// ```
 /// use logprune_sampling::{negative_bit, unit_open, widen32};
-/// assert_eq!(unit_open(widen32(0)), 2f64.powi(-54));
-/// assert_eq!(unit_open(widen32(3)), 2f64.powi(-31) + 2f64.powi(-54));
-/// assert_eq!(unit_open(widen32(u32::MAX)), 1.0 - 2f64.powi(-31));
+/// assert_eq!(unit_open(widen32(0)), 2f64.powi(-32) + 2f64.powi(-54));
+/// assert_eq!(unit_open(widen32(3)), 1.5 * 2f64.powi(-31) + 2f64.powi(-54));
+/// assert_eq!(unit_open(widen32(u32::MAX)), 1.0 - 2f64.powi(-32));
 /// assert!(negative_bit(widen32(u32::MAX)) && !negative_bit(widen32(2)));
 /// ```
 #[inline(always)]
 pub fn widen32(word: u32) -> u64 {
-    (u64::from(word >> 1) << 33) | u64::from(word & 1)
+    (u64::from(word >> 1) << 33) | (1 << 32) | u64::from(word & 1)
 }
 
 /// A distribution that maps one 64-bit word to one sample (inverse-cdf sampling, Remark 11).
@@ -225,9 +224,9 @@ mod tests {
     fn widened_uniform(word: u32) -> f64 {
         let j = f64::from(word >> 1);
         if word >> 1 < 1 << 30 {
-            j * 2f64.powi(-31) + 2f64.powi(-54)
+            (j + 0.5) * 2f64.powi(-31) + 2f64.powi(-54)
         } else {
-            j * 2f64.powi(-31)
+            (j + 0.5) * 2f64.powi(-31)
         }
     }
 
@@ -247,9 +246,10 @@ mod tests {
             // The sign bit of the word moves the sign and nothing else.
             assert_eq!(widen32(w ^ 1), b ^ 1);
             assert_eq!(unit_open(widen32(w ^ 1)), u);
-            // The complement is the exact upper tail 1 − (j·2^22 + 1/2)·2^-53.
+            // The complement is the exact upper tail 1 − (j·2^22 + 2^21 + 1/2)·2^-53.
             let j = u64::from(w >> 1);
-            let tail = ((1u64 << 53) - (j << 22)) as f64 * 2f64.powi(-53) - 2f64.powi(-54);
+            let tail =
+                ((1u64 << 53) - (j << 22) - (1 << 21)) as f64 * 2f64.powi(-53) - 2f64.powi(-54);
             assert_eq!(unit_open(!b), tail, "word {w:#x}");
         }
         // u is increasing in the top 31 bits; the extremes.
@@ -259,14 +259,14 @@ mod tests {
             assert!(u > prev);
             prev = u;
         }
-        assert_eq!(unit_open(widen32(0)), 2f64.powi(-54));
-        assert_eq!(unit_open(widen32(u32::MAX)), 1.0 - 2f64.powi(-31));
+        assert_eq!(unit_open(widen32(0)), 2f64.powi(-32) + 2f64.powi(-54));
+        assert_eq!(unit_open(widen32(u32::MAX)), 1.0 - 2f64.powi(-32));
     }
 
     #[test]
     fn widen32_words_through_the_distributions() {
         // The one-word distributions see the 32-bit word's sign and a finite magnitude at both
-        // ends (the Gaussian's largest |w| is Φ⁻¹(1 − 2^-32 + 2^-55) ≈ 6.23).
+        // ends (the Gaussian's largest |w| is Φ⁻¹(1 − 2^-33) ≈ 6.33).
         let g = SignedGaussian::new(1.0).expect("valid sigma");
         let u = SignedUniform::new(1.0).expect("valid half-width");
         let h = SignedHyperbolic::new(1e-3, 1.0).expect("valid range");
@@ -278,6 +278,7 @@ mod tests {
             }
         }
         let top = g.sample_bits(widen32(u32::MAX - 1));
-        assert!((top - 6.23026015666394).abs() <= 1e-14 * 6.3, "{top}");
+        // The upper tail is (1 − u)/2 = 2^-33 − 2^-55 exactly (the complement word).
+        assert!((top - 6.337957791297378).abs() <= 1e-14 * 6.4, "{top}");
     }
 }

@@ -171,7 +171,7 @@ fn signed_uniform_and_signed_gaussian() {
 #[test]
 fn one_word_distributions_from_32_bit_words() {
     // widen32 of the four 32-bit words of each Philox block, through counter::blocks: the
-    // quantile has 31 bits, so the law is exact to 2^-31, far below the critical value.
+    // quantile has 31 bits, so the law is exact to 2^-32, far below the critical value.
     let n_blocks = N_SAMPLES / 4;
     let counters: Vec<[u32; 4]> = (0..n_blocks as u64)
         .map(|i| counter::counter_words(7, i, 0))
