@@ -357,6 +357,9 @@ pub enum ConstructionError {
         /// `‖Ĝ_virtual(x)‖₂`.
         scale: f64,
     },
+    /// A name was not recognized.
+    #[error(transparent)]
+    ParseName(#[from] crate::ParseNameError),
     /// The target network or its inputs were refused.
     #[error(transparent)]
     Network(#[from] NetworkError),

@@ -75,7 +75,7 @@ pub use error::ConstructionError;
 pub use kernel::Half;
 pub use large::{Generator, LargeNetwork, Side};
 pub use plan::Plan;
-pub use pruned::{KeptNeuron, LayerParts, NeuronRef, PrunedLayer, PrunedNetwork};
+pub use pruned::{DenseTensor, KeptNeuron, LayerParts, NeuronRef, PrunedLayer, PrunedNetwork};
 
 /// The most bytes [`PrunedNetwork::to_safetensors`] writes (the dense Ĝ allocates kept ×
 /// width): 2 GiB.

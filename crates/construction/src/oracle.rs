@@ -13,7 +13,7 @@ use logprune_network::Network;
 use rayon::prelude::*;
 
 use crate::kernel::Kernel;
-use crate::layout::{Edge, Failure, ItemOutput, Layout, schedule};
+use crate::layout::{Edge, Failure, ItemOutput, Layout, Work, schedule};
 use crate::pruned::LayerParts;
 use crate::{ConstructionError, LargeNetwork, Progress, PrunedLayer, PrunedNetwork, SolverKind};
 
@@ -148,8 +148,12 @@ pub(crate) fn run_items(
     progress.start("prune", arch.num_weights() as u64);
     let sched = schedule(spec)?;
     let mixed = layout.mixes_signs();
-    let layers: Vec<Result<(PrunedLayer, LayerStats, Option<Failure>), ConstructionError>> = (0
-        ..ell)
+    let work = Work {
+        large,
+        spec,
+        progress,
+    };
+    let layers: Vec<Result<AssembledLayer, ConstructionError>> = (0..ell)
         .into_par_iter()
         .map(|t| {
             let items: Vec<Result<ItemOutput, ConstructionError>> = (0..layout.items(large, t))
@@ -158,7 +162,7 @@ pub(crate) fn run_items(
                     let mut out = ItemOutput::default();
                     if select(t, j) {
                         let mut kernel = Kernel::new(spec.solver, spec.tolerance, &sched, mixed)?;
-                        layout.run_item(large, spec, &mut kernel, t, j, &mut out, progress)?;
+                        layout.run_item(&work, &mut kernel, (t, j), &mut out)?;
                     }
                     Ok(out)
                 })
@@ -201,13 +205,16 @@ pub(crate) fn run_items(
     })
 }
 
+/// An assembled layer, its stats and its first failure.
+type AssembledLayer = (PrunedLayer, LayerStats, Option<Failure>);
+
 /// Layer `t` of Ĝ from its items' outputs (in item order): the edges sorted by
 /// `(z, output)` and grouped into neurons; the layer's stats and its first failure.
 fn assemble_layer(
     target: &Network,
     t: usize,
     items: Vec<ItemOutput>,
-) -> Result<(PrunedLayer, LayerStats, Option<Failure>), ConstructionError> {
+) -> Result<AssembledLayer, ConstructionError> {
     let mut stats = LayerStats::default();
     let mut first = None;
     let total: usize = items.iter().map(|i| i.edges.len()).sum();

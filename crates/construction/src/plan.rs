@@ -297,9 +297,17 @@ impl Plan {
         self.epsilon_w
     }
 
-    /// The per-half tolerance `ε_w/2` (Theorem 3's proof, step 1).
+    /// The per-half tolerance the solvers aim at: `ε_w/2` (Theorem 3's proof, step 1); with a
+    /// weight tolerance `T`, `T` less a margin of `10^-12 T + 64·2^-52 w_max`, so that `ŵ±`
+    /// re-summed in G's order (the virtual matrices) stays within `T` despite rounding.
     pub fn tolerance(&self) -> f64 {
-        self.epsilon_w / 2.0
+        match self.config.accuracy {
+            Accuracy::Network(_) => self.epsilon_w / 2.0,
+            Accuracy::WeightTolerance(t) => {
+                let margin = t * 1e-12 + 64.0 * f64::EPSILON * self.w_max;
+                if margin < t { t - margin } else { t }
+            }
+        }
     }
 
     /// `w_max`.

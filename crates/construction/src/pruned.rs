@@ -311,6 +311,9 @@ impl PrunedLayer {
     }
 }
 
+/// One dense tensor of Ĝ: `(name, rows, cols, row-major data)`.
+pub type DenseTensor = (String, usize, usize, Vec<f64>);
+
 /// The pruned network Ĝ (Section 2): per target layer, the kept intermediate neurons of G.
 ///
 /// # Example
@@ -517,10 +520,7 @@ impl PrunedNetwork {
     ///
     /// # Errors
     /// [`ConstructionError::DenseTooLarge`] with the bytes it would need.
-    pub fn dense_tensors(
-        &self,
-        limit: f64,
-    ) -> Result<Vec<(String, usize, usize, Vec<f64>)>, ConstructionError> {
+    pub fn dense_tensors(&self, limit: f64) -> Result<Vec<DenseTensor>, ConstructionError> {
         let bytes = self.dense_bytes();
         if bytes > limit {
             return Err(ConstructionError::DenseTooLarge {

@@ -32,10 +32,9 @@
 use logprune_bounds::theorem3;
 
 use crate::kernel::{CandidateSource, Chunk, Kernel};
-use crate::layout::{ItemOutput, Layout, count_u64, scaled, target_weight, too_large};
-use crate::oracle::OracleSpec;
+use crate::layout::{ItemOutput, Layout, Work, count_u64, scaled, target_weight, too_large};
 use crate::source::{GeneratorSource, NeuronSet, low_bits};
-use crate::{Construction, ConstructionError, LargeNetwork, Plan, Progress, SolverKind};
+use crate::{Construction, ConstructionError, LargeNetwork, Plan, SolverKind};
 use logprune_sampling::LogWeight;
 
 /// The batch layout (see the [module documentation](self)).
@@ -109,14 +108,12 @@ impl Layout for Batch {
 
     fn run_item(
         &self,
-        large: &LargeNetwork,
-        spec: &OracleSpec<'_>,
+        work: &Work<'_>,
         kernel: &mut Kernel<'_>,
-        t: usize,
-        _item: usize,
+        (t, _item): (usize, usize),
         out: &mut ItemOutput,
-        progress: &dyn Progress,
     ) -> Result<(), ConstructionError> {
+        let (large, spec, progress) = (work.large, work.spec, work.progress);
         let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
         let len = large.intermediate_widths()[t];
         let mut pool = Pool::new(len);

@@ -63,22 +63,30 @@ pub trait Layout: Send + Sync {
     /// each a pure function of its index).
     fn items(&self, large: &LargeNetwork, t: usize) -> usize;
 
-    /// Runs work item `item` of layer `t`: decomposes each of its target weights with
-    /// `kernel` and records them in `out`. `progress.advance` is told the target weights
+    /// Runs work item `layer_item = (t, item)`, item `item` of layer `t`: decomposes each of its target weights with
+    /// `kernel` and records them in `out`. `work.progress.advance` is told the target weights
     /// done.
     ///
     /// # Errors
     /// A kernel error ([`ConstructionError::TooManyCandidates`], a solver error).
     fn run_item(
         &self,
-        large: &LargeNetwork,
-        spec: &OracleSpec<'_>,
+        work: &Work<'_>,
         kernel: &mut Kernel<'_>,
-        t: usize,
-        item: usize,
+        layer_item: (usize, usize),
         out: &mut ItemOutput,
-        progress: &dyn Progress,
     ) -> Result<(), ConstructionError>;
+}
+
+/// What every work item reads: G, the oracle's spec, and where to report progress.
+#[derive(Clone, Copy)]
+pub struct Work<'a> {
+    /// G.
+    pub large: &'a LargeNetwork,
+    /// The targets, halves, tolerance, `w_max` and solver.
+    pub spec: &'a OracleSpec<'a>,
+    /// Progress, in target weights.
+    pub progress: &'a dyn Progress,
 }
 
 impl Construction {

@@ -11,10 +11,9 @@
 //! longest block prefix consulted.
 
 use crate::kernel::Kernel;
-use crate::layout::{ItemOutput, Layout, product3, scaled, target_weight};
-use crate::oracle::OracleSpec;
+use crate::layout::{ItemOutput, Layout, Work, product3, scaled, target_weight};
 use crate::source::GeneratorSource;
-use crate::{Construction, ConstructionError, LargeNetwork, Plan, Progress};
+use crate::{Construction, ConstructionError, LargeNetwork, Plan};
 
 /// The per-weight layout (see the [module documentation](self)).
 #[derive(Clone, Debug, PartialEq)]
@@ -89,14 +88,12 @@ impl Layout for PerWeight {
 
     fn run_item(
         &self,
-        large: &LargeNetwork,
-        spec: &OracleSpec<'_>,
+        work: &Work<'_>,
         kernel: &mut Kernel<'_>,
-        t: usize,
-        a: usize,
+        (t, a): (usize, usize),
         out: &mut ItemOutput,
-        progress: &dyn Progress,
     ) -> Result<(), ConstructionError> {
+        let (large, spec, progress) = (work.large, work.spec, work.progress);
         let n_in = large.widths()[t];
         let mut longest = 0;
         for b in 0..n_in {

@@ -42,10 +42,10 @@
 use logprune_bounds::theorem30;
 
 use crate::kernel::Kernel;
-use crate::layout::{ItemOutput, Layout, count_u64, scaled, target_weight, too_large};
+use crate::layout::{ItemOutput, Layout, Work, count_u64, scaled, target_weight, too_large};
 use crate::oracle::OracleSpec;
 use crate::source::{GeneratorSource, SortedNeurons};
-use crate::{Construction, ConstructionError, LargeNetwork, Plan, Progress};
+use crate::{Construction, ConstructionError, LargeNetwork, Plan};
 
 /// The recycling layout (see the [module documentation](self)).
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +75,9 @@ pub fn diagonal(n_in: usize, n_out: usize, j: usize, d: usize) -> (usize, usize)
         (d, (d + j) % n_in)
     }
 }
+
+/// The neurons a window consulted, as `(z, idx_in, idx_out)`.
+type Trace = Vec<(u64, usize, usize)>;
 
 impl Recycling {
     /// The layout of `plan`: the window `m` of Theorem 30 or `--neurons-per-weight`, scaled,
@@ -126,7 +129,7 @@ impl Recycling {
         kernel: &mut Kernel<'_>,
         (t, j): (usize, usize),
         out: &mut ItemOutput,
-        mut trace: Option<&mut Vec<(u64, usize, usize)>>,
+        mut trace: Option<&mut Trace>,
     ) -> Result<(), ConstructionError> {
         let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
         let n_small = n_in.min(n_out);
@@ -213,14 +216,12 @@ impl Layout for Recycling {
 
     fn run_item(
         &self,
-        large: &LargeNetwork,
-        spec: &OracleSpec<'_>,
+        work: &Work<'_>,
         kernel: &mut Kernel<'_>,
-        t: usize,
-        j: usize,
+        (t, j): (usize, usize),
         out: &mut ItemOutput,
-        progress: &dyn Progress,
     ) -> Result<(), ConstructionError> {
+        let (large, spec, progress) = (work.large, work.spec, work.progress);
         self.window(large, spec, kernel, (t, j), out, None)?;
         progress.advance(large.widths()[t].min(large.widths()[t + 1]) as u64);
         Ok(())
@@ -270,10 +271,7 @@ mod tests {
     }
 
     /// Runs every window of the single layer with a trace.
-    fn traced(
-        f: &Network,
-        config: &PruneConfig,
-    ) -> (LargeNetwork, Vec<Vec<(u64, usize, usize)>>, Vec<ItemOutput>) {
+    fn traced(f: &Network, config: &PruneConfig) -> (LargeNetwork, Vec<Trace>, Vec<ItemOutput>) {
         let domain = Domain::cube(f.input_width(), -1.0, 1.0).unwrap();
         let plan = Plan::new(f, &domain, config).unwrap();
         let layout = Recycling::new(&plan).unwrap();
