@@ -25,6 +25,7 @@ pub mod bounds_tables;
 pub mod decomposition_tables;
 pub mod digits;
 pub mod end_to_end;
+pub mod notation;
 pub mod peers;
 pub mod plot;
 pub mod sampling_tables;
@@ -208,6 +209,7 @@ pub fn experiments() -> Vec<Experiment> {
     all.extend_from_slice(sampling_tables::EXPERIMENTS);
     all.extend_from_slice(decomposition_tables::EXPERIMENTS);
     all.extend_from_slice(peers::EXPERIMENTS);
+    all.extend_from_slice(notation::EXPERIMENTS);
     all.extend_from_slice(end_to_end::EXPERIMENTS);
     all
 }
