@@ -92,10 +92,10 @@ impl Solver for Exact {
 
 /// A sub-sum of one half: its floating sum, its bitmask within the half, its size.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Entry {
-    pub(crate) sum: f64,
-    pub(crate) mask: u32,
-    pub(crate) pieces: u32,
+struct Entry {
+    sum: f64,
+    mask: u32,
+    pieces: u32,
 }
 
 /// All `2^n` sub-sums of `values` (`n ≤ 20` here), sorted by `(sum, pieces, mask)`.
@@ -105,7 +105,7 @@ pub(crate) struct Entry {
 /// shifted by `x_j` (still sorted, as rounding is monotone): `O(2^n)` in all. Rounding can make
 /// two sums equal without their `(pieces, mask)` being ordered, so runs of equal sums are
 /// sorted afterwards.
-pub(crate) fn sorted_half(values: &[f64]) -> Vec<Entry> {
+fn sorted_half(values: &[f64]) -> Vec<Entry> {
     let total = 1usize << values.len();
     let mut cur = Vec::with_capacity(total);
     cur.push(Entry {

@@ -8,7 +8,6 @@
 //! with in the experiments' `peers` table.
 
 use crate::error::{check_summable, check_target, check_tolerance};
-use crate::exact::{Entry, sorted_half};
 use crate::{Decomposition, DecompositionError, MAX_EXACT_CANDIDATES, Solver};
 
 /// Exact subset sum for the fewest pieces: among all `2^n` sub-sums `ŵ` of the candidates
@@ -24,10 +23,11 @@ use crate::{Decomposition, DecompositionError, MAX_EXACT_CANDIDATES, Solver};
 /// one, the nearest right sub-sum value on each side of `w`, represented by its smallest
 /// bitmask).
 ///
-/// Cost: the halves are enumerated and sorted once (`O(2^{n/2})`); then sizes
-/// `k = 0, 1, 2, ...` are tried in turn, each left sub-sum of size `p ≤ k` searching the right
-/// sub-sums of size `k − p` by bisection; the search stops after the first size that
-/// succeeds. A failure examines every size, `O(n 2^{n/2} log 2^{n/2})`.
+/// Cost: the `2^{n/2}` sub-sums of each half are enumerated once; then sizes `k = 0, 1, 2, ...`
+/// are tried in turn, each left sub-sum of size `p ≤ k` searching the right sub-sums of size
+/// `k − p`, sorted when first needed, by bisection; the search stops after the first size that
+/// succeeds, so a small answer sorts only a few small groups. A failure examines every size,
+/// `O(n 2^{n/2} log 2^{n/2})`.
 ///
 /// # Example
 /// ```
@@ -45,42 +45,61 @@ use crate::{Decomposition, DecompositionError, MAX_EXACT_CANDIDATES, Solver};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExactSmallest;
 
-/// The sub-sums of one half, grouped by their number of pieces: group `p` holds the sums of
-/// the `C(h, p)` subsets of size `p`, nondecreasing, their bitmasks, and for each position the
-/// first position of its run of equal sums (its smallest bitmask, as the groups keep the
-/// `(sum, mask)` order of [`sorted_half`]).
-struct Groups {
-    sums: Vec<Vec<f64>>,
-    masks: Vec<Vec<u32>>,
-    run_start: Vec<Vec<u32>>,
+/// The `2^h` sub-sums of `values` indexed by bitmask, each accumulated in increasing index
+/// order from `+0.0` (the sum of a mask is the sum without its highest index, plus that value),
+/// as the sub-sums of [`crate::ExactIndex`].
+fn subsums_by_mask(values: &[f64]) -> Vec<f64> {
+    let total = 1usize << values.len();
+    let mut sums = Vec::with_capacity(total);
+    sums.push(0.0);
+    for mask in 1..total {
+        let high = usize::BITS - 1 - mask.leading_zeros();
+        sums.push(sums[mask ^ (1 << high)] + values[high as usize]);
+    }
+    sums
 }
 
-impl Groups {
-    fn new(values: &[f64]) -> Self {
-        let h = values.len();
-        let mut sums = vec![Vec::new(); h + 1];
-        let mut masks = vec![Vec::new(); h + 1];
-        let mut run_start = vec![Vec::new(); h + 1];
-        for Entry { sum, mask, pieces } in sorted_half(values) {
-            let p = pieces as usize;
-            let s: &mut Vec<f64> = &mut sums[p];
-            let start = match s.last() {
-                Some(&last) if last == sum => run_start[p][s.len() - 1],
-                _ => s.len() as u32,
+/// The bitmasks of `0..2^h` grouped by their number of ones, each group increasing.
+fn masks_by_size(h: usize) -> Vec<Vec<u32>> {
+    let mut groups = vec![Vec::new(); h + 1];
+    for mask in 0..(1u32 << h) {
+        groups[mask.count_ones() as usize].push(mask);
+    }
+    groups
+}
+
+/// The right half's sub-sums of one size, sorted by `(sum, mask)`, and for each position the
+/// first position of its run of equal sums (its smallest bitmask). Built when first needed, so
+/// a search that stops at a small size sorts only a few small groups.
+struct Sorted {
+    sums: Vec<f64>,
+    masks: Vec<u32>,
+    run_start: Vec<u32>,
+}
+
+impl Sorted {
+    fn new(sums_by_mask: &[f64], masks: &[u32]) -> Self {
+        let mut order: Vec<u32> = masks.to_vec();
+        order.sort_unstable_by(|&a, &b| {
+            sums_by_mask[a as usize]
+                .total_cmp(&sums_by_mask[b as usize])
+                .then(a.cmp(&b))
+        });
+        let sums: Vec<f64> = order.iter().map(|&m| sums_by_mask[m as usize]).collect();
+        let mut run_start = Vec::with_capacity(sums.len());
+        for j in 0..sums.len() {
+            let start = if j > 0 && sums[j - 1] == sums[j] {
+                run_start[j - 1]
+            } else {
+                j as u32
             };
-            s.push(sum);
-            masks[p].push(mask);
-            run_start[p].push(start);
+            run_start.push(start);
         }
-        Groups {
+        Sorted {
             sums,
-            masks,
+            masks: order,
             run_start,
         }
-    }
-
-    fn sizes(&self) -> usize {
-        self.sums.len() - 1
     }
 }
 
@@ -127,20 +146,27 @@ impl Solver for ExactSmallest {
         }
         check_summable(candidates)?;
         let split = n / 2;
-        let left = Groups::new(&candidates[..split]);
-        let right = Groups::new(&candidates[split..]);
+        let (left, right) = (&candidates[..split], &candidates[split..]);
+        let left_sums = subsums_by_mask(left);
+        let right_sums = subsums_by_mask(right);
+        let left_groups = masks_by_size(left.len());
+        let right_groups = masks_by_size(right.len());
+        let mut sorted: Vec<Option<Sorted>> = (0..=right.len()).map(|_| None).collect();
         let w = target;
         // The best in absolute error over every pair examined: after a failed search that is
         // every size, so it is the optimum, reported in the error.
         let mut closest: Option<Found> = None;
         for k in 0..=n {
             let mut best: Option<Found> = None;
-            let p_lo = k.saturating_sub(right.sizes());
-            let p_hi = k.min(left.sizes());
-            for p in p_lo..=p_hi {
+            let p_lo = k.saturating_sub(right.len());
+            let p_hi = k.min(left.len());
+            for (p, left_p) in left_groups.iter().enumerate().take(p_hi + 1).skip(p_lo) {
                 let q = k - p;
-                let rs = &right.sums[q];
-                for (ia, &a) in left.sums[p].iter().enumerate() {
+                let group =
+                    sorted[q].get_or_insert_with(|| Sorted::new(&right_sums, &right_groups[q]));
+                let rs = &group.sums;
+                for &ma in left_p {
+                    let a = left_sums[ma as usize];
                     // `fl(a + b)` is nondecreasing in `b`: the first right position at or
                     // above `w` starts a run of equal sums; the one before it is below `w`.
                     let i = rs.partition_point(|&b| a + b < w);
@@ -148,8 +174,7 @@ impl Solver for ExactSmallest {
                         let approximation = a + rs[j];
                         let found = Found {
                             error: (w - approximation).abs(),
-                            mask: (u64::from(right.masks[q][j]) << split)
-                                | u64::from(left.masks[p][ia]),
+                            mask: (u64::from(group.masks[j]) << split) | u64::from(ma),
                             approximation,
                         };
                         if found.error <= tolerance && found.beats(&best) {
@@ -163,7 +188,7 @@ impl Solver for ExactSmallest {
                         pair(i);
                     }
                     if i > 0 {
-                        pair(right.run_start[q][i - 1] as usize);
+                        pair(group.run_start[i - 1] as usize);
                     }
                 }
             }
