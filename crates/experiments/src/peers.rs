@@ -80,7 +80,7 @@ use crate::{Artifact, Ctx, Experiment, ExperimentError};
 /// The experiments of this module.
 pub const EXPERIMENTS: &[Experiment] = &[Experiment {
     name: "peers",
-    paper: "Section 1, Remark 16: peers' subset-sum statistics (Burkholz 2022; Pensia et al. 2020) recomputed with exact solvers",
+    paper: "Remark 16, Appendix A (uniform samples, exact subset sum): peers' statistics (Burkholz 2022; Pensia et al. 2020) recomputed with exact solvers",
     run: run_peers,
 }];
 
