@@ -1,8 +1,10 @@
 //! `cargo xtask reproduce`: runs every experiment of `logprune-experiments` and writes its
 //! artifacts under `data/`, all-or-nothing; `--check` compares instead of writing.
 //!
-//! Columns a table declares volatile (wall-clock seconds) are not compared by `--check`: they
-//! differ from run to run by nature. Every other cell, and every SVG byte, must match.
+//! Columns a table declares volatile (wall-clock seconds) differ from run to run by nature, so
+//! the committed file under `data/` leaves them out, and the full table with them goes to the
+//! same relative path under `target/reproduce/` (not committed). `--check` compares `data/`
+//! byte for byte and writes nothing.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -71,8 +73,9 @@ pub fn run(args: &ReproduceArgs) -> Result<String, String> {
     };
 
     let data = project_root().join("data");
+    let timings = timing_dir();
     let mut report = String::new();
-    let mut artifacts: Vec<(PathBuf, Artifact, Vec<u8>)> = Vec::new();
+    let mut produced: Vec<Produced> = Vec::new();
     let total_start = Instant::now();
     for e in &selected {
         let bar = ProgressBar::new(0);
@@ -86,7 +89,7 @@ pub fn run(args: &ReproduceArgs) -> Result<String, String> {
         bar.set_prefix(e.name);
         let progress = Bar(bar.clone());
         let start = Instant::now();
-        let produced = (e.run)(&Ctx {
+        let artifacts = (e.run)(&Ctx {
             progress: &progress,
         })
         .map_err(|err| format!("experiment `{}` failed: {err}", e.name))?;
@@ -97,21 +100,19 @@ pub fn run(args: &ReproduceArgs) -> Result<String, String> {
             "{:<22} {:>8.1} s  {}",
             e.name,
             secs,
-            produced
+            artifacts
                 .iter()
                 .map(|a| a.path.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        for a in produced {
-            let bytes = a
-                .to_bytes()
-                .map_err(|err| format!("experiment `{}`, {}: {err}", e.name, a.path))?;
-            let path = resolve(&data, &a.path)?;
-            if artifacts.iter().any(|(p, _, _)| *p == path) {
+        for a in &artifacts {
+            let p =
+                Produced::new(&data, a).map_err(|err| format!("experiment `{}`, {err}", e.name))?;
+            if produced.iter().any(|q| q.path == p.path) {
                 return Err(format!("two experiments produce data/{}", a.path));
             }
-            artifacts.push((path, a, bytes));
+            produced.push(p);
         }
     }
     let _ = writeln!(
@@ -123,15 +124,15 @@ pub fn run(args: &ReproduceArgs) -> Result<String, String> {
 
     if args.check {
         let mut stale = Vec::new();
-        for (path, a, bytes) in &artifacts {
-            if let Some(why) = differs(path, a, bytes) {
-                stale.push(format!("data/{}: {why}", a.path));
+        for p in &produced {
+            if let Some(why) = differs(&p.path, &p.bytes) {
+                stale.push(format!("data/{}: {why}", p.rel));
             }
         }
         if args.only.is_empty() {
-            let produced: BTreeSet<&Path> = artifacts.iter().map(|(p, _, _)| p.as_path()).collect();
+            let paths: BTreeSet<&Path> = produced.iter().map(|p| p.path.as_path()).collect();
             for extra in generated_files(&data) {
-                if !produced.contains(extra.as_path()) {
+                if !paths.contains(extra.as_path()) {
                     stale.push(format!(
                         "{}: not produced by any experiment (remove it)",
                         extra
@@ -143,7 +144,7 @@ pub fn run(args: &ReproduceArgs) -> Result<String, String> {
             }
         }
         if stale.is_empty() {
-            let _ = writeln!(report, "data/ is up to date ({} files)", artifacts.len());
+            let _ = writeln!(report, "data/ is up to date ({} files)", produced.len());
             Ok(report)
         } else {
             Err(format!(
@@ -153,14 +154,67 @@ pub fn run(args: &ReproduceArgs) -> Result<String, String> {
             ))
         }
     } else {
-        let files: Vec<(PathBuf, Vec<u8>)> = artifacts
-            .iter()
-            .map(|(p, _, b)| (p.clone(), b.clone()))
-            .collect();
+        let files = files_to_write(&timings, &produced)?;
         write_all_atomically(&files)?;
-        let _ = writeln!(report, "wrote {} files under data/", files.len());
+        let _ = writeln!(report, "wrote {} files under data/", produced.len());
+        let timed: Vec<&str> = produced
+            .iter()
+            .filter(|p| p.timing.is_some())
+            .map(|p| p.rel.as_str())
+            .collect();
+        if !timed.is_empty() {
+            let _ = writeln!(
+                report,
+                "wall-clock columns are not in data/; the full tables are under {}: {}",
+                timings.display(),
+                timed.join(", ")
+            );
+        }
         Ok(report)
     }
+}
+
+/// Where the full tables, wall-clock columns included, are written: `target/reproduce/` at the
+/// repository root (ignored by git).
+fn timing_dir() -> PathBuf {
+    project_root().join("target").join("reproduce")
+}
+
+/// One artifact, serialized: its path under `data/`, the committed bytes (without volatile
+/// columns) and, for a table with volatile columns, the full table.
+struct Produced {
+    rel: String,
+    path: PathBuf,
+    bytes: Vec<u8>,
+    timing: Option<Vec<u8>>,
+}
+
+impl Produced {
+    fn new(data: &Path, a: &Artifact) -> Result<Self, String> {
+        let err = |e: logprune_experiments::ExperimentError| format!("{}: {e}", a.path);
+        Ok(Produced {
+            rel: a.path.clone(),
+            path: resolve(data, &a.path)?,
+            bytes: a.to_bytes().map_err(err)?,
+            timing: a.to_timing_bytes().map_err(err)?,
+        })
+    }
+}
+
+/// Every file a run writes: each artifact's committed bytes at its `data/` path, and each full
+/// table at the same relative path under `timings`.
+fn files_to_write(
+    timings: &Path,
+    produced: &[Produced],
+) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+    let mut files = Vec::with_capacity(produced.len());
+    for p in produced {
+        files.push((p.path.clone(), p.bytes.clone()));
+        if let Some(t) = &p.timing {
+            files.push((resolve(timings, &p.rel)?, t.clone()));
+        }
+    }
+    Ok(files)
 }
 
 /// `data/` joined with an artifact's relative path, refusing paths that leave `data/`.
@@ -202,110 +256,100 @@ fn generated_files(data: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Why the file at `path` differs from the artifact, or `None` when it is up to date.
-fn differs(path: &Path, a: &Artifact, fresh: &[u8]) -> Option<String> {
+/// Why the file at `path` differs from the fresh bytes, or `None` when it is identical.
+fn differs(path: &Path, fresh: &[u8]) -> Option<String> {
     let Ok(old) = std::fs::read(path) else {
         return Some("missing".to_owned());
     };
     if old == fresh {
         return None;
     }
-    let volatile = a.volatile_columns();
-    if volatile.is_empty() {
-        return Some(first_difference(&old, fresh));
-    }
-    let (Ok(old), Ok(new)) = (std::str::from_utf8(&old), std::str::from_utf8(fresh)) else {
-        return Some("not UTF-8".to_owned());
-    };
-    compare_csv_ignoring(old, new, volatile)
-}
-
-fn first_difference(old: &[u8], new: &[u8]) -> String {
-    let old = String::from_utf8_lossy(old);
-    let new = String::from_utf8_lossy(new);
+    let old = String::from_utf8_lossy(&old);
+    let new = String::from_utf8_lossy(fresh);
     for (i, (o, n)) in old.lines().zip(new.lines()).enumerate() {
         if o != n {
-            return format!("differs at line {}", i + 1);
+            return Some(format!("differs at line {}", i + 1));
         }
     }
-    format!(
+    Some(format!(
         "has {} lines, a fresh run gives {}",
         old.lines().count(),
         new.lines().count()
-    )
-}
-
-/// Compares two CSV texts cell by cell, skipping the named columns.
-fn compare_csv_ignoring(old: &str, new: &str, volatile: &[String]) -> Option<String> {
-    let old_lines: Vec<&str> = old.lines().collect();
-    let new_lines: Vec<&str> = new.lines().collect();
-    if old_lines.len() != new_lines.len() {
-        return Some(format!(
-            "has {} lines, a fresh run gives {}",
-            old_lines.len(),
-            new_lines.len()
-        ));
-    }
-    let header = split_csv_line(new_lines.first().copied().unwrap_or(""));
-    let skip: Vec<bool> = header.iter().map(|h| volatile.contains(h)).collect();
-    for (i, (o, n)) in old_lines.iter().zip(&new_lines).enumerate() {
-        let (o, n) = (split_csv_line(o), split_csv_line(n));
-        if o.len() != n.len() {
-            return Some(format!("differs at line {}", i + 1));
-        }
-        for (c, (a, b)) in o.iter().zip(&n).enumerate() {
-            if !skip.get(c).copied().unwrap_or(false) && a != b {
-                return Some(format!(
-                    "differs at line {}, column `{}`",
-                    i + 1,
-                    header.get(c).map_or("?", |s| s.as_str())
-                ));
-            }
-        }
-    }
-    None
-}
-
-/// Splits one CSV line as written by `Table::to_csv` (fields quoted when they hold a comma or a
-/// quote; quotes doubled inside).
-fn split_csv_line(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(ch) = chars.next() {
-        match (ch, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(std::mem::take(&mut cur)),
-            _ => cur.push(ch),
-        }
-    }
-    fields.push(cur);
-    fields
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use logprune_experiments::row;
+    use logprune_experiments::table::Table;
+
+    fn timed_artifact() -> Artifact {
+        let mut t = Table::new(&["n", "seconds", "rate"]).with_volatile(&["seconds"]);
+        t.push(row![8_u64, 0.125, 0.5]);
+        Artifact::csv("sub/timed.csv", t)
+    }
 
     #[test]
-    fn csv_comparison_skips_volatile_columns_only() {
-        let vol = vec!["seconds".to_owned()];
-        let a = "x,seconds,y\n1,0.5,\"a,b\"\n";
+    fn volatile_columns_go_to_the_timing_file_only() {
+        let data = Path::new("/repo/data");
+        let timings = Path::new("/repo/target/reproduce");
+        let mut plain = Table::new(&["n"]);
+        plain.push(row![1_u64]);
+        let produced = vec![
+            Produced::new(data, &timed_artifact()).unwrap(),
+            Produced::new(data, &Artifact::csv("plain.csv", plain)).unwrap(),
+            Produced::new(data, &Artifact::svg("f.svg", "<svg/>".to_owned())).unwrap(),
+        ];
+        let files = files_to_write(timings, &produced).unwrap();
+        let text = |p: &str| {
+            let (_, b) = files.iter().find(|(q, _)| q == Path::new(p)).unwrap();
+            String::from_utf8(b.clone()).unwrap()
+        };
+        assert_eq!(files.len(), 4, "three data files and one timing file");
+        assert_eq!(text("/repo/data/sub/timed.csv"), "n,rate\n8,0.5\n");
         assert_eq!(
-            compare_csv_ignoring(a, "x,seconds,y\n1,0.7,\"a,b\"\n", &vol),
-            None
+            text("/repo/target/reproduce/sub/timed.csv"),
+            "n,seconds,rate\n8,0.125,0.5\n"
         );
+        assert_eq!(text("/repo/data/plain.csv"), "n\n1\n");
+        assert_eq!(text("/repo/data/f.svg"), "<svg/>");
         assert!(
-            compare_csv_ignoring(a, "x,seconds,y\n2,0.5,\"a,b\"\n", &vol)
-                .unwrap()
-                .contains("column `x`")
+            !files
+                .iter()
+                .any(|(p, _)| p.ends_with("reproduce/plain.csv"))
         );
-        assert!(compare_csv_ignoring(a, "x,seconds,y\n", &vol).is_some());
+    }
+
+    #[test]
+    fn written_files_are_checked_byte_for_byte() {
+        let dir = std::env::temp_dir().join(format!("logprune-reproduce-{}", std::process::id()));
+        let (data, timings) = (dir.join("data"), dir.join("timings"));
+        let produced = vec![Produced::new(&data, &timed_artifact()).unwrap()];
+        write_all_atomically(&files_to_write(&timings, &produced).unwrap()).unwrap();
+        let committed = data.join("sub/timed.csv");
+        assert_eq!(differs(&committed, &produced[0].bytes), None);
+        assert_eq!(
+            std::fs::read_to_string(timings.join("sub/timed.csv")).unwrap(),
+            "n,seconds,rate\n8,0.125,0.5\n"
+        );
+        // Any changed byte is stale, whatever the column.
+        std::fs::write(&committed, "n,rate\n8,0.25\n").unwrap();
+        assert_eq!(
+            differs(&committed, &produced[0].bytes).as_deref(),
+            Some("differs at line 2")
+        );
+        std::fs::write(&committed, "n,rate\n").unwrap();
+        assert!(
+            differs(&committed, &produced[0].bytes)
+                .unwrap()
+                .contains("1 lines")
+        );
+        assert_eq!(
+            differs(&dir.join("absent.csv"), b"x").as_deref(),
+            Some("missing")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -315,13 +359,5 @@ mod tests {
         assert!(resolve(d, "../x.csv").is_err());
         assert!(resolve(d, "/x.csv").is_err());
         assert!(resolve(d, "").is_err());
-    }
-
-    #[test]
-    fn splits_quoted_fields() {
-        assert_eq!(
-            split_csv_line("a,\"b,c\",\"d\"\"e\""),
-            vec!["a", "b,c", "d\"e"]
-        );
     }
 }

@@ -19,6 +19,8 @@
 //!   [`MAX_EXACT_CANDIDATES`] candidates), either the best sub-sum on the target's side of zero
 //!   that does not overshoot (the paper's one-sided form) or the best in absolute error
 //!   (Lueker's random subset-sum, Pensia et al. 2020).
+//! - [`ExactSmallest`]: exact subset sum for the fewest pieces within tolerance (absolute
+//!   error), the least number of candidates any solver could keep.
 //! - [`subsums`]: all `2^n` sub-sums sorted, and their gaps (Appendix A, Figure 2).
 //!
 //! The paper's greedy solvers use only candidates of the target's sign and approach `|w|`
@@ -59,6 +61,7 @@ mod best_fit;
 mod error;
 mod exact;
 mod golden;
+mod smallest;
 pub mod subsums;
 
 pub use best_fit::{BestFit, BestFitIndex, BestFitTwoSided};
@@ -67,6 +70,7 @@ pub use exact::{Exact, ExactIndex, ExactMode, MAX_EXACT_CANDIDATES};
 pub use golden::{
     DEFAULT_GAMMA, GoldenRatio, GoldenRatioSchedule, GoldenRatioStream, INV_GOLDEN_RATIO, MAX_STEPS,
 };
+pub use smallest::ExactSmallest;
 
 /// The result of a solver: which candidates are kept, and what they sum to.
 #[derive(Debug, Clone, PartialEq)]

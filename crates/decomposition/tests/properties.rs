@@ -1,11 +1,12 @@
 //! Property tests of every solver's guarantee (proptest): the golden-ratio decomposition
 //! against Lemma 9 / Corollary 10 and a plain re-implementation, streaming against batch,
-//! best-fit's one-sided contract, and the exact solvers against brute force.
+//! best-fit's one-sided contract, and the exact solvers (best error, fewest pieces) against brute
+//! force.
 #![allow(clippy::unwrap_used)]
 
 use logprune_decomposition::{
-    BestFit, Decomposition, DecompositionError, Exact, ExactIndex, ExactMode, GoldenRatio,
-    GoldenRatioSchedule, INV_GOLDEN_RATIO, Solver,
+    BestFit, Decomposition, DecompositionError, Exact, ExactIndex, ExactMode, ExactSmallest,
+    GoldenRatio, GoldenRatioSchedule, INV_GOLDEN_RATIO, Solver,
 };
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
@@ -300,6 +301,98 @@ proptest! {
         // No greedy beats the optimum on its own one-sided terms.
         if let Ok(d) = BestFit.decompose(&c, w, 10.0) {
             prop_assert!(below.residual.abs() <= d.residual.abs() + slack);
+        }
+    }
+
+    /// The fewest-pieces solver against brute force over all `2^n` subsets (`n ≤ 12`), on
+    /// dyadic candidates (multiples of 2^-6 in [-1, 1]: every sub-sum is exact in `f64`, so the
+    /// fewest pieces, the error and the failure are compared exactly, ties at `|w − ŵ| = ε`
+    /// included).
+    #[test]
+    fn exact_smallest_is_optimal_on_exact_sums(seed in any::<u64>()) {
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let n = rng.random_range(0..=12);
+        let c: Vec<f64> = (0..n).map(|_| f64::from(rng.random_range(-64i32..=64)) / 64.0).collect();
+        let w = f64::from(rng.random_range(-256i32..=256)) / 64.0;
+        let eps = f64::from(rng.random_range(1i32..=8)) / 64.0;
+        // Brute force: (pieces, error) of the best subset within ε, and the best error overall.
+        let mut best: Option<(u32, f64)> = None;
+        let mut closest = f64::INFINITY;
+        for mask in 0u32..(1 << n) {
+            let s: f64 = (0..n).filter(|&i| mask >> i & 1 == 1).map(|i| c[i]).sum();
+            let err = (w - s).abs();
+            closest = closest.min(err);
+            if err <= eps && best.is_none_or(|b| (mask.count_ones(), err) < b) {
+                best = Some((mask.count_ones(), err));
+            }
+        }
+        let got = ExactSmallest.decompose(&c, w, eps);
+        match (best, &got) {
+            (Some((pieces, err)), Ok(d)) => {
+                check_indices(d, n);
+                prop_assert_eq!(d.pieces() as u32, pieces);
+                prop_assert_eq!(d.residual.abs(), err);
+                prop_assert_eq!(resum(&c, d), d.approximation);
+            }
+            (None, Err(DecompositionError::NotWithinTolerance { error, .. })) => {
+                prop_assert_eq!(*error, closest);
+            }
+            _ => prop_assert!(false, "brute force {best:?}, solver {got:?}"),
+        }
+    }
+
+    /// On general floats: within tolerance as the solver summed it, never more pieces than the
+    /// brute-force optimum at `ε − slack` nor fewer than at `ε + slack`, and consistent with
+    /// the best-error solver (which sums the halves the same way).
+    #[test]
+    fn exact_smallest_is_optimal(seed in any::<u64>()) {
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let n = rng.random_range(0..=12);
+        let c: Vec<f64> = (0..n)
+            .map(|_| rng.random_range(-1.0..1.0) * 10f64.powf(rng.random_range(-2.0..0.0)))
+            .collect();
+        let total: f64 = c.iter().map(|v| v.abs()).sum();
+        let w = rng.random_range(-1.0..1.0) * (total + 0.1);
+        let eps = 10f64.powf(rng.random_range(-3.0..-0.5));
+        let slack = prec::SUM_REL * (total + w.abs());
+        let fewest = |tol: f64| {
+            (0u32..(1 << n))
+                .filter(|&mask| {
+                    let s: f64 = (0..n).filter(|&i| mask >> i & 1 == 1).map(|i| c[i]).sum();
+                    (w - s).abs() <= tol
+                })
+                .map(u32::count_ones)
+                .min()
+        };
+        let (strict, loose) = (fewest(eps - slack), fewest(eps + slack));
+        let got = ExactSmallest.decompose(&c, w, eps);
+        match &got {
+            Ok(d) => {
+                check_indices(d, n);
+                prop_assert!(d.residual.abs() <= eps);
+                prop_assert!((resum(&c, d) - d.approximation).abs() <= slack);
+                prop_assert!(loose.is_some_and(|k| d.pieces() as u32 >= k));
+                prop_assert!(strict.is_none_or(|k| d.pieces() as u32 <= k));
+            }
+            Err(e) => {
+                prop_assert!(matches!(e, DecompositionError::NotWithinTolerance { .. }), "{e}");
+                prop_assert!(strict.is_none());
+            }
+        }
+        match Exact::absolute().decompose(&c, w, eps) {
+            Ok(abs) => {
+                let d = got.as_ref().unwrap();
+                prop_assert!(d.pieces() <= abs.pieces());
+            }
+            Err(DecompositionError::NotWithinTolerance { approximation, .. }) => {
+                let is_not_within = matches!(
+                    got,
+                    Err(DecompositionError::NotWithinTolerance { approximation: a, .. })
+                        if a == approximation
+                );
+                prop_assert!(is_not_within, "{got:?} vs {approximation}");
+            }
+            Err(e) => prop_assert!(false, "{e}"),
         }
     }
 }

@@ -2,7 +2,10 @@
 //!
 //! Each experiment is an [`Experiment`]: a name, the item of the paper it reproduces and a
 //! function that returns [`Artifact`]s (CSV tables and SVG figures) in memory. Nothing here
-//! writes files: `cargo xtask reproduce` does, atomically (DESIGN.md, invariant 4).
+//! writes files: `cargo xtask reproduce` does, atomically (DESIGN.md, invariant 4). Columns a
+//! table declares volatile (wall-clock seconds) are left out of the committed file
+//! ([`Artifact::to_bytes`]) and kept in the full table ([`Artifact::to_timing_bytes`]), which
+//! `reproduce` writes under `target/reproduce/`.
 //!
 //! Sweeps run in parallel with rayon over work items that are seeded by their index, and
 //! their rows are collected in index order, so a table is byte-identical on 1 or many
@@ -22,6 +25,8 @@ pub mod bounds_tables;
 pub mod decomposition_tables;
 pub mod digits;
 pub mod end_to_end;
+pub mod notation;
+pub mod peers;
 pub mod plot;
 pub mod sampling_tables;
 pub mod table;
@@ -123,20 +128,25 @@ impl Artifact {
         }
     }
 
-    /// The bytes of the file: CSV text (refusing non-finite numbers) or SVG text.
+    /// The bytes of the file under `data/`: CSV text without its volatile (wall-clock) columns
+    /// ([`table::Table::to_stable_csv`], refusing non-finite numbers) or SVG text. The same on
+    /// every run, so `reproduce --check` compares them byte for byte.
     pub fn to_bytes(&self) -> Result<Vec<u8>, ExperimentError> {
         match &self.contents {
-            Contents::Csv(t) => Ok(t.to_csv()?.into_bytes()),
+            Contents::Csv(t) => Ok(t.to_stable_csv()?.into_bytes()),
             Contents::Svg(s) => Ok(s.clone().into_bytes()),
         }
     }
 
-    /// Columns whose values are wall-clock measurements and so differ from run to run;
-    /// `reproduce --check` compares every other cell. Empty for SVG figures.
-    pub fn volatile_columns(&self) -> &[String] {
+    /// The full table, wall-clock columns included ([`table::Table::to_csv`]), when it has
+    /// volatile columns; `None` otherwise (and for SVG figures). `reproduce` writes it under
+    /// `target/reproduce/`, outside the committed tree.
+    pub fn to_timing_bytes(&self) -> Result<Option<Vec<u8>>, ExperimentError> {
         match &self.contents {
-            Contents::Csv(t) => t.volatile_columns(),
-            Contents::Svg(_) => &[],
+            Contents::Csv(t) if !t.volatile_columns().is_empty() => {
+                Ok(Some(t.to_csv()?.into_bytes()))
+            }
+            _ => Ok(None),
         }
     }
 }
@@ -198,6 +208,8 @@ pub fn experiments() -> Vec<Experiment> {
     all.extend_from_slice(bounds_tables::EXPERIMENTS);
     all.extend_from_slice(sampling_tables::EXPERIMENTS);
     all.extend_from_slice(decomposition_tables::EXPERIMENTS);
+    all.extend_from_slice(peers::EXPERIMENTS);
+    all.extend_from_slice(notation::EXPERIMENTS);
     all.extend_from_slice(end_to_end::EXPERIMENTS);
     all
 }

@@ -95,7 +95,9 @@ impl Table {
     }
 
     /// Declares columns that hold wall-clock measurements (seconds, rates): they differ from
-    /// run to run, so `cargo xtask reproduce --check` does not compare them.
+    /// run to run, so the committed file leaves them out ([`Table::to_stable_csv`]) and
+    /// `cargo xtask reproduce` writes the full table ([`Table::to_csv`]) under
+    /// `target/reproduce/` instead (ARCHITECTURE.md, `xtask`).
     #[must_use]
     pub fn with_volatile(mut self, columns: &[&str]) -> Self {
         self.volatile = columns.iter().map(|c| (*c).to_owned()).collect();
@@ -127,15 +129,36 @@ impl Table {
         &self.rows
     }
 
-    /// The CSV text: a header line, then one line per row, `\n` line ends.
+    /// The CSV text: a header line, then one line per row, `\n` line ends. Every column,
+    /// the volatile ones included.
     ///
     /// # Errors
     /// [`ExperimentError::RowLength`] if a row has the wrong number of cells,
     /// [`ExperimentError::NonFinite`] if a cell is `NaN` or infinite.
     pub fn to_csv(&self) -> Result<String, ExperimentError> {
+        self.csv_keeping(|_| true)
+    }
+
+    /// The CSV text without the volatile columns ([`Table::with_volatile`]): the same run
+    /// after run, so it is what `data/` holds and `reproduce --check` compares byte for byte.
+    /// Equal to [`Table::to_csv`] for a table without volatile columns. Every cell is still
+    /// checked, the dropped ones included.
+    ///
+    /// # Errors
+    /// As [`Table::to_csv`].
+    pub fn to_stable_csv(&self) -> Result<String, ExperimentError> {
+        self.csv_keeping(|c| !self.volatile.iter().any(|v| *v == self.columns[c]))
+    }
+
+    fn csv_keeping(&self, keep: impl Fn(usize) -> bool) -> Result<String, ExperimentError> {
         let name = self.columns.join(",");
         let mut out = String::new();
-        push_line(&mut out, self.columns.iter().map(|c| escape(c)));
+        push_line(
+            &mut out,
+            (0..self.columns.len())
+                .filter(|&c| keep(c))
+                .map(|c| escape(&self.columns[c])),
+        );
         for (r, row) in self.rows.iter().enumerate() {
             if row.len() != self.columns.len() {
                 return Err(ExperimentError::RowLength {
@@ -162,7 +185,12 @@ impl Table {
                     Cell::Bool(b) => b.to_string(),
                 });
             }
-            push_line(&mut out, fields.into_iter());
+            let kept = fields
+                .into_iter()
+                .enumerate()
+                .filter(|&(c, _)| keep(c))
+                .map(|(_, f)| f);
+            push_line(&mut out, kept);
         }
         Ok(out)
     }
@@ -199,6 +227,29 @@ mod tests {
             t.to_csv().unwrap(),
             "a,b,c\n0.30000000000000004,1e-8,\"x,y\"\n3.0,1.2345678901234567e19,\"say \"\"hi\"\"\"\n"
         );
+    }
+
+    #[test]
+    fn volatile_columns_are_left_out_of_the_stable_csv_only() {
+        let mut t = Table::new(&["n", "seconds", "x,y"]).with_volatile(&["seconds"]);
+        t.push(crate::row![1_u64, 0.25, "a"]);
+        t.push(crate::row![2_u64, 1.5, "b,c"]);
+        assert_eq!(
+            t.to_csv().unwrap(),
+            "n,seconds,\"x,y\"\n1,0.25,a\n2,1.5,\"b,c\"\n"
+        );
+        assert_eq!(t.to_stable_csv().unwrap(), "n,\"x,y\"\n1,a\n2,\"b,c\"\n");
+        // Without volatile columns the two agree.
+        let mut plain = Table::new(&["n"]);
+        plain.push(crate::row![3_u64]);
+        assert_eq!(plain.to_stable_csv().unwrap(), plain.to_csv().unwrap());
+        // A dropped cell is still checked.
+        let mut bad = Table::new(&["n", "seconds"]).with_volatile(&["seconds"]);
+        bad.push(crate::row![1_u64, f64::NAN]);
+        assert!(matches!(
+            bad.to_stable_csv(),
+            Err(ExperimentError::NonFinite { .. })
+        ));
     }
 
     #[test]
