@@ -878,7 +878,7 @@ mod tests {
             "\"kind\": \"network\"",
             "\"domain\": \"box\"",
             "\"distribution\": {",
-            "\"generator\": \"philox-v1\"",
+            "\"generator\": \"philox-v2\"",
             "\"activation\": \"relu\"",
             "\"delta\"",
             "\"epsilon_w\"",

@@ -27,7 +27,7 @@
 
 use faer::Mat;
 use logprune_network::Architecture;
-use logprune_sampling::{LogWeight, counter};
+use logprune_sampling::{LogWeight, counter, widen32};
 use serde::Serialize;
 
 use crate::{ConstructionError, Law};
@@ -72,13 +72,19 @@ impl Side {
 pub enum Generator {
     /// Philox4x32-10, version 1: one Philox block per weight at index `neuron · fan + port`,
     /// its words 0 and 1 as the weight's 64-bit word.
-    #[default]
     PhiloxV1,
+    /// Philox4x32-10, version 2: one Philox block per four consecutive neurons at one port,
+    /// at index `⌊neuron/4⌋ · fan + port`; word `neuron mod 4` of the block, a 32-bit word,
+    /// widened to the 64-bit word the laws read ([`logprune_sampling::widen32`]: a 31-bit
+    /// quantile and a sign bit). Four times fewer Philox blocks than version 1, computed many
+    /// at a time ([`counter::blocks`]).
+    #[default]
+    PhiloxV2,
 }
 
 impl Generator {
     /// Every version, oldest first.
-    pub const ALL: [Generator; 1] = [Generator::PhiloxV1];
+    pub const ALL: [Generator; 2] = [Generator::PhiloxV1, Generator::PhiloxV2];
 
     /// The generator's name, `philox4x32-10`.
     pub fn algorithm(self) -> &'static str {
@@ -89,13 +95,15 @@ impl Generator {
     pub fn version(self) -> u32 {
         match self {
             Generator::PhiloxV1 => 1,
+            Generator::PhiloxV2 => 2,
         }
     }
 
-    /// The name on the command line and in tickets: `philox-v1`, ...
+    /// The name on the command line and in tickets: `philox-v1`, `philox-v2`.
     pub fn name(self) -> &'static str {
         match self {
             Generator::PhiloxV1 => "philox-v1",
+            Generator::PhiloxV2 => "philox-v2",
         }
     }
 
@@ -105,6 +113,52 @@ impl Generator {
     pub fn word(self, seed: u64, stream: u32, neuron: u64, port: usize, fan: usize) -> u64 {
         match self {
             Generator::PhiloxV1 => counter::bits(seed, stream, neuron * fan as u64 + port as u64),
+            Generator::PhiloxV2 => {
+                let block = counter::block(seed, stream, (neuron >> 2) * fan as u64 + port as u64);
+                widen32(block[(neuron & 3) as usize])
+            }
+        }
+    }
+
+    /// The words of the weights `(z0 + j, port)`, `j = 0..out.len()`, of `stream` (a run of
+    /// consecutive neurons at one port), equal to [`Generator::word`] of each: for version 2
+    /// the Philox blocks of the run are computed together.
+    pub fn words(
+        self,
+        seed: u64,
+        stream: u32,
+        (z0, port, fan): (u64, usize, usize),
+        out: &mut [u64],
+    ) {
+        match self {
+            Generator::PhiloxV1 => {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = self.word(seed, stream, z0 + j as u64, port, fan);
+                }
+            }
+            Generator::PhiloxV2 => {
+                const GROUPS: usize = 32;
+                let mut counters = [[0u32; 4]; GROUPS];
+                let mut blocks = [[0u32; 4]; GROUPS];
+                let mut done = 0usize;
+                while done < out.len() {
+                    let z = z0 + done as u64;
+                    let first = z >> 2;
+                    let last = (z0 + out.len() as u64 - 1) >> 2;
+                    let groups = ((last - first + 1) as usize).min(GROUPS);
+                    for (g, c) in counters[..groups].iter_mut().enumerate() {
+                        let index = (first + g as u64) * fan as u64 + port as u64;
+                        *c = counter::counter_words(stream, index, 0);
+                    }
+                    counter::blocks(seed, &counters[..groups], &mut blocks[..groups]);
+                    let end = ((first + groups as u64) << 2).min(z0 + out.len() as u64);
+                    for zz in z..end {
+                        let b = &blocks[((zz >> 2) - first) as usize];
+                        out[(zz - z0) as usize] = widen32(b[(zz & 3) as usize]);
+                    }
+                    done = (end - z0) as usize;
+                }
+            }
         }
     }
 }
@@ -281,6 +335,28 @@ impl LargeNetwork {
             a,
             self.widths[t + 1],
         )
+    }
+
+    /// The generator words of `U_{t+1}[z0 + j, b]`, `j = 0..out.len()` ([`Generator::words`]).
+    #[inline]
+    pub fn u_words(&self, t: usize, b: usize, z0: u64, out: &mut [u64]) {
+        self.generator.words(
+            self.seed,
+            Self::stream(t, Side::Input),
+            (z0, b, self.widths[t]),
+            out,
+        );
+    }
+
+    /// The generator words of `V_{t+1}[a, z0 + j]`, `j = 0..out.len()`.
+    #[inline]
+    pub fn v_words(&self, t: usize, a: usize, z0: u64, out: &mut [u64]) {
+        self.generator.words(
+            self.seed,
+            Self::stream(t, Side::Output),
+            (z0, a, self.widths[t + 1]),
+            out,
+        );
     }
 
     /// `U_{t+1}[z, b]`, the input weight of intermediate neuron `z` from input `b`.
@@ -465,6 +541,54 @@ mod tests {
     const PINNED_U_0_0_0: f64 = -0.895243310520554;
     const PINNED_U_0_29_1: f64 = -0.03371663269566506;
     const PINNED_V_1_0_14: f64 = -0.24953549064314703;
+
+    /// Version 2: word `z mod 4` of the Philox block at index `⌊z/4⌋·fan + port`, widened;
+    /// the batched words equal the scalar ones on every alignment; values pinned.
+    #[test]
+    fn generator_v2_layout_and_stability() {
+        let g = LargeNetwork::new(
+            &arch(),
+            vec![30, 15],
+            vec![[law(); 2]; 2],
+            Generator::PhiloxV2,
+            7,
+        )
+        .unwrap();
+        for (z, b) in [(0u64, 0usize), (5, 1), (29, 1)] {
+            let block = counter::block(7, 0, (z / 4) * 2 + b as u64);
+            assert_eq!(g.u_word(0, z, b), widen32(block[(z % 4) as usize]));
+        }
+        let block = counter::block(7, 3, 14 / 4);
+        assert_eq!(g.v_word(1, 0, 14), widen32(block[2]));
+        for z0 in 0..9u64 {
+            for n in [0usize, 1, 3, 4, 5, 17, 64, 130] {
+                let mut out = vec![0u64; n];
+                g.u_words(0, 1, z0, &mut out);
+                let want: Vec<u64> = (0..n as u64).map(|j| g.u_word(0, z0 + j, 1)).collect();
+                assert_eq!(out, want, "z0 {z0}, n {n}");
+                g.v_words(0, 2, z0, &mut out);
+                let want: Vec<u64> = (0..n as u64).map(|j| g.v_word(0, 2, z0 + j)).collect();
+                assert_eq!(out, want);
+            }
+        }
+        let pinned = [
+            (g.u(0, 0, 0), PINNED_V2_U_0_0_0),
+            (g.u(0, 29, 1), PINNED_V2_U_0_29_1),
+            (g.v(1, 0, 14), PINNED_V2_V_1_0_14),
+        ];
+        for (got, want) in pinned {
+            assert!(
+                prec::rel(got, want) <= prec::VALUE_STABILITY,
+                "{got:?} vs {want:?}"
+            );
+        }
+    }
+
+    // Version 2's values, cross-checked with an independent Python implementation of
+    // Philox4x32-10, the word `⌊z/4⌋·fan + port`, lane `z mod 4`, widen32 and `±α(β/α)^u`.
+    const PINNED_V2_U_0_0_0: f64 = -3.0473265071160434;
+    const PINNED_V2_U_0_29_1: f64 = 0.015699675339256924;
+    const PINNED_V2_V_1_0_14: f64 = 0.04651250254644572;
 
     #[test]
     fn checked_lookup_and_dense_export() {

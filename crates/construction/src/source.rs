@@ -105,26 +105,41 @@ impl<N: NeuronSet> CandidateSource for GeneratorSource<'_, N> {
     #[inline]
     fn next_chunk(&mut self, max: u32) -> Option<Chunk> {
         let (base, lanes) = self.set.next(max)?;
+        let span = 64 - lanes.leading_zeros();
         let (mut u_neg, mut v_neg) = (0u64, 0u64);
-        let mut bits = lanes;
-        while bits != 0 {
-            let k = bits.trailing_zeros();
-            bits &= bits - 1;
-            let z = base + u64::from(k);
-            let (uw, vw) = (
-                self.large.u_word(self.t, z, self.b),
-                self.large.v_word(self.t, self.a, z),
-            );
-            self.u_words[k as usize] = uw;
-            self.v_words[k as usize] = vw;
-            u_neg |= (uw & 1) << k;
-            v_neg |= (vw & 1) << k;
+        if 2 * lanes.count_ones() >= span {
+            // Dense lanes: the whole span at once, the generator's blocks computed together.
+            let n = span as usize;
+            self.large
+                .u_words(self.t, self.b, base, &mut self.u_words[..n]);
+            self.large
+                .v_words(self.t, self.a, base, &mut self.v_words[..n]);
+            for k in 0..n {
+                u_neg |= (self.u_words[k] & 1) << k;
+                v_neg |= (self.v_words[k] & 1) << k;
+            }
+        } else {
+            let mut bits = lanes;
+            while bits != 0 {
+                let k = bits.trailing_zeros();
+                bits &= bits - 1;
+                let z = base + u64::from(k);
+                let (uw, vw) = (
+                    self.large.u_word(self.t, z, self.b),
+                    self.large.v_word(self.t, self.a, z),
+                );
+                self.u_words[k as usize] = uw;
+                self.v_words[k as usize] = vw;
+                u_neg |= (uw & 1) << k;
+                v_neg |= (vw & 1) << k;
+            }
         }
+        // The sign bit of a word is the sign of its weight.
         Some(Chunk {
             base,
             lanes,
-            u_neg,
-            v_neg,
+            u_neg: u_neg & lanes,
+            v_neg: v_neg & lanes,
         })
     }
 

@@ -73,14 +73,19 @@ fn shared_input_on_the_fixtures_box_and_rows_with_every_solver() {
         }
     }
     // The exact solver with a block small enough for its 40 candidates per half (both signs
-    // of product are candidates: about r/2 per half), in Pensia et al.'s setting.
+    // of product are candidates: about r/2 per half), in Pensia et al.'s setting: uniform
+    // weights, every half within 0.01.
     let cfg = PruneConfig {
         construction: Construction::SharedInput,
         solver: SolverKind::Exact,
+        distribution: GDistribution::Uniform { c: 1.0 },
         neurons_per_input: Some(60),
         ..PruneConfig::weight_tolerance(0.01)
     };
-    let (g, _) = fixture("seq_nobias");
+    let arch =
+        Architecture::with_hidden(vec![8, 8, 4], Activation::Relu, Activation::Identity).unwrap();
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(8);
+    let g = random_uniform(&arch, 0.5, &mut rng).unwrap();
     let p = prune(&g, &cube(&g), &cfg, &NoProgress).unwrap();
     assert!(p.report.max_weight_error() <= 0.01);
     // Too many candidates is refused, naming the half.
