@@ -175,7 +175,7 @@ enum SolverState<'s> {
     List {
         solver: Box<dyn Solver>,
         values: [Vec<f64>; 2],
-        neurons: [Vec<u64>; 2],
+        neurons: [Vec<(u64, f64, f64)>; 2],
     },
 }
 
@@ -185,11 +185,13 @@ pub struct Kernel<'s> {
     state: SolverState<'s>,
     kind: SolverKind,
     tolerance: f64,
+    /// `(z, U, V)` of the candidates whose exact values the last decomposition used.
+    weights: Vec<(u64, f64, f64)>,
 }
 
 /// The chunk size the golden-ratio streams ask for: neurons drawn past the completing one are
 /// wasted, so chunks are short.
-const GOLDEN_CHUNK: u32 = 16;
+const GOLDEN_CHUNK: u32 = 32;
 
 impl<'s> Kernel<'s> {
     /// A kernel for `solver` with the per-half `tolerance` and golden-ratio `schedule` (of the
@@ -221,7 +223,14 @@ impl<'s> Kernel<'s> {
             state,
             kind: solver,
             tolerance,
+            weights: Vec::new(),
         })
+    }
+
+    /// The exact weights `(z, U[z,b], V[a,z])` of the last decomposition's kept neurons
+    /// (and possibly of other candidates it looked at), for [`ItemOutput::record`](crate::layout::ItemOutput::record).
+    pub fn weights(&self) -> &[(u64, f64, f64)] {
+        &self.weights
     }
 
     /// Decomposes both needed halves of `x` from the neurons `source` offers (module docs).
@@ -239,6 +248,7 @@ impl<'s> Kernel<'s> {
         mixed_signs: bool,
     ) -> Result<WeightOutcome, ConstructionError> {
         let w = x.w;
+        self.weights.clear();
         if w == 0.0 {
             return Ok(WeightOutcome {
                 halves: [Ok(Decomposition::empty(0.0)), Ok(Decomposition::empty(0.0))],
@@ -248,6 +258,7 @@ impl<'s> Kernel<'s> {
         }
         let (mut consulted, mut last) = (0u64, None);
         let mixed = mixed_signs && self.kind.may_mix_signs();
+        let weights = &mut self.weights;
         let halves = match &mut self.state {
             SolverState::Golden(streams) => {
                 let [plus, minus] = &mut **streams;
@@ -261,28 +272,48 @@ impl<'s> Kernel<'s> {
                         break;
                     };
                     let [p_mask, m_mask] = classes(c.u_neg, c.v_neg, w < 0.0, x.need_minus, false);
-                    let mut candidates = c.lanes & (p_mask | m_mask);
-                    while candidates != 0 {
-                        let k = candidates.trailing_zeros();
-                        candidates &= candidates - 1;
-                        let z = c.base + u64::from(k);
-                        let stream = if p_mask >> k & 1 == 1 {
-                            &mut *plus
-                        } else {
-                            &mut *minus
-                        };
+                    let (p_lanes, m_lanes) = (c.lanes & p_mask, c.lanes & m_mask);
+                    let mut ln = [0.0f64; 64];
+                    let mut negative = 0u64;
+                    let mut bits = p_lanes | m_lanes;
+                    while bits != 0 {
+                        let k = bits.trailing_zeros();
+                        bits &= bits - 1;
                         let p = source.log_product(k);
-                        stream.offer_with(z as usize, p.ln_abs, p.negative, |zz, _| {
-                            let (u, v) = source.weights(zz as u64);
-                            (v * u).abs()
-                        });
-                        if done(plus, minus) {
-                            // Consulted: the chunk's lanes up to and including this one.
-                            let upto = if k == 63 { !0 } else { (1u64 << (k + 1)) - 1 };
-                            consulted += u64::from((c.lanes & upto).count_ones());
-                            last = Some(z);
-                            break 'chunks;
+                        ln[k as usize] = p.ln_abs;
+                        negative |= u64::from(p.negative) << k;
+                    }
+                    let index = |k: u32| (c.base + u64::from(k)) as usize;
+                    // Called once for each kept candidate: its exact product, kept for the
+                    // record.
+                    let mut magnitude = |zz: usize, _: f64| {
+                        let (u, v) = source.weights(zz as u64);
+                        weights.push((zz as u64, u, v));
+                        (v * u).abs()
+                    };
+                    // The lane with which each stream completed (-1: before this chunk).
+                    let mut finish = |s: &mut GoldenRatioStream<'_>, lanes: u64| -> Option<i32> {
+                        if s.is_complete() {
+                            return Some(-1);
                         }
+                        s.offer_lanes(lanes, &ln, negative, index, &mut magnitude)
+                            .map(|k| k as i32)
+                    };
+                    let ends = (
+                        finish(plus, p_lanes),
+                        if x.need_minus {
+                            finish(minus, m_lanes)
+                        } else {
+                            Some(-1)
+                        },
+                    );
+                    if let (Some(p), Some(m)) = ends {
+                        // Consulted: the chunk's lanes up to and including the completing one.
+                        let k = p.max(m).max(0) as u32;
+                        let upto = if k == 63 { !0 } else { (1u64 << (k + 1)) - 1 };
+                        consulted += u64::from((c.lanes & upto).count_ones());
+                        last = Some(c.base + 63 - u64::from((c.lanes & upto).leading_zeros()));
+                        break 'chunks;
                     }
                     consulted += u64::from(c.lanes.count_ones());
                     last = Some(c.base + 63 - u64::from(c.lanes.leading_zeros()));
@@ -314,7 +345,7 @@ impl<'s> Kernel<'s> {
                             bits &= bits - 1;
                             let (u, v) = source.weights(z);
                             values[h].push(v * u);
-                            neurons[h].push(z);
+                            neurons[h].push((z, u, v));
                         }
                     }
                 }
@@ -338,7 +369,8 @@ impl<'s> Kernel<'s> {
                         .decompose(&values[h], w, self.tolerance)
                         .map(|mut d| {
                             for i in &mut d.indices {
-                                *i = neurons[h][*i] as usize;
+                                weights.push(neurons[h][*i]);
+                                *i = neurons[h][*i].0 as usize;
                             }
                             d.indices.sort_unstable();
                             d

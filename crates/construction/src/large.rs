@@ -359,6 +359,66 @@ impl LargeNetwork {
         );
     }
 
+    /// The words of both weights of a run of neurons for target weight `(a, b)` of layer `t`:
+    /// `u_out[j]` of `U_{t+1}[z0 + j, b]` and `v_out[j]` of `V_{t+1}[a, z0 + j]`, at most 64
+    /// neurons, equal to [`LargeNetwork::u_word`] and [`LargeNetwork::v_word`] of each; for
+    /// version 2 all their Philox blocks are computed in one batch.
+    ///
+    /// # Panics
+    /// If the two outputs differ in length or hold more than 64 words.
+    #[inline]
+    pub fn pair_words(
+        &self,
+        t: usize,
+        (a, b): (usize, usize),
+        z0: u64,
+        u_out: &mut [u64],
+        v_out: &mut [u64],
+    ) {
+        let n = u_out.len();
+        assert!(
+            n == v_out.len() && n <= 64,
+            "pair_words: {n} and {} words",
+            v_out.len()
+        );
+        if n == 0 {
+            return;
+        }
+        match self.generator {
+            Generator::PhiloxV1 => {
+                self.u_words(t, b, z0, u_out);
+                self.v_words(t, a, z0, v_out);
+            }
+            Generator::PhiloxV2 => {
+                let (su, sv) = (Self::stream(t, Side::Input), Self::stream(t, Side::Output));
+                let (fu, fv) = (self.widths[t] as u64, self.widths[t + 1] as u64);
+                let first = z0 >> 2;
+                let groups = (((z0 + n as u64 - 1) >> 2) - first + 1) as usize;
+                let mut counters = [[0u32; 4]; 34];
+                for g in 0..groups {
+                    let group = first + g as u64;
+                    counters[g] = counter::counter_words(su, group * fu + b as u64, 0);
+                    counters[groups + g] = counter::counter_words(sv, group * fv + a as u64, 0);
+                }
+                let mut blocks = [[0u32; 4]; 34];
+                counter::blocks(
+                    self.seed,
+                    &counters[..2 * groups],
+                    &mut blocks[..2 * groups],
+                );
+                let skip = (z0 & 3) as usize;
+                let (ub, vb) = blocks[..2 * groups].split_at(groups);
+                let (ub, vb) = (&ub.as_flattened()[skip..], &vb.as_flattened()[skip..]);
+                for (o, &w) in u_out.iter_mut().zip(ub) {
+                    *o = widen32(w);
+                }
+                for (o, &w) in v_out.iter_mut().zip(vb) {
+                    *o = widen32(w);
+                }
+            }
+        }
+    }
+
     /// `U_{t+1}[z, b]`, the input weight of intermediate neuron `z` from input `b`.
     ///
     /// Indices are not checked (the value is a pure function of them either way); use
@@ -561,6 +621,13 @@ mod tests {
         let block = counter::block(7, 3, 14 / 4);
         assert_eq!(g.v_word(1, 0, 14), widen32(block[2]));
         for z0 in 0..9u64 {
+            for n in [0usize, 1, 3, 4, 5, 17, 63, 64] {
+                let (mut u, mut v) = (vec![0u64; n], vec![0u64; n]);
+                g.pair_words(0, (2, 1), z0, &mut u, &mut v);
+                let want_u: Vec<u64> = (0..n as u64).map(|j| g.u_word(0, z0 + j, 1)).collect();
+                let want_v: Vec<u64> = (0..n as u64).map(|j| g.v_word(0, 2, z0 + j)).collect();
+                assert_eq!((u, v), (want_u, want_v), "pair: z0 {z0}, n {n}");
+            }
             for n in [0usize, 1, 3, 4, 5, 17, 64, 130] {
                 let mut out = vec![0u64; n];
                 g.u_words(0, 1, z0, &mut out);

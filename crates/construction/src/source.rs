@@ -158,6 +158,147 @@ impl<N: NeuronSet> CandidateSource for GeneratorSource<'_, N> {
     }
 }
 
+/// The candidates of target weight `(a, b)` of layer `t` among a range of consecutive neurons
+/// (a per-weight or shared-input block): the words of both weights are drawn 64 neurons at a
+/// time in one batch ([`LargeNetwork::pair_words`]), kept for the weight's later lookups, and
+/// offered in chunks of at most the size the kernel asks for. Reuse one source for the target
+/// weights of a work item ([`RangeSource::reset`]).
+pub struct RangeSource<'g> {
+    large: &'g LargeNetwork,
+    t: usize,
+    a: usize,
+    b: usize,
+    start: u64,
+    end: u64,
+    u_law: Law,
+    v_law: Law,
+    /// The words drawn so far, of neurons `start..start + len`.
+    u_words: Vec<u64>,
+    v_words: Vec<u64>,
+    /// Sign bits of the last 64-neuron batch (bit `k`: neuron `batch + k`).
+    batch: u64,
+    u_neg: u64,
+    v_neg: u64,
+    /// The next neuron to offer, and the first of the last chunk.
+    pos: u64,
+    chunk: u64,
+}
+
+impl<'g> RangeSource<'g> {
+    /// The source of target weight `(a, b)` of layer `t` over the neurons `range`.
+    pub fn new(
+        large: &'g LargeNetwork,
+        t: usize,
+        (a, b): (usize, usize),
+        range: core::ops::Range<u64>,
+    ) -> Self {
+        let mut s = RangeSource {
+            large,
+            t,
+            a,
+            b,
+            start: 0,
+            end: 0,
+            u_law: *large.law(t, Side::Input),
+            v_law: *large.law(t, Side::Output),
+            u_words: Vec::new(),
+            v_words: Vec::new(),
+            batch: 0,
+            u_neg: 0,
+            v_neg: 0,
+            pos: 0,
+            chunk: 0,
+        };
+        s.reset((a, b), range);
+        s
+    }
+
+    /// Starts over with target weight `(a, b)` of the same layer and the neurons `range`,
+    /// keeping the buffers.
+    pub fn reset(&mut self, (a, b): (usize, usize), range: core::ops::Range<u64>) {
+        (self.a, self.b) = (a, b);
+        self.start = range.start;
+        self.end = range.end.max(range.start);
+        self.u_words.clear();
+        self.v_words.clear();
+        self.pos = range.start;
+        self.batch = range.start;
+        (self.u_neg, self.v_neg) = (0, 0);
+    }
+
+    /// Draws the next batch of up to 64 neurons.
+    fn refill(&mut self) {
+        let len = self.u_words.len();
+        let first = self.start + len as u64;
+        let n = (self.end - first).min(64) as usize;
+        self.u_words.resize(len + n, 0);
+        self.v_words.resize(len + n, 0);
+        self.large.pair_words(
+            self.t,
+            (self.a, self.b),
+            first,
+            &mut self.u_words[len..],
+            &mut self.v_words[len..],
+        );
+        let (mut u_neg, mut v_neg) = (0u64, 0u64);
+        for (k, (u, v)) in self.u_words[len..]
+            .iter()
+            .zip(&self.v_words[len..])
+            .enumerate()
+        {
+            u_neg |= (u & 1) << k;
+            v_neg |= (v & 1) << k;
+        }
+        (self.batch, self.u_neg, self.v_neg) = (first, u_neg, v_neg);
+    }
+}
+
+impl CandidateSource for RangeSource<'_> {
+    #[inline]
+    fn next_chunk(&mut self, max: u32) -> Option<Chunk> {
+        if self.pos >= self.end {
+            return None;
+        }
+        if self.pos == self.start + self.u_words.len() as u64 {
+            self.refill();
+        }
+        let drawn = self.start + self.u_words.len() as u64;
+        let len = (drawn - self.pos).min(u64::from(max.clamp(1, 64))) as u32;
+        let off = self.pos - self.batch;
+        self.chunk = self.pos;
+        self.pos += u64::from(len);
+        let lanes = low_bits(len);
+        // The sign bit of a word is the sign of its weight.
+        Some(Chunk {
+            base: self.chunk,
+            lanes,
+            u_neg: (self.u_neg >> off) & lanes,
+            v_neg: (self.v_neg >> off) & lanes,
+        })
+    }
+
+    #[inline]
+    fn log_product(&mut self, k: u32) -> LogWeight {
+        let j = (self.chunk - self.start) as usize + k as usize;
+        self.v_law.sample_log_bits(self.v_words[j]) * self.u_law.sample_log_bits(self.u_words[j])
+    }
+
+    #[inline]
+    fn weights(&self, z: u64) -> (f64, f64) {
+        match self.u_words.get(z.wrapping_sub(self.start) as usize) {
+            Some(&u) => (
+                self.u_law.sample_bits(u),
+                self.v_law
+                    .sample_bits(self.v_words[(z - self.start) as usize]),
+            ),
+            None => (
+                self.large.u(self.t, z, self.b),
+                self.large.v(self.t, self.a, z),
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +318,38 @@ mod tests {
             }
         }
         out
+    }
+
+    /// The range source offers the same neurons, signs, products and weights as the generator
+    /// source over the same range, for any chunk sizes and both generator versions.
+    #[test]
+    fn range_source_equals_the_generator_source() {
+        use crate::Generator;
+        use logprune_network::{Activation, Architecture};
+        use logprune_sampling::SignedHyperbolic;
+        let arch = Architecture::new(vec![3, 5], vec![Activation::Identity]).unwrap();
+        let law = Law::Hyperbolic(SignedHyperbolic::new(1e-3, 2.0).unwrap());
+        for generator in crate::Generator::ALL {
+            let g = LargeNetwork::new(&arch, vec![1000], vec![[law; 2]], generator, 3).unwrap();
+            let _ = Generator::PhiloxV1;
+            for (range, max) in [(0..200u64, 16u32), (5..137, 64), (3..4, 7), (9..9, 16)] {
+                let mut r = RangeSource::new(&g, 0, (4, 2), range.clone());
+                let mut s = GeneratorSource::new(&g, 0, 4, 2, range.clone());
+                loop {
+                    let (a, b) = (r.next_chunk(max), s.next_chunk(max));
+                    assert_eq!(a, b);
+                    let Some(c) = a else { break };
+                    for k in 0..64 {
+                        if c.lanes >> k & 1 == 1 {
+                            let z = c.base + u64::from(k);
+                            assert_eq!(r.log_product(k), s.log_product(k));
+                            assert_eq!(r.weights(z), s.weights(z));
+                            assert_eq!(r.weights(z), (g.u(0, z, 2), g.v(0, 4, z)));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

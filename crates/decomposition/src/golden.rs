@@ -288,6 +288,30 @@ impl GoldenRatioSchedule {
         Some(s)
     }
 
+    /// [`GoldenRatioSchedule::interval_of_ln`] as a number, `0` for none: the same result
+    /// computed with one comparison on each side of the estimate instead of loops (an
+    /// estimate off by more than one step, which floating point does not produce here, falls
+    /// back to [`GoldenRatioSchedule::interval_of_ln`]).
+    #[inline(always)]
+    fn interval_index(&self, ln_abs: f64) -> usize {
+        let k = self.k;
+        if k == 0 {
+            return 0;
+        }
+        let up = &self.ln_upper[..k + 2];
+        // Without branches (the candidates' intervals are unpredictable): `&`, not `&&`.
+        let in_range = (ln_abs <= up[1]) & (ln_abs > up[k + 1]);
+        let x = (ln_abs - self.ln_w_max) * self.inv_ln_gamma;
+        let s0 = (x as usize).clamp(1, k);
+        let s1 = s0 - usize::from((s0 > 1) & (ln_abs > up[s0]));
+        let s = s1 + usize::from((s1 < k) & (ln_abs <= up[s1 + 1]));
+        let exact = (ln_abs <= up[s]) & (ln_abs > up[s + 1]);
+        if in_range & !exact {
+            return self.interval_of_ln(ln_abs).unwrap_or(0);
+        }
+        s * usize::from(in_range)
+    }
+
     /// [`GoldenRatioSchedule::interval_of_ln`] of `ln|value|`.
     pub fn interval_of(&self, value: f64) -> Option<usize> {
         self.interval_of_ln(value.abs().ln())
@@ -480,6 +504,53 @@ impl GoldenRatioStream<'_> {
         self.step > self.schedule.k
     }
 
+    /// Offers the candidates of the lanes `k` set in `lanes` (increasing `k`), lane `k` with
+    /// index `index(k)`, magnitude `exp(ln_abs[k])` and sign `negative >> k & 1`, exactly as
+    /// [`GoldenRatioStream::offer_with`] on each in turn, and stops at the first lane with which
+    /// the decomposition is complete.
+    ///
+    /// Returns that lane, or `None` if the decomposition is not complete after the last lane
+    /// (or already was before the first). Lanes whose interval is already decided or filled
+    /// when the call begins are passed over without the per-candidate work: a decided step or
+    /// a filled slot stays so, so the result is the same as offering them.
+    #[inline]
+    pub fn offer_lanes(
+        &mut self,
+        lanes: u64,
+        ln_abs: &[f64; 64],
+        negative: u64,
+        index: impl Fn(u32) -> usize,
+        mut magnitude: impl FnMut(usize, f64) -> f64,
+    ) -> Option<u32> {
+        let k_steps = self.schedule.k;
+        if self.step > k_steps {
+            return None;
+        }
+        let sign = if self.negative { negative } else { !negative };
+        let step0 = self.step;
+        let mut open = 0u64;
+        let mut bits = lanes & sign;
+        while bits != 0 {
+            let k = bits.trailing_zeros();
+            bits &= bits - 1;
+            let s = self.schedule.interval_index(ln_abs[k as usize]);
+            let free = self
+                .slots
+                .get(s.wrapping_sub(1))
+                .is_some_and(Option::is_none);
+            open |= u64::from((s >= step0) & free) << k;
+        }
+        while open != 0 {
+            let k = open.trailing_zeros();
+            open &= open - 1;
+            let negative = negative >> k & 1 == 1;
+            if self.offer_with(index(k), ln_abs[k as usize], negative, &mut magnitude) {
+                return Some(k);
+            }
+        }
+        None
+    }
+
     /// Runs the greedy of Lemma 9 from the current step as far as the samples allow.
     fn advance(&mut self, magnitude: &mut impl FnMut(usize, f64) -> f64) {
         let k = self.schedule.k;
@@ -613,6 +684,54 @@ mod tests {
             sched.decompose(&[0.5, f64::INFINITY], 0.5),
             Err(DecompositionError::InvalidCandidate { index: 1, .. })
         ));
+    }
+
+    /// `offer_lanes` is the same as offering each lane in turn: same completion lane, same
+    /// decomposition, on random chunks of log-magnitudes and signs.
+    #[test]
+    fn offer_lanes_equals_offering_one_at_a_time() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let sched = solver().schedule(1e-4).unwrap();
+        for case in 0..2000 {
+            let target = ((next() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * 0.99;
+            let mut a = sched.stream(target).unwrap();
+            let mut b = sched.stream(target).unwrap();
+            let mut completed = (None, None);
+            for chunk in 0..40u64 {
+                let lanes = next();
+                let negative = next();
+                let mut ln = [0.0f64; 64];
+                for l in &mut ln {
+                    // log-uniform magnitudes over about 1e-6 .. 1 (some out of range).
+                    *l = -((next() >> 11) as f64 / (1u64 << 53) as f64) * 14.0;
+                }
+                let magnitude = |_: usize, l: f64| l.exp();
+                let index = |k: u32| (chunk * 64 + u64::from(k)) as usize;
+                let done_a = a.offer_lanes(lanes, &ln, negative, index, magnitude);
+                let mut done_b = None;
+                for k in 0..64u32 {
+                    if lanes >> k & 1 == 1 && !b.is_complete() {
+                        let neg = negative >> k & 1 == 1;
+                        if b.offer_with(index(k), ln[k as usize], neg, magnitude) {
+                            done_b = Some(k);
+                        }
+                    }
+                }
+                assert_eq!(done_a, done_b, "case {case}, chunk {chunk}");
+                if done_a.is_some() {
+                    completed = (done_a, done_b);
+                    break;
+                }
+            }
+            let _ = completed;
+            assert_eq!(a.finish(), b.finish(), "case {case}");
+        }
     }
 
     #[test]

@@ -131,7 +131,7 @@ impl Layout for Batch {
                     None => {
                         let mut s = GeneratorSource::new(large, t, a, b, pool.unused());
                         let o = kernel.decompose(&x, &mut s, false)?;
-                        let kept = out.record(&x, &o, &s).to_vec();
+                        let kept = out.record(&x, &o, kernel.weights()).to_vec();
                         (o, kept)
                     }
                     Some(c) => {
@@ -146,7 +146,7 @@ impl Layout for Batch {
                             v_neg: &v_neg,
                         };
                         let o = kernel.decompose(&x, &mut s, false)?;
-                        let kept = out.record(&x, &o, &s).to_vec();
+                        let kept = out.record(&x, &o, kernel.weights()).to_vec();
                         (o, kept)
                     }
                 };

@@ -30,7 +30,7 @@ pub mod shared_input;
 
 use logprune_decomposition::GoldenRatioSchedule;
 
-use crate::kernel::{CandidateSource, Half, Kernel, TargetWeight, WeightOutcome};
+use crate::kernel::{Half, Kernel, TargetWeight, WeightOutcome};
 use crate::oracle::OracleSpec;
 use crate::{Construction, ConstructionError, LargeNetwork, Plan, Progress};
 
@@ -159,14 +159,14 @@ pub struct ItemOutput {
 }
 
 impl ItemOutput {
-    /// Records the outcome of target weight `x` (its kept neurons' weights from `source`, or
-    /// its failures) and adds its consulted neurons. Returns the kept neurons `z` (both
-    /// halves), for the layout to mark spent.
-    pub fn record<S: CandidateSource>(
+    /// Records the outcome of target weight `x` (its kept neurons with their weights from
+    /// `weights`, the kernel's [`Kernel::weights`], or its failures) and adds its consulted
+    /// neurons. Returns the kept neurons `z` (both halves), for the layout to mark spent.
+    pub fn record(
         &mut self,
         x: &TargetWeight,
         outcome: &WeightOutcome,
-        source: &S,
+        weights: &[(u64, f64, f64)],
     ) -> &[u64] {
         self.consulted += outcome.consulted;
         self.kept.clear();
@@ -176,7 +176,10 @@ impl ItemOutput {
                 Ok(d) => {
                     for &z in &d.indices {
                         let z = z as u64;
-                        let (u, v) = source.weights(z);
+                        let &(_, u, v) = weights
+                            .iter()
+                            .find(|w| w.0 == z)
+                            .expect("the kernel gives the weights of every kept neuron");
                         self.kept.push(z);
                         self.edges.push(Edge {
                             z,

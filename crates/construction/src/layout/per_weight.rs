@@ -12,7 +12,7 @@
 
 use crate::kernel::Kernel;
 use crate::layout::{ItemOutput, Layout, Work, product3, scaled, target_weight};
-use crate::source::GeneratorSource;
+use crate::source::RangeSource;
 use crate::{Construction, ConstructionError, LargeNetwork, Plan};
 
 /// The per-weight layout (see the [module documentation](self)).
@@ -96,13 +96,14 @@ impl Layout for PerWeight {
         let (large, spec, progress) = (work.large, work.spec, work.progress);
         let n_in = large.widths()[t];
         let mut longest = 0;
+        let mut source = RangeSource::new(large, t, (a, 0), 0..0);
         for b in 0..n_in {
             let x = target_weight(spec, t, a, b);
             let z0 = self.block(n_in, a, b);
-            let mut source = GeneratorSource::new(large, t, a, b, z0..z0 + self.m);
+            source.reset((a, b), z0..z0 + self.m);
             let outcome = kernel.decompose(&x, &mut source, false)?;
             longest = longest.max(outcome.consulted);
-            out.record(&x, &outcome, &source);
+            out.record(&x, &outcome, kernel.weights());
         }
         out.width_needed = longest * (n_in * large.widths()[t + 1]) as u64;
         progress.advance(n_in as u64);

@@ -167,7 +167,7 @@ impl Recycling {
             if let Some(z) = outcome.last {
                 longest = longest.max(z - start + 1);
             }
-            let kept = out.record(&x, &outcome, &source);
+            let kept = out.record(&x, &outcome, kernel.weights());
             if kept.is_empty() {
                 continue;
             }

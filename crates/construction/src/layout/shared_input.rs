@@ -27,7 +27,7 @@
 
 use crate::kernel::Kernel;
 use crate::layout::{ItemOutput, Layout, Work, product3, scaled, target_weight};
-use crate::source::GeneratorSource;
+use crate::source::RangeSource;
 use crate::{Construction, ConstructionError, LargeNetwork, Plan};
 
 /// The shared-input layout (see the [module documentation](self)).
@@ -108,12 +108,13 @@ impl Layout for SharedInput {
         let (large, spec, progress) = (work.large, work.spec, work.progress);
         let n_in = large.widths()[t];
         let mut longest = 0;
+        let mut source = RangeSource::new(large, t, (a, 0), 0..0);
         for b in 0..n_in {
             let x = target_weight(spec, t, a, b);
-            let mut source = GeneratorSource::new(large, t, a, b, self.block(b));
+            source.reset((a, b), self.block(b));
             let outcome = kernel.decompose(&x, &mut source, true)?;
             longest = longest.max(outcome.consulted);
-            out.record(&x, &outcome, &source);
+            out.record(&x, &outcome, kernel.weights());
         }
         out.width_needed = longest * n_in as u64;
         progress.advance(n_in as u64);

@@ -1,0 +1,31 @@
+//! Runs the per-weight golden-ratio oracle on `ROWS` rows of a 1000×1000 layer (PyTorch's
+//! default init, ε = 0.01, [0, 1]^1000) on one thread, for profilers (`perf record`,
+//! `valgrind --tool=callgrind`).
+use logprune_construction::{Construction, Domain, NoProgress, Plan, PruneConfig, oracle};
+use logprune_network::{Activation, Architecture, random_uniform};
+use rand::SeedableRng;
+
+fn main() {
+    let n = 1000usize;
+    let arch = Architecture::new(vec![n, n], vec![Activation::Identity]).expect("architecture");
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1000);
+    let target = random_uniform(&arch, 1.0 / (n as f64).sqrt(), &mut rng).expect("target");
+    let domain = Domain::cube(n, 0.0, 1.0).expect("box");
+    let plan = Plan::new(&target, &domain, &PruneConfig::new(0.01)).expect("plan");
+    let layout = Construction::PerWeight.layout(&plan).expect("layout");
+    let large = plan.large_network(&*layout).expect("G");
+    let spec = plan.oracle_spec();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool");
+    let start = std::time::Instant::now();
+    let out = pool.install(|| oracle::run(&*layout, &large, &spec, &NoProgress).expect("prunable"));
+    let s = start.elapsed().as_secs_f64();
+    println!(
+        "{:.2} s, {:.0} weights/s, {:.1} products per weight",
+        s,
+        (n * n) as f64 / s,
+        out.products_consulted as f64 / (n * n) as f64
+    );
+}
