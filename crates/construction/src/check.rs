@@ -30,7 +30,7 @@ use serde::Serialize;
 use crate::certificate::{self, LayerTerms};
 use crate::large::AUX_STREAM_BASE;
 use crate::layout::Layout;
-use crate::oracle::OracleOutput;
+use crate::oracle::LayerStats;
 use crate::{
     Accuracy, Construction, ConstructionError, Domain, DomainKind, GDistribution, Generator,
     LargeNetwork, Plan, Progress, PrunedNetwork, Side, SolverKind,
@@ -73,6 +73,8 @@ pub struct LayerReport {
     pub empty_slots: u64,
     /// The width the same draws needed ([`crate::oracle::LayerStats::width_needed`]).
     pub width_needed: u64,
+    /// Neurons of G consulted in this layer.
+    pub products_consulted: u64,
     /// The kept intermediate neurons of Ĝ.
     pub kept_neurons: u64,
     /// The kept output edges of Ĝ (one per neuron except for shared-input).
@@ -400,7 +402,7 @@ pub fn check_inputs(domain: &Domain, seed: u64) -> Vec<Vec<f64>> {
 }
 
 /// What [`check`] checks: the user's target and domain, the run's plan, layout and G, and
-/// the oracle's output with the seconds its plan took.
+/// Ĝ with the oracle's counts and the seconds the plan and the oracle took.
 #[derive(Clone, Copy)]
 pub struct CheckInput<'a> {
     /// The user's network F (with its biases, if any).
@@ -413,10 +415,12 @@ pub struct CheckInput<'a> {
     pub layout: &'a dyn Layout,
     /// G.
     pub large: &'a LargeNetwork,
-    /// The oracle's output (Ĝ and its stats).
-    pub oracle: &'a OracleOutput,
-    /// Seconds the plan took.
-    pub plan_seconds: f64,
+    /// Ĝ.
+    pub pruned: &'a PrunedNetwork,
+    /// The oracle's per-layer counts.
+    pub stats: &'a [LayerStats],
+    /// Seconds the plan and the oracle took.
+    pub seconds: (f64, f64),
 }
 
 /// Checks and certifies the oracle's Ĝ against the target (see the
@@ -438,10 +442,11 @@ pub fn check(input: &CheckInput<'_>, progress: &dyn Progress) -> Result<Report, 
         plan,
         layout,
         large,
-        oracle,
-        plan_seconds,
+        pruned,
+        stats,
+        seconds: (plan_seconds, prune_seconds),
     } = *input;
-    let pruned = &oracle.pruned;
+    let products_consulted: u64 = stats.iter().map(|s| s.consulted).sum();
     if user_domain.dim() != target.input_width() {
         return Err(ConstructionError::DomainDimension {
             expected: target.input_width(),
@@ -558,10 +563,10 @@ pub fn check(input: &CheckInput<'_>, progress: &dyn Progress) -> Result<Report, 
             activation: arch.activations()[t],
             intermediate_width: large.intermediate_widths()[t],
             intermediate_width_theorem: layout.widths_theorem().get(t).copied().unwrap_or(0),
-            width_sufficed: oracle.layers[t].empty_slots == 0
-                && oracle.layers[t].failed_weights == 0,
-            empty_slots: oracle.layers[t].empty_slots,
-            width_needed: oracle.layers[t].width_needed,
+            width_sufficed: stats[t].empty_slots == 0 && stats[t].failed_weights == 0,
+            empty_slots: stats[t].empty_slots,
+            width_needed: stats[t].width_needed,
+            products_consulted: stats[t].consulted,
             kept_neurons: kept_neurons[t],
             kept_edges: kept_edges[t],
             minus_columns: minus_columns[t],
@@ -628,14 +633,14 @@ pub fn check(input: &CheckInput<'_>, progress: &dyn Progress) -> Result<Report, 
         literal_inputs_checked: measured.literal_inputs,
         literal_virtual_max_difference: measured.difference,
         domain: user_domain.kind(),
-        products_consulted: oracle.products_consulted,
-        products_per_target_weight: oracle.products_consulted as f64 / n_star,
+        products_consulted,
+        products_per_target_weight: products_consulted as f64 / n_star,
         weights_verified,
         seconds: Timings {
             plan: plan_seconds,
-            prune: oracle.seconds,
+            prune: prune_seconds,
             check: check_seconds,
-            total: plan_seconds + oracle.seconds + check_seconds,
+            total: plan_seconds + prune_seconds + check_seconds,
         },
         layers,
     })

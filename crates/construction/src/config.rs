@@ -5,13 +5,13 @@ use core::fmt;
 use core::str::FromStr;
 
 use logprune_network::InputBox;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ConstructionError, GDistribution, Generator};
 
 /// How G is laid out and which neurons may serve which target weight: the layouts of
 /// [`crate::layout`] (one file each, behind the [`crate::layout::Layout`] trait).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Construction {
@@ -100,7 +100,7 @@ impl FromStr for Construction {
 }
 
 /// Which subset-sum solver chooses the kept neurons of each half `ŵ⁺`, `ŵ⁻`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum SolverKind {
@@ -156,7 +156,7 @@ impl FromStr for SolverKind {
 }
 
 /// What accuracy a run asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
 pub enum Accuracy {
     /// The paper's objective (Section 3): `sup_x ‖F(x) − Ĝ(x)‖₂ ≤ ε`, with the per-weight

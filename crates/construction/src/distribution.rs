@@ -13,12 +13,12 @@ use core::fmt;
 use logprune_sampling::{
     LogSampleBits, LogWeight, SampleBits, SignedGaussian, SignedHyperbolic, SignedUniform,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ConstructionError, ParseNameError};
 
 /// The weight distribution of G, as a run chooses it.
-#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "name")]
 #[non_exhaustive]
 pub enum GDistribution {
@@ -179,39 +179,68 @@ impl fmt::Display for GDistribution {
 }
 
 /// The law of the weights of one side of one layer of G: a symmetric distribution read from
-/// one 64-bit word, magnitude from its top bits and sign from bit 0.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "law")]
+/// one 64-bit word, magnitude from its top bits and sign from bit 0. Serialized with its
+/// parameters ([`LawSpec`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "LawSpec", try_from = "LawSpec")]
 #[non_exhaustive]
 pub enum Law {
     /// The signed hyperbolic density on `[-β, -α] ∪ [α, β]`.
-    Hyperbolic(#[serde(serialize_with = "hyperbolic_range")] SignedHyperbolic),
+    Hyperbolic(SignedHyperbolic),
     /// The uniform law on `[-a, a]`.
-    Uniform(#[serde(serialize_with = "uniform_width")] SignedUniform),
+    Uniform(SignedUniform),
     /// The Gaussian `N(0, σ²)`.
-    Gaussian(#[serde(serialize_with = "gaussian_sigma")] SignedGaussian),
+    Gaussian(SignedGaussian),
 }
 
-fn uniform_width<S: serde::Serializer>(d: &SignedUniform, s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeStruct;
-    let mut st = s.serialize_struct("uniform", 1)?;
-    st.serialize_field("a", &d.half_width())?;
-    st.end()
+/// A [`Law`] by its parameters, as reports and tickets write it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "law")]
+pub enum LawSpec {
+    /// [`Law::Hyperbolic`] on `[-β, -α] ∪ [α, β]`.
+    Hyperbolic {
+        /// `α`.
+        alpha: f64,
+        /// `β`.
+        beta: f64,
+    },
+    /// [`Law::Uniform`] on `[-a, a]`.
+    Uniform {
+        /// `a`.
+        a: f64,
+    },
+    /// [`Law::Gaussian`] `N(0, σ²)`.
+    Gaussian {
+        /// `σ`.
+        sigma: f64,
+    },
 }
 
-fn gaussian_sigma<S: serde::Serializer>(d: &SignedGaussian, s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeStruct;
-    let mut st = s.serialize_struct("gaussian", 1)?;
-    st.serialize_field("sigma", &d.sigma())?;
-    st.end()
+impl From<Law> for LawSpec {
+    fn from(l: Law) -> Self {
+        match l {
+            Law::Hyperbolic(d) => LawSpec::Hyperbolic {
+                alpha: d.alpha(),
+                beta: d.beta(),
+            },
+            Law::Uniform(d) => LawSpec::Uniform { a: d.half_width() },
+            Law::Gaussian(d) => LawSpec::Gaussian { sigma: d.sigma() },
+        }
+    }
 }
 
-fn hyperbolic_range<S: serde::Serializer>(d: &SignedHyperbolic, s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeStruct;
-    let mut st = s.serialize_struct("range", 2)?;
-    st.serialize_field("alpha", &d.alpha())?;
-    st.serialize_field("beta", &d.beta())?;
-    st.end()
+impl TryFrom<LawSpec> for Law {
+    type Error = logprune_sampling::SamplingError;
+
+    fn try_from(s: LawSpec) -> Result<Self, Self::Error> {
+        Ok(match s {
+            LawSpec::Hyperbolic { alpha, beta } => {
+                Law::Hyperbolic(SignedHyperbolic::new(alpha, beta)?)
+            }
+            LawSpec::Uniform { a } => Law::Uniform(SignedUniform::new(a)?),
+            LawSpec::Gaussian { sigma } => Law::Gaussian(SignedGaussian::new(sigma)?),
+        })
+    }
 }
 
 impl Law {

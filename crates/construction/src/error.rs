@@ -357,6 +357,32 @@ pub enum ConstructionError {
         /// `‖Ĝ_virtual(x)‖₂`.
         scale: f64,
     },
+    /// A shard's index is not in `1..=count`.
+    #[error("shard {index}/{count} is invalid: expected K/N with 1 ≤ K ≤ N")]
+    InvalidShard {
+        /// `K`.
+        index: u32,
+        /// `N`.
+        count: u32,
+    },
+    /// A shard is not written `K/N`.
+    #[error("shard `{text}` is invalid: expected K/N, e.g. 2/3")]
+    ShardSyntax {
+        /// The text given.
+        text: String,
+    },
+    /// A ticket was refused.
+    #[error("ticket: {message}")]
+    Ticket {
+        /// What is wrong.
+        message: String,
+    },
+    /// Writing failed.
+    #[error("write failed: {message}")]
+    Io {
+        /// The operating system's message.
+        message: String,
+    },
     /// A name was not recognized.
     #[error(transparent)]
     ParseName(#[from] crate::ParseNameError),

@@ -28,7 +28,7 @@
 use faer::Mat;
 use logprune_network::Architecture;
 use logprune_sampling::{LogWeight, counter, widen32};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ConstructionError, Law};
 
@@ -66,7 +66,7 @@ impl Side {
 /// How a weight's `(seed, layer, side, neuron, port)` becomes the 64-bit word its
 /// distribution reads (module docs). Every version is kept, so that a seed gives the same G
 /// from release to release for the version a run records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Generator {

@@ -57,10 +57,12 @@ mod error;
 pub mod kernel;
 pub mod large;
 pub mod layout;
+pub mod memory;
 pub mod oracle;
 mod plan;
 mod pruned;
 pub mod source;
+pub mod ticket;
 
 use std::time::Instant;
 
@@ -70,11 +72,12 @@ pub use check::{CheckInput, LayerReport, Report, Timings, check};
 pub use config::{
     Accuracy, Construction, Domain, DomainKind, ParseNameError, PruneConfig, SolverKind,
 };
-pub use distribution::{GDistribution, Law};
+pub use distribution::{GDistribution, Law, LawSpec};
 pub use error::ConstructionError;
 pub use kernel::Half;
 pub use large::{Generator, LargeNetwork, Side};
 pub use plan::Plan;
+pub use ticket::{Shard, Ticket, TicketSpec, read_ticket, write_ticket};
 pub use pruned::{DenseTensor, KeptNeuron, LayerParts, NeuronRef, PrunedLayer, PrunedNetwork};
 
 /// The most bytes [`PrunedNetwork::to_safetensors`] writes (the dense Ĝ allocates kept ×
@@ -112,32 +115,57 @@ pub struct Pruning {
     pub large: LargeNetwork,
     /// Ĝ.
     pub pruned: PrunedNetwork,
+    /// The oracle's per-layer counts.
+    pub stats: Vec<oracle::LayerStats>,
     /// The check, certificate and measurement.
     pub report: Report,
 }
 
+impl Pruning {
+    /// The spec of this run's ticket ([`ticket`]).
+    pub fn ticket_spec(&self) -> TicketSpec {
+        TicketSpec::of_run(&self.plan, &self.large, None)
+    }
+}
+
+/// The plan, the layout and G of a run, with the memory check of
+/// [`memory::estimate`] against `config.max_memory`.
+fn set_up(
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+) -> Result<(Plan, Box<dyn layout::Layout>, LargeNetwork, f64), ConstructionError> {
+    let start = Instant::now();
+    let plan = Plan::new(target, domain, config)?;
+    let plan_seconds = start.elapsed().as_secs_f64();
+    let layout = config.construction.layout(&plan)?;
+    let large = plan.large_network(&*layout)?;
+    if let Some(limit) = config.max_memory {
+        memory::estimate(&plan, &large).check(limit)?;
+    }
+    Ok((plan, layout, large, plan_seconds))
+}
+
 /// Prunes G to a Ĝ within the configured accuracy of `target` on `domain`: [`Plan::new`],
 /// the construction's layout ([`Construction::layout`]), G ([`Plan::large_network`]), the
-/// oracle ([`oracle::run`]), then [`check()`], each timed.
+/// memory estimate ([`memory::estimate`], against [`PruneConfig::max_memory`]), the oracle
+/// ([`oracle::run`]), then [`check()`], each timed.
 ///
 /// `target` is the user's network (biases allowed: Ĝ then approximates the bias-free F' and
 /// takes `(x, 1)`; see `Network::with_bias_unit`). Returns the plan, G, Ĝ and the report.
 ///
 /// # Errors
-/// Any error of the steps above, notably [`ConstructionError::Undecomposable`] when G is too
-/// small, and [`ConstructionError::NotWithinEps`] (or
-/// [`ConstructionError::NotWithinTolerance`]) when the run did not achieve its accuracy.
+/// Any error of the steps above, notably [`ConstructionError::MemoryBudget`] before pruning,
+/// [`ConstructionError::Undecomposable`] when G is too small, and
+/// [`ConstructionError::NotWithinEps`] (or [`ConstructionError::NotWithinTolerance`]) when
+/// the run did not achieve its accuracy.
 pub fn prune(
     target: &Network,
     domain: &Domain,
     config: &PruneConfig,
     progress: &dyn Progress,
 ) -> Result<Pruning, ConstructionError> {
-    let start = Instant::now();
-    let plan = Plan::new(target, domain, config)?;
-    let plan_seconds = start.elapsed().as_secs_f64();
-    let layout = config.construction.layout(&plan)?;
-    let large = plan.large_network(&*layout)?;
+    let (plan, layout, large, plan_seconds) = set_up(target, domain, config)?;
     let oracle = oracle::run(&*layout, &large, &plan.oracle_spec(), progress)?;
     let report = check(
         &CheckInput {
@@ -146,8 +174,9 @@ pub fn prune(
             plan: &plan,
             layout: &*layout,
             large: &large,
-            oracle: &oracle,
-            plan_seconds,
+            pruned: &oracle.pruned,
+            stats: &oracle.layers,
+            seconds: (plan_seconds, oracle.seconds),
         },
         progress,
     )?;
@@ -156,8 +185,93 @@ pub fn prune(
         plan,
         large,
         pruned: oracle.pruned,
+        stats: oracle.layers,
         report,
     })
+}
+
+/// Prunes one shard of the run [`prune`] would do: the same plan and G, the work items of
+/// `shard` only ([`Shard::owns`] their global index, layer after layer), no check. Returns the
+/// shard's ticket; [`ticket::merge`] of all the shards is the whole run's ticket, byte for
+/// byte.
+///
+/// # Errors
+/// As [`prune`] up to the oracle.
+pub fn prune_shard(
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+    shard: Shard,
+    progress: &dyn Progress,
+) -> Result<Ticket, ConstructionError> {
+    let (plan, layout, large, _) = set_up(target, domain, config)?;
+    let mut offsets = Vec::with_capacity(large.depth());
+    let mut g = 0u64;
+    for t in 0..large.depth() {
+        offsets.push(g);
+        g += layout.items(&large, t) as u64;
+    }
+    let select = |t: usize, j: usize| shard.owns(offsets[t] + j as u64);
+    let out = oracle::run_items(&*layout, &large, &plan.oracle_spec(), progress, &select)?;
+    Ok(Ticket {
+        spec: TicketSpec::of_run(&plan, &large, Some(shard)),
+        pruned: out.pruned,
+        stats: out.layers,
+    })
+}
+
+/// Checks a whole ticket against its target and domain: plans the run again from the
+/// ticket's spec, requires the same G (generator, seed, laws, widths), re-derives every kept
+/// weight from it, and recomputes the certificate and the measurement ([`check()`]).
+///
+/// Returns the recomputed report (its timings are the check's).
+///
+/// # Errors
+/// [`ConstructionError::Ticket`] for a shard or a ticket whose G is not the one its spec and
+/// the target give; [`ConstructionError::WeightMismatch`] or
+/// [`ConstructionError::NotAnEdge`] for a kept weight that is not G's; the errors of
+/// [`Plan::new`] and [`check()`].
+pub fn verify(
+    ticket: &Ticket,
+    target: &Network,
+    domain: &Domain,
+    progress: &dyn Progress,
+) -> Result<Report, ConstructionError> {
+    if let Some(s) = ticket.spec.shard {
+        return Err(ConstructionError::Ticket {
+            message: format!("shard {s} is part of a run: merge the shards first"),
+        });
+    }
+    let config = ticket.spec.config(None);
+    let (plan, layout, large, plan_seconds) = set_up(target, domain, &config)?;
+    let described = ticket.spec.large_network()?;
+    if described != large
+        || ticket.spec.target_widths != plan.network().architecture().widths()
+        || ticket.spec.bias_unit != plan.has_bias_unit()
+    {
+        return Err(ConstructionError::Ticket {
+            message: format!(
+                "the ticket's G ({} with widths {:?}) is not the one its spec gives for this target and domain ({} with widths {:?}): another target, domain or version?",
+                described.generator(),
+                described.intermediate_widths(),
+                large.generator(),
+                large.intermediate_widths(),
+            ),
+        });
+    }
+    check(
+        &CheckInput {
+            target,
+            domain,
+            plan: &plan,
+            layout: &*layout,
+            large: &large,
+            pruned: &ticket.pruned,
+            stats: &ticket.stats,
+            seconds: (plan_seconds, 0.0),
+        },
+        progress,
+    )
 }
 
 impl PrunedNetwork {

@@ -1,0 +1,168 @@
+//! The memory a run needs, estimated before anything large is allocated (ARCHITECTURE.md,
+//! invariant 13): a run whose estimate exceeds its budget is refused with
+//! [`ConstructionError::MemoryBudget`] instead of dying in the allocator.
+//!
+//! Ĝ keeps, per target weight and needed half, at most `k` neurons with the golden-ratio
+//! solver (one per interval of Lemma 9; `k` = [`Plan::golden_ratio_steps`]); the list solvers
+//! have no such bound and are estimated with the same `k`. So layer `i` keeps at most
+//! `E_i = n_i (n_{i-1} + |N_i|) k` output edges on at most `min(E_i, M_i)` neurons. The
+//! estimate adds
+//!
+//! - Ĝ's flat arrays: 28 bytes per neuron and 12 per edge ([`crate::pruned`]);
+//! - the oracle's transient edges (32 bytes each, twice, for two layers at a time);
+//! - the check: the virtual matrices and their split copies, the measured inputs and the
+//!   batch forward passes;
+//! - the target F and F'.
+//!
+//! It is an upper bound for the golden-ratio solver, up to the allocator's overhead, and
+//! nothing in the run allocates kept × width (the dense exports are refused separately by
+//! their own limits).
+
+use crate::check::{BOX_INPUTS, LITERAL_INPUTS};
+use crate::{ConstructionError, LargeNetwork, Plan};
+
+/// What [`estimate`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryEstimate {
+    /// The bound on Ĝ's kept output edges.
+    pub kept_edges: u64,
+    /// The bound on Ĝ's kept neurons.
+    pub kept_neurons: u64,
+    /// Bytes of Ĝ's arrays.
+    pub pruned_bytes: u64,
+    /// Bytes of the oracle's transient buffers.
+    pub oracle_bytes: u64,
+    /// Bytes of the check.
+    pub check_bytes: u64,
+    /// All of it.
+    pub total: u64,
+}
+
+/// A GiB in bytes, for messages.
+const GIB: f64 = (1u64 << 30) as f64;
+
+impl MemoryEstimate {
+    /// Refuses the run if the estimate exceeds `limit` bytes.
+    ///
+    /// # Errors
+    /// [`ConstructionError::MemoryBudget`] with the need and the limit.
+    pub fn check(&self, limit: u64) -> Result<(), ConstructionError> {
+        if self.total > limit {
+            return Err(ConstructionError::MemoryBudget {
+                what: "the pruning run (Ĝ's arrays, the oracle's buffers and the check)",
+                needed: self.total,
+                needed_gib: self.total as f64 / GIB,
+                limit,
+                limit_gib: limit as f64 / GIB,
+            });
+        }
+        Ok(())
+    }
+
+    /// The bound on the bytes of Ĝ's dense tensors (`8 · kept · (n_{i-1} + n_i)` summed
+    /// over layers) for the target widths `widths`.
+    pub fn dense_bytes(&self, per_layer_neurons: &[u64], widths: &[usize]) -> f64 {
+        per_layer_neurons
+            .iter()
+            .enumerate()
+            .map(|(t, &k)| 8.0 * k as f64 * (widths[t] + widths[t + 1]) as f64)
+            .sum()
+    }
+}
+
+/// The per-layer bounds `(E_i, min(E_i, M_i))` on kept edges and neurons (module docs).
+pub fn kept_bounds(plan: &Plan, large: &LargeNetwork) -> Vec<(u64, u64)> {
+    let k = plan.golden_ratio_steps();
+    let widths = large.widths();
+    plan.minus_columns()
+        .iter()
+        .enumerate()
+        .map(|(t, &minus)| {
+            let edges = (widths[t + 1] as u64)
+                .saturating_mul((widths[t] + minus) as u64)
+                .saturating_mul(k);
+            (edges, edges.min(large.intermediate_widths()[t]))
+        })
+        .collect()
+}
+
+/// The memory a run of `plan` on `large` needs (module docs).
+pub fn estimate(plan: &Plan, large: &LargeNetwork) -> MemoryEstimate {
+    let bounds = kept_bounds(plan, large);
+    let widths = large.widths();
+    let kept_edges = bounds.iter().map(|b| b.0).fold(0u64, u64::saturating_add);
+    let kept_neurons = bounds.iter().map(|b| b.1).fold(0u64, u64::saturating_add);
+    let pruned_bytes = kept_neurons
+        .saturating_mul(28)
+        .saturating_add(kept_edges.saturating_mul(12));
+    let mut largest = [0u64; 2];
+    for b in &bounds {
+        if b.0 > largest[0] {
+            largest = [b.0, largest[0]];
+        } else if b.0 > largest[1] {
+            largest[1] = b.0;
+        }
+    }
+    let oracle_bytes = (largest[0].saturating_add(largest[1])).saturating_mul(64);
+    let minus = plan.minus_columns();
+    let matrices: u64 = (0..large.depth())
+        .map(|t| 8 * widths[t + 1] as u64 * (4 * widths[t] + 2 * minus[t]) as u64)
+        .sum();
+    let n0 = widths[0] as u64;
+    let n_max = *widths.iter().max().unwrap_or(&1) as u64;
+    let inputs = 16 * BOX_INPUTS as u64 * n0;
+    let passes = 8 * 256 * n_max * 6 * 2 + 8 * LITERAL_INPUTS as u64 * n_max * 2;
+    let targets: u64 = 2 * 8 * plan.network().architecture().num_weights() as u64;
+    let check_bytes = matrices + inputs + passes + targets;
+    MemoryEstimate {
+        kept_edges,
+        kept_neurons,
+        pruned_bytes,
+        oracle_bytes,
+        check_bytes,
+        total: pruned_bytes
+            .saturating_add(oracle_bytes)
+            .saturating_add(check_bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Domain, NoProgress, PruneConfig, prune};
+    use faer::mat;
+    use logprune_network::{Activation, Network};
+
+    #[test]
+    fn the_bound_holds_and_the_budget_refuses() {
+        let f = Network::from_weights(
+            vec![mat![[0.5, -0.25], [0.125, 0.75]], mat![[1.0, -0.5]]],
+            &[Activation::Relu, Activation::Identity],
+        )
+        .unwrap();
+        let domain = Domain::cube(2, -1.0, 1.0).unwrap();
+        let p = prune(&f, &domain, &PruneConfig::new(0.01), &NoProgress).unwrap();
+        let e = estimate(&p.plan, &p.large);
+        for ((edges, neurons), layer) in kept_bounds(&p.plan, &p.large)
+            .into_iter()
+            .zip(p.pruned.layers())
+        {
+            assert!(layer.edge_count() as u64 <= edges && layer.len() as u64 <= neurons);
+        }
+        assert!(e.pruned_bytes >= p.pruned.heap_bytes());
+        assert!(e.total > e.pruned_bytes);
+        let cfg = PruneConfig {
+            max_memory: Some(e.total - 1),
+            ..PruneConfig::new(0.01)
+        };
+        assert!(matches!(
+            prune(&f, &domain, &cfg, &NoProgress),
+            Err(ConstructionError::MemoryBudget { needed, limit, .. }) if needed == e.total && limit == e.total - 1
+        ));
+        let cfg = PruneConfig {
+            max_memory: Some(e.total),
+            ..PruneConfig::new(0.01)
+        };
+        assert!(prune(&f, &domain, &cfg, &NoProgress).is_ok());
+    }
+}

@@ -1,0 +1,775 @@
+//! The ticket: Ĝ in `O(kept)` bytes, with everything needed to re-derive and check every
+//! weight it keeps.
+//!
+//! # Format (version 1)
+//!
+//! A safetensors file, so any language reads it. Per layer `i = 1..ℓ` of the target, six flat
+//! tensors:
+//!
+//! | tensor | dtype | shape | holds |
+//! |---|---|---|---|
+//! | `layer{i}.z` | U64 | `[kept]` | each kept neuron's index `z` in G's intermediate layer, increasing |
+//! | `layer{i}.input` | U32 | `[kept]` | its one input `b` |
+//! | `layer{i}.u` | F64 | `[kept]` | its input weight `U_i[z, b]` |
+//! | `layer{i}.edge_neuron` | U32 | `[edges]` | each kept output edge's neuron, as a position in the arrays above (nondecreasing) |
+//! | `layer{i}.edge_output` | U32 | `[edges]` | its output `a` (increasing within a neuron) |
+//! | `layer{i}.edge_v` | F64 | `[edges]` | its weight `V_i[a, z]` |
+//!
+//! The 8-byte tensors come first, then the 4-byte ones, each group in layer order, so every
+//! tensor is aligned to its element size. Layer `i` of Ĝ computes
+//! `σ_i(Σ_edges v · relu(u · x_b))` (the literal network), or equally
+//! `σ_i(Ŵ⁺ max(x, 0) + Ŵ⁻ min(x, 0))` with the virtual matrices summed from the same arrays.
+//!
+//! The `__metadata__` holds `format = logprune-ticket`, `format_version = 1`, and, each as
+//! JSON text, the [`TicketSpec`] fields: G's generator (name and counter-layout version),
+//! seed, distribution and the law of each layer and side with its parameters, G's widths
+//! `M_i`; the target's widths (of F', with the bias unit), whether it has the bias unit, its
+//! activations; the accuracy (`ε` or `T`), `δ`, construction, solver and width options; and
+//! for a shard of a run, which one. `stats` holds the oracle's per-layer counts.
+//!
+//! The writer is a pure function of its inputs (byte-identical for equal tickets) and streams
+//! the arrays; the reader checks everything (names, dtypes, shapes, metadata, the layer
+//! arrays' invariants, indices against G's widths) and never panics on untrusted bytes.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use logprune_network::{Activation, Architecture};
+use safetensors::{Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+
+use crate::oracle::LayerStats;
+use crate::pruned::LayerParts;
+use crate::{
+    Accuracy, Construction, ConstructionError, GDistribution, Generator, LargeNetwork, Law, Plan,
+    PrunedLayer, PrunedNetwork, SolverKind,
+};
+
+/// The `format` metadata value of a ticket.
+pub const TICKET_FORMAT: &str = "logprune-ticket";
+
+/// The version of the ticket format this code writes and reads.
+pub const TICKET_VERSION: u32 = 1;
+
+/// One shard of a run: the work items whose global index is `index − 1` modulo `count`
+/// (`1 ≤ index ≤ count`), written `index/count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Shard {
+    /// `K`, 1-based.
+    pub index: u32,
+    /// `N`.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Shard `index` of `count`.
+    ///
+    /// # Errors
+    /// [`ConstructionError::InvalidShard`] unless `1 ≤ index ≤ count`.
+    pub fn new(index: u32, count: u32) -> Result<Self, ConstructionError> {
+        if !(1..=count).contains(&index) {
+            return Err(ConstructionError::InvalidShard { index, count });
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the work item of global index `g` belongs to this shard.
+    pub fn owns(self, g: u64) -> bool {
+        g % u64::from(self.count) == u64::from(self.index - 1)
+    }
+}
+
+impl core::fmt::Display for Shard {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl core::str::FromStr for Shard {
+    type Err = ConstructionError;
+
+    /// Parses `K/N`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || ConstructionError::ShardSyntax { text: s.to_owned() };
+        let (k, n) = s.trim().split_once('/').ok_or_else(bad)?;
+        let (k, n) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        Shard::new(k, n)
+    }
+}
+
+/// What a ticket records about G, the target and the run (module docs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TicketSpec {
+    /// G's generator (counter layout version).
+    pub generator: Generator,
+    /// G's seed.
+    pub seed: u64,
+    /// G's weight distribution, as chosen.
+    pub distribution: GDistribution,
+    /// The law of `[U_i, V_i]` for each layer, with their parameters.
+    pub laws: Vec<[Law; 2]>,
+    /// G's intermediate widths `M_i`.
+    pub widths_g: Vec<u64>,
+    /// The widths `n_0..n_ℓ` of the bias-free target F' (with the bias unit).
+    pub target_widths: Vec<usize>,
+    /// Whether F' carries F's biases by a constant unit (Ĝ takes `(x, 1)`).
+    pub bias_unit: bool,
+    /// `σ_1..σ_ℓ` by name.
+    pub activations: Vec<String>,
+    /// The accuracy asked for.
+    pub accuracy: Accuracy,
+    /// `δ`.
+    pub delta: f64,
+    /// The construction.
+    pub construction: Construction,
+    /// The solver.
+    pub solver: SolverKind,
+    /// `--neurons-per-weight`, if given.
+    pub neurons_per_weight: Option<u64>,
+    /// `--neurons-per-input`, if given.
+    pub neurons_per_input: Option<u64>,
+    /// The width scale.
+    pub width_scale: f64,
+    /// `w_max`, if given.
+    pub w_max: Option<f64>,
+    /// For a shard of a run, which one; `None` for a whole ticket.
+    pub shard: Option<Shard>,
+}
+
+impl TicketSpec {
+    /// The spec of a run with `plan` on `large` (a whole ticket, or `shard`).
+    pub fn of_run(plan: &Plan, large: &LargeNetwork, shard: Option<Shard>) -> Self {
+        let c = plan.config();
+        let arch = plan.network().architecture();
+        TicketSpec {
+            generator: large.generator(),
+            seed: large.seed(),
+            distribution: c.distribution,
+            laws: large.laws().to_vec(),
+            widths_g: large.intermediate_widths().to_vec(),
+            target_widths: arch.widths().to_vec(),
+            bias_unit: plan.has_bias_unit(),
+            activations: arch.activations().iter().map(|a| a.name().to_owned()).collect(),
+            accuracy: c.accuracy,
+            delta: c.delta,
+            construction: c.construction,
+            solver: c.solver,
+            neurons_per_weight: c.neurons_per_weight,
+            neurons_per_input: c.neurons_per_input,
+            width_scale: c.width_scale,
+            w_max: c.w_max,
+            shard,
+        }
+    }
+
+    /// The configuration of the run (with the given memory budget), to plan it again.
+    pub fn config(&self, max_memory: Option<u64>) -> crate::PruneConfig {
+        crate::PruneConfig {
+            accuracy: self.accuracy,
+            delta: self.delta,
+            construction: self.construction,
+            solver: self.solver,
+            distribution: self.distribution,
+            generator: self.generator,
+            seed: self.seed,
+            neurons_per_weight: self.neurons_per_weight,
+            neurons_per_input: self.neurons_per_input,
+            width_scale: self.width_scale,
+            w_max: self.w_max,
+            max_memory,
+        }
+    }
+
+    /// The architecture of F'.
+    ///
+    /// # Errors
+    /// [`ConstructionError::Ticket`] for an unknown activation or widths that do not make an
+    /// architecture.
+    pub fn architecture(&self) -> Result<Architecture, ConstructionError> {
+        let acts = self
+            .activations
+            .iter()
+            .map(|a| {
+                a.parse::<Activation>()
+                    .map_err(|e| ticket_error(format!("activations: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Architecture::new(self.target_widths.clone(), acts)
+            .map_err(|e| ticket_error(format!("target_widths and activations: {e}")))
+    }
+
+    /// G as the ticket describes it.
+    ///
+    /// # Errors
+    /// As [`TicketSpec::architecture`] and [`LargeNetwork::new`].
+    pub fn large_network(&self) -> Result<LargeNetwork, ConstructionError> {
+        LargeNetwork::new(
+            &self.architecture()?,
+            self.widths_g.clone(),
+            self.laws.clone(),
+            self.generator,
+            self.seed,
+        )
+    }
+}
+
+/// A ticket read back: its spec, Ĝ, and the oracle's per-layer counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ticket {
+    /// What it records about G, the target and the run.
+    pub spec: TicketSpec,
+    /// Ĝ.
+    pub pruned: PrunedNetwork,
+    /// The oracle's counts per layer (summed over shards when merged).
+    pub stats: Vec<LayerStats>,
+}
+
+/// [`ConstructionError::Ticket`] with a message.
+fn ticket_error(message: String) -> ConstructionError {
+    ConstructionError::Ticket { message }
+}
+
+/// The tensor names of layer `i` (1-based) with their dtypes, in the order of the module docs
+/// (8-byte ones first).
+fn layer_tensors(i: usize) -> [(String, Dtype); 6] {
+    [
+        (format!("layer{i}.z"), Dtype::U64),
+        (format!("layer{i}.u"), Dtype::F64),
+        (format!("layer{i}.edge_v"), Dtype::F64),
+        (format!("layer{i}.input"), Dtype::U32),
+        (format!("layer{i}.edge_neuron"), Dtype::U32),
+        (format!("layer{i}.edge_output"), Dtype::U32),
+    ]
+}
+
+/// One tensor to write: its name, dtype, length and a writer of its little-endian bytes.
+struct Out<'a> {
+    name: String,
+    dtype: Dtype,
+    len: usize,
+    data: Data<'a>,
+}
+
+enum Data<'a> {
+    U64(&'a [u64]),
+    F64(&'a [f64]),
+    U32(&'a [u32]),
+    /// Edge positions, expanded from the offsets.
+    Positions(&'a [u64]),
+}
+
+impl Data<'_> {
+    fn write(&self, w: &mut dyn Write) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(1 << 16);
+        macro_rules! chunks {
+            ($xs:expr) => {
+                for chunk in $xs.chunks(8192) {
+                    buf.clear();
+                    for x in chunk {
+                        buf.extend_from_slice(&x.to_le_bytes());
+                    }
+                    w.write_all(&buf)?;
+                }
+            };
+        }
+        match self {
+            Data::U64(xs) => chunks!(xs),
+            Data::F64(xs) => chunks!(xs),
+            Data::U32(xs) => chunks!(xs),
+            Data::Positions(start) => {
+                for (k, p) in start.windows(2).enumerate() {
+                    for _ in p[0]..p[1] {
+                        buf.extend_from_slice(&(k as u32).to_le_bytes());
+                        if buf.len() >= 1 << 16 {
+                            w.write_all(&buf)?;
+                            buf.clear();
+                        }
+                    }
+                }
+                w.write_all(&buf)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The metadata of a ticket: `format`, `format_version`, and each spec field as JSON.
+fn metadata(
+    spec: &TicketSpec,
+    stats: &[LayerStats],
+) -> Result<BTreeMap<String, String>, ConstructionError> {
+    let json = |e: serde_json::Error| ConstructionError::Json {
+        message: e.to_string(),
+    };
+    let mut meta = BTreeMap::new();
+    meta.insert("format".to_owned(), TICKET_FORMAT.to_owned());
+    meta.insert("format_version".to_owned(), TICKET_VERSION.to_string());
+    let value = serde_json::to_value(spec).map_err(json)?;
+    let serde_json::Value::Object(fields) = value else {
+        return Err(ticket_error("the spec is not an object".to_owned()));
+    };
+    for (k, v) in fields {
+        meta.insert(k, serde_json::to_string(&v).map_err(json)?);
+    }
+    meta.insert(
+        "stats".to_owned(),
+        serde_json::to_string(&stats.iter().map(StatsJson::from).collect::<Vec<_>>())
+            .map_err(json)?,
+    );
+    Ok(meta)
+}
+
+/// [`LayerStats`] as tickets write them.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct StatsJson {
+    consulted: u64,
+    empty_slots: u64,
+    failed_weights: u64,
+    width_needed: u64,
+}
+
+impl From<&LayerStats> for StatsJson {
+    fn from(s: &LayerStats) -> Self {
+        StatsJson {
+            consulted: s.consulted,
+            empty_slots: s.empty_slots,
+            failed_weights: s.failed_weights,
+            width_needed: s.width_needed,
+        }
+    }
+}
+
+impl From<StatsJson> for LayerStats {
+    fn from(s: StatsJson) -> Self {
+        LayerStats {
+            consulted: s.consulted,
+            empty_slots: s.empty_slots,
+            failed_weights: s.failed_weights,
+            width_needed: s.width_needed,
+        }
+    }
+}
+
+/// The number of bytes [`write_ticket`] writes for Ĝ (header excluded): 20 per kept neuron
+/// and 16 per kept edge.
+pub fn ticket_data_bytes(pruned: &PrunedNetwork) -> u64 {
+    pruned
+        .layers()
+        .iter()
+        .map(|l| 20 * l.len() as u64 + 16 * l.edge_count() as u64)
+        .sum()
+}
+
+/// Writes the ticket of `pruned` with `spec` and `stats` to `w` (module docs), streaming the
+/// arrays.
+///
+/// # Errors
+/// [`ConstructionError::Io`] if writing fails; [`ConstructionError::TooLarge`] if a layer has
+/// more than `u32::MAX` kept neurons (positions are U32).
+pub fn write_ticket(
+    w: &mut dyn Write,
+    spec: &TicketSpec,
+    pruned: &PrunedNetwork,
+    stats: &[LayerStats],
+) -> Result<(), ConstructionError> {
+    let mut outs: Vec<Out<'_>> = Vec::new();
+    let layers = pruned.layers();
+    for pass in 0..2 {
+        for (t, layer) in layers.iter().enumerate() {
+            let p = layer.parts();
+            if p.z.len() > u32::MAX as usize {
+                return Err(ConstructionError::TooLarge {
+                    what: "kept neurons of one layer in a ticket",
+                    value: p.z.len() as f64,
+                    limit: f64::from(u32::MAX),
+                });
+            }
+            let names = layer_tensors(t + 1);
+            let [z, u, v, input, edge_neuron, edge_output] = names;
+            let tensors = if pass == 0 {
+                vec![
+                    (z, Data::U64(&p.z), p.z.len()),
+                    (u, Data::F64(&p.u), p.u.len()),
+                    (v, Data::F64(&p.v), p.v.len()),
+                ]
+            } else {
+                vec![
+                    (input, Data::U32(&p.input), p.input.len()),
+                    (edge_neuron, Data::Positions(&p.start), p.output.len()),
+                    (edge_output, Data::U32(&p.output), p.output.len()),
+                ]
+            };
+            for ((name, dtype), data, len) in tensors {
+                outs.push(Out {
+                    name,
+                    dtype,
+                    len,
+                    data,
+                });
+            }
+        }
+    }
+    let mut header = serde_json::Map::new();
+    let mut offset = 0u64;
+    for o in &outs {
+        let bytes = (o.len * o.dtype.bitsize() / 8) as u64;
+        header.insert(
+            o.name.clone(),
+            serde_json::json!({
+                "dtype": o.dtype.to_string(),
+                "shape": [o.len],
+                "data_offsets": [offset, offset + bytes],
+            }),
+        );
+        offset += bytes;
+    }
+    header.insert(
+        "__metadata__".to_owned(),
+        serde_json::to_value(metadata(spec, stats)?).map_err(|e| ConstructionError::Json {
+            message: e.to_string(),
+        })?,
+    );
+    let mut text = serde_json::to_string(&header).map_err(|e| ConstructionError::Json {
+        message: e.to_string(),
+    })?;
+    while text.len() % 8 != 0 {
+        text.push(' ');
+    }
+    let io = |e: io::Error| ConstructionError::Io {
+        message: e.to_string(),
+    };
+    w.write_all(&(text.len() as u64).to_le_bytes()).map_err(io)?;
+    w.write_all(text.as_bytes()).map_err(io)?;
+    for o in &outs {
+        o.data.write(w).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// The ticket of `pruned` as bytes ([`write_ticket`] into memory).
+///
+/// # Errors
+/// As [`write_ticket`].
+pub fn ticket_bytes(
+    spec: &TicketSpec,
+    pruned: &PrunedNetwork,
+    stats: &[LayerStats],
+) -> Result<Vec<u8>, ConstructionError> {
+    let mut out = Vec::new();
+    write_ticket(&mut out, spec, pruned, stats)?;
+    Ok(out)
+}
+
+/// Reads a ticket (module docs), checking everything; never panics on untrusted bytes.
+///
+/// # Errors
+/// [`ConstructionError::Ticket`] naming what is wrong: not safetensors, not a ticket, an
+/// unsupported version, a missing or malformed metadata field or tensor, arrays that break
+/// the layer invariants, indices outside G's widths.
+pub fn read_ticket(bytes: &[u8]) -> Result<Ticket, ConstructionError> {
+    let (_, header) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| ticket_error(format!("not a safetensors file: {e}")))?;
+    let meta = header
+        .metadata()
+        .as_ref()
+        .ok_or_else(|| ticket_error("no __metadata__: not a logprune ticket".to_owned()))?;
+    let get = |key: &str| {
+        meta.get(key)
+            .ok_or_else(|| ticket_error(format!("metadata `{key}` is missing")))
+    };
+    if get("format")? != TICKET_FORMAT {
+        return Err(ticket_error(format!(
+            "metadata `format` is `{}`, expected `{TICKET_FORMAT}`",
+            get("format")?
+        )));
+    }
+    let version = get("format_version")?;
+    if version != &TICKET_VERSION.to_string() {
+        return Err(ticket_error(format!(
+            "format version `{version}` is not supported: expected {TICKET_VERSION}"
+        )));
+    }
+    let mut fields = serde_json::Map::new();
+    for (k, v) in meta {
+        if k == "format" || k == "format_version" || k == "stats" {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(v)
+            .map_err(|e| ticket_error(format!("metadata `{k}` is not JSON: {e}")))?;
+        fields.insert(k.clone(), value);
+    }
+    let spec: TicketSpec = serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|e| ticket_error(format!("metadata: {e}")))?;
+    let stats: Vec<StatsJson> = serde_json::from_str(get("stats")?)
+        .map_err(|e| ticket_error(format!("metadata `stats`: {e}")))?;
+    let arch = spec.architecture()?;
+    let ell = arch.depth();
+    for (what, len) in [
+        ("laws", spec.laws.len()),
+        ("widths_g", spec.widths_g.len()),
+        ("stats", stats.len()),
+    ] {
+        if len != ell {
+            return Err(ticket_error(format!(
+                "metadata `{what}` has {len} entries, expected one per layer ({ell})"
+            )));
+        }
+    }
+    let tensors = SafeTensors::deserialize(bytes)
+        .map_err(|e| ticket_error(format!("not a safetensors file: {e}")))?;
+    let expected: usize = 6 * ell;
+    if tensors.len() != expected {
+        return Err(ticket_error(format!(
+            "{} tensors, expected {expected} (six per layer)",
+            tensors.len()
+        )));
+    }
+    let mut layers = Vec::with_capacity(ell);
+    for t in 0..ell {
+        let names = layer_tensors(t + 1);
+        let read = |k: usize| -> Result<&[u8], ConstructionError> {
+            let (name, dtype) = &names[k];
+            let view = tensors
+                .tensor(name)
+                .map_err(|_| ticket_error(format!("tensor `{name}` is missing")))?;
+            if view.dtype() != *dtype || view.shape().len() != 1 {
+                return Err(ticket_error(format!(
+                    "tensor `{name}` is {:?} of shape {:?}, expected {dtype:?} of one dimension",
+                    view.dtype(),
+                    view.shape()
+                )));
+            }
+            Ok(view.data())
+        };
+        let u64s = |b: &[u8]| -> Vec<u64> {
+            b.chunks_exact(8)
+                .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect()
+        };
+        let f64s = |b: &[u8]| -> Vec<f64> { u64s(b).into_iter().map(f64::from_bits).collect() };
+        let u32s = |b: &[u8]| -> Vec<u32> {
+            b.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect()
+        };
+        let z = u64s(read(0)?);
+        let u = f64s(read(1)?);
+        let v = f64s(read(2)?);
+        let input = u32s(read(3)?);
+        let positions = u32s(read(4)?);
+        let output = u32s(read(5)?);
+        if positions.len() != output.len() || v.len() != output.len() {
+            return Err(ticket_error(format!(
+                "layer {}: {} edge positions, {} outputs and {} weights: expected equal counts",
+                t + 1,
+                positions.len(),
+                output.len(),
+                v.len()
+            )));
+        }
+        // Positions to offsets: nondecreasing, each < kept.
+        let mut start = vec![0u64; z.len() + 1];
+        for (e, &p) in positions.iter().enumerate() {
+            if p as usize >= z.len() || (e > 0 && p < positions[e - 1]) {
+                return Err(ticket_error(format!(
+                    "layer {}: edge {e} has neuron position {p}: expected nondecreasing positions below {}",
+                    t + 1,
+                    z.len()
+                )));
+            }
+            start[p as usize + 1] += 1;
+        }
+        for k in 0..z.len() {
+            start[k + 1] += start[k];
+        }
+        if let Some(&last) = z.last()
+            && last >= spec.widths_g[t]
+        {
+            return Err(ticket_error(format!(
+                "layer {}: neuron {last} is outside G's width {}",
+                t + 1,
+                spec.widths_g[t]
+            )));
+        }
+        let parts = LayerParts {
+            z,
+            input,
+            u,
+            start,
+            output,
+            v,
+        };
+        let w = arch.widths();
+        layers.push(
+            PrunedLayer::from_parts(w[t], w[t + 1], arch.activations()[t], parts)
+                .map_err(|e| ticket_error(format!("layer {}: {e}", t + 1)))?,
+        );
+    }
+    Ok(Ticket {
+        spec,
+        pruned: PrunedNetwork::new(layers)?,
+        stats: stats.into_iter().map(LayerStats::from).collect(),
+    })
+}
+
+/// Merges the shards of one run into the whole ticket: the same spec but for the shard, every
+/// shard `1..=N` exactly once; each layer's kept edges united and regrouped exactly as the
+/// oracle groups them, so the result equals the unsharded run's; the stats summed (widths
+/// needed: the largest).
+///
+/// # Errors
+/// [`ConstructionError::Ticket`] if the tickets are not the shards of one run.
+pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
+    let Some(first) = shards.first() else {
+        return Err(ticket_error("no shards to merge".to_owned()));
+    };
+    let Some(Shard { count, .. }) = first.spec.shard else {
+        return Err(ticket_error("not a shard: the ticket has no `shard`".to_owned()));
+    };
+    let mut seen = vec![false; count as usize];
+    let base = TicketSpec {
+        shard: None,
+        ..first.spec.clone()
+    };
+    for s in &shards {
+        let Some(sh) = s.spec.shard else {
+            return Err(ticket_error("a ticket to merge is not a shard".to_owned()));
+        };
+        if sh.count != count || (TicketSpec { shard: None, ..s.spec.clone() }) != base {
+            return Err(ticket_error(format!(
+                "shard {sh} is not of the same run as shard {}",
+                first.spec.shard.map_or(String::new(), |x| x.to_string())
+            )));
+        }
+        if std::mem::replace(&mut seen[(sh.index - 1) as usize], true) {
+            return Err(ticket_error(format!("shard {sh} is given twice")));
+        }
+    }
+    if let Some(k) = seen.iter().position(|&x| !x) {
+        return Err(ticket_error(format!("shard {}/{count} is missing", k + 1)));
+    }
+    let ell = base.widths_g.len();
+    let mut layers = Vec::with_capacity(ell);
+    let mut stats = vec![LayerStats::default(); ell];
+    for t in 0..ell {
+        let mut edges = Vec::new();
+        for s in &shards {
+            let l = &s.pruned.layers()[t];
+            for n in l.neurons() {
+                for (a, v) in n.edges() {
+                    edges.push(crate::layout::Edge {
+                        z: n.z,
+                        u: n.u,
+                        v,
+                        input: n.input as u32,
+                        output: a as u32,
+                    });
+                }
+            }
+            let st = &s.stats[t];
+            stats[t].consulted += st.consulted;
+            stats[t].empty_slots += st.empty_slots;
+            stats[t].failed_weights += st.failed_weights;
+            stats[t].width_needed = stats[t].width_needed.max(st.width_needed);
+        }
+        edges.sort_unstable_by_key(|e| (e.z, e.output));
+        let l0 = &first.pruned.layers()[t];
+        layers.push(PrunedLayer::from_parts(
+            l0.n_in(),
+            l0.n_out(),
+            l0.activation(),
+            crate::oracle::layer_parts(&edges)?,
+        )?);
+    }
+    Ok(Ticket {
+        spec: base,
+        pruned: PrunedNetwork::new(layers)?,
+        stats,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Domain, NoProgress, PruneConfig, prune};
+    use faer::mat;
+    use logprune_network::Network;
+
+    fn run() -> crate::Pruning {
+        let f = Network::from_weights(
+            vec![mat![[0.5, -0.25], [0.125, 0.75]], mat![[1.0, -0.5]]],
+            &[Activation::Relu, Activation::Identity],
+        )
+        .unwrap();
+        let cfg = PruneConfig {
+            construction: Construction::SharedInput,
+            ..PruneConfig::new(0.1)
+        };
+        prune(&f, &Domain::cube(2, -1.0, 1.0).unwrap(), &cfg, &NoProgress).unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_layout() {
+        let p = run();
+        let spec = TicketSpec::of_run(&p.plan, &p.large, None);
+        let stats = vec![LayerStats::default(); 2];
+        let bytes = ticket_bytes(&spec, &p.pruned, &stats).unwrap();
+        let t = read_ticket(&bytes).unwrap();
+        assert_eq!(t.spec, spec);
+        assert_eq!(t.pruned, p.pruned);
+        assert_eq!(t.spec.large_network().unwrap(), p.large);
+        // The data bytes are 20 per neuron and 16 per edge.
+        let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        assert_eq!(header % 8, 0);
+        assert_eq!(
+            (bytes.len() - 8 - header) as u64,
+            ticket_data_bytes(&p.pruned)
+        );
+        // The safetensors crate reads it too, with the shapes of the module docs.
+        let st = SafeTensors::deserialize(&bytes).unwrap();
+        let z = st.tensor("layer1.z").unwrap();
+        assert_eq!(z.dtype(), Dtype::U64);
+        assert_eq!(z.shape(), &[p.pruned.layers()[0].len()]);
+        // Deterministic.
+        assert_eq!(bytes, ticket_bytes(&spec, &p.pruned, &stats).unwrap());
+    }
+
+    #[test]
+    fn bad_tickets_are_errors() {
+        let p = run();
+        let spec = TicketSpec::of_run(&p.plan, &p.large, None);
+        let stats = vec![LayerStats::default(); 2];
+        let good = ticket_bytes(&spec, &p.pruned, &stats).unwrap();
+        assert!(read_ticket(&[]).is_err());
+        assert!(read_ticket(&good[..good.len() - 1]).is_err());
+        // A dense pruned.safetensors is not a ticket.
+        let dense = p.pruned.to_safetensors().unwrap();
+        let e = read_ticket(&dense).unwrap_err().to_string();
+        assert!(e.contains("format"), "{e}");
+        // An index of the last neuron beyond G's width.
+        let mut wide = spec.clone();
+        wide.widths_g[0] = p.pruned.layers()[0].neurons().last().unwrap().z;
+        let e = read_ticket(&ticket_bytes(&wide, &p.pruned, &stats).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("outside G's width"), "{e}");
+        // Every single-byte change of the data or header is either refused or read back as a
+        // different network (never a panic).
+        for i in (0..good.len()).step_by(7) {
+            let mut b = good.clone();
+            b[i] ^= 0x5a;
+            let _ = read_ticket(&b);
+        }
+    }
+
+    #[test]
+    fn shards_parse() {
+        assert_eq!("2/3".parse::<Shard>().unwrap(), Shard::new(2, 3).unwrap());
+        for bad in ["0/3", "4/3", "1/0", "x/2", "3", ""] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+        let s = Shard::new(2, 3).unwrap();
+        assert_eq!((0..7).filter(|&g| s.owns(g)).collect::<Vec<_>>(), vec![1, 4]);
+    }
+}
