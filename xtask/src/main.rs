@@ -1,16 +1,14 @@
-//! `cargo xtask`: the project's commands. The only code in logprune that writes files
-//! (DESIGN.md, invariant 4), and it writes them atomically (temporary file, then rename).
+//! `cargo xtask`: the project's own chores. `reproduce` regenerates every table and figure
+//! under `data/` (writing them atomically, ARCHITECTURE.md, invariant 9); `bounds` and `prune`
+//! are aliases of the `logprune` command line (crates/cli), which users install.
 //!
 //! - `cargo xtask reproduce [--check] [--only NAME]... [--quiet]`: regenerates every table and
 //!   figure under `data/`; `--check` regenerates in memory and fails, naming each stale file.
-//! - `cargo xtask bounds ...`: the paper's bounds for your own setting.
-//! - `cargo xtask prune ...`: prune G to a checked Ĝ for a target model (safetensors).
+//! - `cargo xtask bounds ...`, `cargo xtask prune ...`: `logprune bounds ...`, `logprune prune ...`.
 
-mod bounds_cmd;
-mod fsutil;
-mod prune_cmd;
 mod reproduce;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -27,18 +25,24 @@ struct Cli {
 enum Command {
     /// Regenerate every table and figure in data/ (or check that they are up to date).
     Reproduce(reproduce::ReproduceArgs),
-    /// Compute the paper's bounds (Lemma 1, Theorems 3 and 30, Malach et al.) for a setting.
-    Bounds(bounds_cmd::BoundsArgs),
-    /// Prune the large random network G to a subnetwork Ĝ within ε of a target (safetensors).
-    Prune(prune_cmd::PruneArgs),
+    /// `logprune bounds`: the paper's bounds for a setting.
+    Bounds(logprune::bounds::BoundsArgs),
+    /// `logprune prune`: prune G to a checked Ĝ for a target model.
+    Prune(Box<logprune::prune::PruneArgs>),
+}
+
+/// The repository root: the parent of this crate's manifest directory.
+pub fn project_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Reproduce(args) => reproduce::run(&args),
-        Command::Bounds(args) => bounds_cmd::run(&args),
-        Command::Prune(args) => prune_cmd::run(&args),
+        Command::Bounds(args) => logprune::run(&logprune::Command::Bounds(args)),
+        Command::Prune(args) => logprune::run(&logprune::Command::Prune(args)),
     };
     match result {
         Ok(text) => {

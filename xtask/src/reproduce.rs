@@ -14,7 +14,8 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use logprune_experiments::{Artifact, Ctx, Experiment, Progress, experiments};
 
-use crate::fsutil::{project_root, write_all_atomically};
+use crate::project_root;
+use logprune::fsutil::write_all_atomically;
 
 /// Arguments of `cargo xtask reproduce`.
 #[derive(Debug, clap::Args)]

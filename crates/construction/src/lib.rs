@@ -77,8 +77,8 @@ pub use error::ConstructionError;
 pub use kernel::Half;
 pub use large::{Generator, LargeNetwork, Side};
 pub use plan::Plan;
-pub use ticket::{Shard, Ticket, TicketSpec, read_ticket, write_ticket};
 pub use pruned::{DenseTensor, KeptNeuron, LayerParts, NeuronRef, PrunedLayer, PrunedNetwork};
+pub use ticket::{Shard, Ticket, TicketSpec, read_ticket, write_ticket};
 
 /// The most bytes [`PrunedNetwork::to_safetensors`] writes (the dense Ĝ allocates kept ×
 /// width): 2 GiB.
@@ -165,7 +165,23 @@ pub fn prune(
     config: &PruneConfig,
     progress: &dyn Progress,
 ) -> Result<Pruning, ConstructionError> {
+    prune_with(target, domain, config, progress, &|_, _| Ok(()))
+}
+
+/// [`prune`] with a check of the plan and G before the oracle runs: `preflight` may refuse
+/// the run (e.g. because an output asked for would be too large) before any pruning work.
+///
+/// # Errors
+/// As [`prune`], and `preflight`'s error.
+pub fn prune_with(
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+    progress: &dyn Progress,
+    preflight: &dyn Fn(&Plan, &LargeNetwork) -> Result<(), ConstructionError>,
+) -> Result<Pruning, ConstructionError> {
     let (plan, layout, large, plan_seconds) = set_up(target, domain, config)?;
+    preflight(&plan, &large)?;
     let oracle = oracle::run(&*layout, &large, &plan.oracle_spec(), progress)?;
     let report = check(
         &CheckInput {

@@ -152,7 +152,11 @@ impl TicketSpec {
             widths_g: large.intermediate_widths().to_vec(),
             target_widths: arch.widths().to_vec(),
             bias_unit: plan.has_bias_unit(),
-            activations: arch.activations().iter().map(|a| a.name().to_owned()).collect(),
+            activations: arch
+                .activations()
+                .iter()
+                .map(|a| a.name().to_owned())
+                .collect(),
             accuracy: c.accuracy,
             delta: c.delta,
             construction: c.construction,
@@ -441,7 +445,8 @@ pub fn write_ticket(
     let io = |e: io::Error| ConstructionError::Io {
         message: e.to_string(),
     };
-    w.write_all(&(text.len() as u64).to_le_bytes()).map_err(io)?;
+    w.write_all(&(text.len() as u64).to_le_bytes())
+        .map_err(io)?;
     w.write_all(text.as_bytes()).map_err(io)?;
     for o in &outs {
         o.data.write(w).map_err(io)?;
@@ -627,7 +632,9 @@ pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
         return Err(ticket_error("no shards to merge".to_owned()));
     };
     let Some(Shard { count, .. }) = first.spec.shard else {
-        return Err(ticket_error("not a shard: the ticket has no `shard`".to_owned()));
+        return Err(ticket_error(
+            "not a shard: the ticket has no `shard`".to_owned(),
+        ));
     };
     let mut seen = vec![false; count as usize];
     let base = TicketSpec {
@@ -638,7 +645,12 @@ pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
         let Some(sh) = s.spec.shard else {
             return Err(ticket_error("a ticket to merge is not a shard".to_owned()));
         };
-        if sh.count != count || (TicketSpec { shard: None, ..s.spec.clone() }) != base {
+        if sh.count != count
+            || (TicketSpec {
+                shard: None,
+                ..s.spec.clone()
+            }) != base
+        {
             return Err(ticket_error(format!(
                 "shard {sh} is not of the same run as shard {}",
                 first.spec.shard.map_or(String::new(), |x| x.to_string())
@@ -654,7 +666,7 @@ pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
     let ell = base.widths_g.len();
     let mut layers = Vec::with_capacity(ell);
     let mut stats = vec![LayerStats::default(); ell];
-    for t in 0..ell {
+    for (t, total) in stats.iter_mut().enumerate() {
         let mut edges = Vec::new();
         for s in &shards {
             let l = &s.pruned.layers()[t];
@@ -670,10 +682,10 @@ pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
                 }
             }
             let st = &s.stats[t];
-            stats[t].consulted += st.consulted;
-            stats[t].empty_slots += st.empty_slots;
-            stats[t].failed_weights += st.failed_weights;
-            stats[t].width_needed = stats[t].width_needed.max(st.width_needed);
+            total.consulted += st.consulted;
+            total.empty_slots += st.empty_slots;
+            total.failed_weights += st.failed_weights;
+            total.width_needed = total.width_needed.max(st.width_needed);
         }
         edges.sort_unstable_by_key(|e| (e.z, e.output));
         let l0 = &first.pruned.layers()[t];
@@ -770,6 +782,9 @@ mod tests {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
         let s = Shard::new(2, 3).unwrap();
-        assert_eq!((0..7).filter(|&g| s.owns(g)).collect::<Vec<_>>(), vec![1, 4]);
+        assert_eq!(
+            (0..7).filter(|&g| s.owns(g)).collect::<Vec<_>>(),
+            vec![1, 4]
+        );
     }
 }

@@ -42,8 +42,9 @@ fn shards_merge_to_the_whole_ticket_byte_for_byte() {
             for n in 1..=3u32 {
                 let shards: Vec<_> = (1..=n)
                     .map(|k| {
-                        let t = prune_shard(&f, &domain, &cfg, Shard::new(k, n).unwrap(), &NoProgress)
-                            .unwrap();
+                        let t =
+                            prune_shard(&f, &domain, &cfg, Shard::new(k, n).unwrap(), &NoProgress)
+                                .unwrap();
                         // Through bytes, as a job array would pass them.
                         read_ticket(&ticket_bytes(&t.spec, &t.pruned, &t.stats).unwrap()).unwrap()
                     })
@@ -75,7 +76,8 @@ fn verify_passes_on_a_good_ticket_and_fails_on_a_tampered_one() {
         ..PruneConfig::new(0.05)
     };
     let p = prune(&f, &domain, &cfg, &NoProgress).unwrap();
-    let ticket = read_ticket(&ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats).unwrap()).unwrap();
+    let ticket =
+        read_ticket(&ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats).unwrap()).unwrap();
     let r = verify(&ticket, &f, &domain, &NoProgress).unwrap();
     assert_eq!(r.certified_bound, p.report.certified_bound);
     assert_eq!(r.empirical_max_error, p.report.empirical_max_error);
@@ -89,9 +91,13 @@ fn verify_passes_on_a_good_ticket_and_fails_on_a_tampered_one() {
     let rebuilt = |parts, t: &logprune_construction::Ticket| {
         let mut layers: Vec<_> = t.pruned.layers().to_vec();
         let l = &layers[1];
-        layers[1] =
-            logprune_construction::PrunedLayer::from_parts(l.n_in(), l.n_out(), l.activation(), parts)
-                .unwrap();
+        layers[1] = logprune_construction::PrunedLayer::from_parts(
+            l.n_in(),
+            l.n_out(),
+            l.activation(),
+            parts,
+        )
+        .unwrap();
         logprune_construction::PrunedNetwork::new(layers).unwrap()
     };
     bad.pruned = rebuilt(parts, &ticket);
@@ -126,17 +132,18 @@ fn verify_passes_on_a_good_ticket_and_fails_on_a_tampered_one() {
 fn merge_refuses_shards_that_do_not_make_a_run() {
     let (f, _) = fixture("seq_nobias");
     let cfg = PruneConfig::new(0.05);
-    let shard = |k, n| prune_shard(&f, &cube(&f), &cfg, Shard::new(k, n).unwrap(), &NoProgress).unwrap();
+    let shard =
+        |k, n| prune_shard(&f, &cube(&f), &cfg, Shard::new(k, n).unwrap(), &NoProgress).unwrap();
     assert!(merge(vec![shard(1, 2)]).is_err(), "missing shard");
     assert!(merge(vec![shard(1, 2), shard(1, 2)]).is_err(), "twice");
-    assert!(merge(vec![shard(1, 2), shard(2, 3)]).is_err(), "other count");
+    assert!(
+        merge(vec![shard(1, 2), shard(2, 3)]).is_err(),
+        "other count"
+    );
     let other = prune_shard(
         &f,
         &cube(&f),
-        &PruneConfig {
-            seed: 1,
-            ..cfg
-        },
+        &PruneConfig { seed: 1, ..cfg },
         Shard::new(2, 2).unwrap(),
         &NoProgress,
     )

@@ -1,8 +1,8 @@
-//! `cargo xtask bounds`: the paper's bounds for a researcher's own setting.
+//! `logprune bounds`: the paper's bounds for a researcher's own setting.
 //!
 //! ```text
-//! cargo xtask bounds --n 100 --layers 10 --eps 0.01 --delta 0.01
-//! cargo xtask bounds --widths 784,300,100,10 --eps 0.01 --delta 0.01 --no-norm-assumption
+//! logprune bounds --n 100 --layers 10 --eps 0.01 --delta 0.01
+//! logprune bounds --widths 784,300,100,10 --eps 0.01 --delta 0.01 --no-norm-assumption
 //! ```
 //!
 //! Prints Lemma 1's `ε_w`, Theorem 3's `k'`, `k`, `[α, β]`, and per layer `M_i` and
@@ -18,7 +18,7 @@ use logprune_bounds::{Count, LogNum, NormModel, Report, Setting};
 /// The deepest network the calculator accepts (memory: one row per layer).
 const MAX_LAYERS: i64 = 100_000;
 
-/// Arguments of `cargo xtask bounds`.
+/// Arguments of `logprune bounds`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BoundsArgs {
     /// Width n of every layer, inputs included (n_0 = ... = n_ℓ = n). [default: 100]

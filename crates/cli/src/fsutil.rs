@@ -1,13 +1,20 @@
-//! File-system helpers shared by the commands: the project root and atomic writes.
+//! Atomic writes: every file of a command is staged in a temporary sibling and renamed only
+//! when all of them are written, so a failed command leaves no half-written file
+//! (ARCHITECTURE.md, invariant 9). Large files are streamed ([`Contents::Stream`]).
 
 use std::fs;
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// The repository root: the parent of this crate's manifest directory.
-pub fn project_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+/// A writer of a file's contents, streamed through a buffer.
+pub type Writer<'a> = Box<dyn FnOnce(&mut dyn Write) -> Result<(), String> + 'a>;
+
+/// What to write into one file.
+pub enum Contents<'a> {
+    /// These bytes.
+    Bytes(Vec<u8>),
+    /// Whatever this writes.
+    Stream(Writer<'a>),
 }
 
 /// A file prepared in a temporary sibling, made visible by [`Staged::commit`] (a rename), or
@@ -22,6 +29,11 @@ pub struct Staged {
 impl Staged {
     /// Writes `bytes` to a temporary file beside `dest` (creating `dest`'s directory).
     pub fn new(dest: &Path, bytes: &[u8]) -> Result<Self, String> {
+        Self::with(dest, Contents::Bytes(bytes.to_vec()))
+    }
+
+    /// Writes `contents` to a temporary file beside `dest` (creating `dest`'s directory).
+    pub fn with(dest: &Path, contents: Contents<'_>) -> Result<Self, String> {
         let dir = dest
             .parent()
             .ok_or_else(|| format!("{} has no parent directory", dest.display()))?;
@@ -36,11 +48,16 @@ impl Staged {
             dest: dest.to_path_buf(),
             committed: false,
         };
-        let mut f = fs::File::create(&staged.tmp)
+        let f = fs::File::create(&staged.tmp)
             .map_err(|e| format!("cannot create {}: {e}", staged.tmp.display()))?;
-        f.write_all(bytes)
-            .and_then(|()| f.sync_all())
-            .map_err(|e| format!("cannot write {}: {e}", staged.tmp.display()))?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        let cannot = |e: std::io::Error| format!("cannot write {}: {e}", staged.tmp.display());
+        match contents {
+            Contents::Bytes(bytes) => w.write_all(&bytes).map_err(cannot)?,
+            Contents::Stream(write) => write(&mut w)?,
+        }
+        let f = w.into_inner().map_err(|e| cannot(e.into_error()))?;
+        f.sync_all().map_err(cannot)?;
         Ok(staged)
     }
 
@@ -69,9 +86,19 @@ impl Drop for Staged {
 /// Writes several files all-or-nothing: every file is staged first; if any staging fails,
 /// nothing is renamed and the temporaries are removed.
 pub fn write_all_atomically(files: &[(PathBuf, Vec<u8>)]) -> Result<(), String> {
+    write_streams_atomically(
+        files
+            .iter()
+            .map(|(p, b)| (p.clone(), Contents::Bytes(b.clone())))
+            .collect(),
+    )
+}
+
+/// [`write_all_atomically`] for contents that may be streamed.
+pub fn write_streams_atomically(files: Vec<(PathBuf, Contents<'_>)>) -> Result<(), String> {
     let mut staged = Vec::with_capacity(files.len());
-    for (path, bytes) in files {
-        staged.push(Staged::new(path, bytes)?);
+    for (path, contents) in files {
+        staged.push(Staged::with(&path, contents)?);
     }
     for s in staged {
         s.commit()?;
@@ -85,7 +112,7 @@ mod tests {
 
     #[test]
     fn staged_files_appear_only_on_commit() {
-        let dir = std::env::temp_dir().join(format!("logprune-xtask-test-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("logprune-fsutil-test-{}", std::process::id()));
         let a = dir.join("a.txt");
         let s = Staged::new(&a, b"hello").unwrap();
         assert!(!a.exists());

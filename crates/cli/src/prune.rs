@@ -1,0 +1,759 @@
+//! `logprune prune`, `logprune verify` and `logprune merge`: prune the large random network G
+//! to a subnetwork Ĝ within ε of a target model, check it, certify it and write it as a
+//! ticket; check a written ticket; join the shards of a run.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use logprune_construction::ticket::{self, merge, write_ticket};
+use logprune_construction::{
+    Accuracy, Construction, ConstructionError, DENSE_PRUNED_LIMIT, Domain, GDistribution,
+    Generator, LargeNetwork, Plan, Progress, PruneConfig, Report, Shard, SolverKind, Ticket,
+    export_large, memory, prune_shard, prune_with, read_ticket, verify,
+};
+use logprune_network::{Activation, LoadOptions, Network, load_network, read_input_rows};
+
+use crate::fsutil::{Contents, write_streams_atomically};
+use crate::progress::{Bar, Counting};
+
+/// What `logprune prune --help` prints after the options.
+pub const LONG_HELP: &str = "\
+Examples:
+  logprune prune --target model.safetensors --eps 0.01 --out run/
+  logprune prune --target model.safetensors --eps 0.01 --inputs rows.csv --solver best-fit --out run/
+  logprune prune --target model.safetensors --weight-tolerance 0.01 --construction shared-input \\
+                 --solver exact --distribution uniform --neurons-per-input 42 --input-box 0,1 --out run/
+  logprune prune --target model.safetensors --eps 0.01 --shard 2/8 --out shards/   # one job of an array
+
+The target is a PyTorch `nn.Sequential` of `Linear` layers (biases allowed) saved with
+`safetensors.torch.save_file(model.state_dict(), ...)`: keys `<k>.weight` of shape (out, in)
+and optional `<k>.bias`, F32/F64/F16/BF16, layers ordered by the numbers in their names. ReLU
+follows every hidden layer; `--output-activation` follows the last (default identity: logits).
+Biases are carried by a constant unit: Ĝ then takes `(x, 1)`.
+
+G is the construction of Section 5 of \"Logarithmic Pruning is All You Need\" (Orseau,
+Hutter, Rivasplata 2020), its weights generated from `--seed` and never stored. With `--eps`,
+ε_w comes from Lemma 1 with the certified F_max and the target's norms, and the run fails
+(writing nothing) unless the certified bound on sup_x ‖F(x) − Ĝ(x)‖₂ and the measured maximum
+error are both ≤ ε. With `--weight-tolerance T` every half of every target weight must be
+within T (Pensia et al.'s setting); the network error that follows is certified and measured.
+
+`--construction`:
+  per-weight    Theorem 3 without batch sampling: every target weight owns a block of
+                m = 8⌈k' ln(k'/δ_w)⌉ neurons (K with `--neurons-per-weight K`).
+  recycling     Algorithm 1 of Appendix D (Theorem 30): per wrapped diagonal a window of
+                m = ⌈8k' ln(k'/δ_w)⌉ neurons (K), refilled after each target weight.
+  batch         Theorem 3 with batch sampling: one pool per layer of Theorem 3's M_i neurons
+                (K·n_i n_{i-1}), each used by at most one target weight, first fit.
+  shared-input  Pensia et al. 2020: a block of r neurons per input (default r = m, the same
+                guarantee as per-weight with n_i times fewer neurons; `--neurons-per-input R`),
+                each kept neuron serving every output of its column.
+`--distribution`: hyperbolic (the paper's, on Theorem 3's range), uniform U[−c, c], gaussian
+N(0, c²), kaiming-uniform (PyTorch's nn.Linear init with G's own fan-ins), remark15 (the
+hyperbolic law capped at c/√fan_in); c is `--dist-scale` (default 1). The theorems' widths are
+proven for the hyperbolic law only: the report says so for the others.
+
+Writes, atomically (nothing on failure), into `--out DIR`:
+  ticket.safetensors  Ĝ in O(kept) bytes: per layer the kept neurons' z, input and u, and the
+                      kept edges' neuron, output and v, with G's generator, seed, distribution
+                      and widths in the metadata (read it with python/logprune_ticket.py).
+  report.json         ε or T, δ, ε_w, α, β, k', G's widths, kept neurons, weight errors, the
+                      certificates (recurrence, Corollary 27, Lemma 1), the measured errors,
+                      products consulted, timings, per-layer details.
+  with --dense:       pruned.safetensors, Ĝ as a dense bias-free nn.Sequential (small Ĝ only).
+  with --export-large (implies --dense): large.safetensors (G dense) and masks.safetensors
+                      (0/1) such that large ⊙ masks, with its all-zero intermediate neurons
+                      dropped, is exactly pruned.safetensors (G of at most 5e7 weights).
+  with --shard K/N:   only shard-K-of-N.ticket.safetensors; `logprune merge` joins the shards.
+";
+
+/// A construction, as the command line names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConstructionArg {
+    /// Theorem 3 without batch sampling.
+    PerWeight,
+    /// Algorithm 1 of Appendix D (Theorem 30).
+    Recycling,
+    /// Theorem 3 with batch sampling.
+    Batch,
+    /// Pensia et al. 2020's layout.
+    SharedInput,
+}
+
+impl From<ConstructionArg> for Construction {
+    fn from(c: ConstructionArg) -> Self {
+        match c {
+            ConstructionArg::PerWeight => Construction::PerWeight,
+            ConstructionArg::Recycling => Construction::Recycling,
+            ConstructionArg::Batch => Construction::Batch,
+            ConstructionArg::SharedInput => Construction::SharedInput,
+        }
+    }
+}
+
+/// A solver, as the command line names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SolverArg {
+    /// The golden-ratio decomposition (Lemma 9), streaming.
+    GoldenRatio,
+    /// Best fit (two-sided with shared-input).
+    BestFit,
+    /// Exact subset sum, at most 40 candidates per half.
+    Exact,
+}
+
+impl From<SolverArg> for SolverKind {
+    fn from(s: SolverArg) -> Self {
+        match s {
+            SolverArg::GoldenRatio => SolverKind::GoldenRatio,
+            SolverArg::BestFit => SolverKind::BestFit,
+            SolverArg::Exact => SolverKind::Exact,
+        }
+    }
+}
+
+/// A weight distribution of G, as the command line names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DistributionArg {
+    /// The signed hyperbolic law on Theorem 3's range.
+    Hyperbolic,
+    /// U[−c, c].
+    Uniform,
+    /// N(0, c²).
+    Gaussian,
+    /// PyTorch's nn.Linear init, U[±1/√fan_in].
+    KaimingUniform,
+    /// Remark 15: the hyperbolic law capped at c/√fan_in.
+    Remark15,
+}
+
+/// The generator's counter layout, as the command line names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GeneratorArg {
+    /// Version 2 (the default).
+    PhiloxV2,
+    /// Version 1.
+    PhiloxV1,
+}
+
+/// An activation, as the command line names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ActivationArg {
+    /// Identity (logits).
+    Identity,
+    /// ReLU.
+    Relu,
+    /// tanh.
+    Tanh,
+    /// The logistic sigmoid.
+    Sigmoid,
+}
+
+impl From<ActivationArg> for Activation {
+    fn from(a: ActivationArg) -> Self {
+        match a {
+            ActivationArg::Identity => Activation::Identity,
+            ActivationArg::Relu => Activation::Relu,
+            ActivationArg::Tanh => Activation::Tanh,
+            ActivationArg::Sigmoid => Activation::Sigmoid,
+        }
+    }
+}
+
+/// A finite number `> 0`.
+fn positive(s: &str) -> Result<f64, String> {
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if x > 0.0 && x.is_finite() {
+        Ok(x)
+    } else {
+        Err(format!("{x} is invalid: expected a finite number > 0"))
+    }
+}
+
+/// A probability in `(0, 1)`.
+fn probability(s: &str) -> Result<f64, String> {
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if x > 0.0 && x < 1.0 {
+        Ok(x)
+    } else {
+        Err(format!("{x} is invalid: expected a probability 0 < δ < 1"))
+    }
+}
+
+/// An integer `≥ 1`.
+fn at_least_one(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("0 is invalid: expected an integer ≥ 1".to_owned()),
+        Ok(x) => Ok(x),
+        Err(_) => Err(format!("`{s}` is not an integer ≥ 1")),
+    }
+}
+
+/// `LO,HI` with finite `LO ≤ HI`.
+fn input_box(s: &str) -> Result<(f64, f64), String> {
+    let (lo, hi) = s
+        .split_once(',')
+        .ok_or_else(|| format!("`{s}`: expected LO,HI (e.g. -1,1)"))?;
+    let num = |t: &str| -> Result<f64, String> {
+        t.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("`{t}` is not a finite number (expected LO,HI)"))
+    };
+    let (lo, hi) = (num(lo)?, num(hi)?);
+    if lo > hi {
+        return Err(format!("{lo} > {hi}: expected LO ≤ HI"));
+    }
+    Ok((lo, hi))
+}
+
+/// A size in bytes: a number with an optional suffix K, M, G or T (powers of 1024).
+fn size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
+        Some('T' | 't') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    let x: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 4G, 512M, 1000000)"))?;
+    let bytes = x * mult as f64;
+    if x > 0.0 && bytes < u64::MAX as f64 {
+        Ok(bytes as u64)
+    } else {
+        Err(format!("`{s}` is invalid: expected a size > 0 (e.g. 4G)"))
+    }
+}
+
+/// `K/N` with `1 ≤ K ≤ N`.
+fn shard(s: &str) -> Result<Shard, String> {
+    s.parse::<Shard>().map_err(|e| e.to_string())
+}
+
+/// The target and its domain, as `prune`, `verify` and `merge` take them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TargetArgs {
+    /// The target model (safetensors, PyTorch nn.Sequential convention).
+    #[arg(long, value_name = "T.safetensors")]
+    pub target: PathBuf,
+    /// The input domain as a CSV of input rows (a header row is allowed): certified and
+    /// measured on exactly these points.
+    #[arg(long, value_name = "X.csv", conflicts_with = "input_box")]
+    pub inputs: Option<PathBuf>,
+    /// The input domain as the box [LO, HI]^{n_0} [default: -1,1].
+    #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = input_box)]
+    pub input_box: Option<(f64, f64)>,
+    /// The activation after the last layer.
+    #[arg(long, value_name = "NAME", value_enum, default_value = "identity")]
+    pub output_activation: ActivationArg,
+}
+
+/// Arguments of `logprune prune` (the details are in [`LONG_HELP`], shown by `--help`).
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_long_help = LONG_HELP)]
+pub struct PruneArgs {
+    /// The target and its domain.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The accuracy ε > 0 of sup_x ‖F(x) − Ĝ(x)‖₂ ≤ ε.
+    #[arg(
+        long,
+        value_name = "E",
+        allow_hyphen_values = true,
+        value_parser = positive,
+        required_unless_present = "weight_tolerance",
+        conflicts_with = "weight_tolerance"
+    )]
+    pub eps: Option<f64>,
+    /// Instead of ε: every half of every target weight within T (Pensia et al.'s setting).
+    #[arg(long, value_name = "T", allow_hyphen_values = true, value_parser = positive)]
+    pub weight_tolerance: Option<f64>,
+    /// The failure probability δ ∈ (0, 1) of Theorem 3 (sets m through δ_w = δ/(2N*)).
+    #[arg(long, value_name = "D", default_value = "0.01", allow_hyphen_values = true, value_parser = probability)]
+    pub delta: f64,
+    /// The construction of G.
+    #[arg(long, value_name = "NAME", value_enum, default_value = "per-weight")]
+    pub construction: ConstructionArg,
+    /// The subset-sum solver.
+    #[arg(long, value_name = "NAME", value_enum, default_value = "golden-ratio")]
+    pub solver: SolverArg,
+    /// G's weight distribution.
+    #[arg(long, value_name = "NAME", value_enum, default_value = "hyperbolic")]
+    pub distribution: DistributionArg,
+    /// The scale c of uniform U[−c, c], gaussian N(0, c²) and remark15's cap c/√fan_in.
+    #[arg(long, value_name = "C", allow_hyphen_values = true, value_parser = positive)]
+    pub dist_scale: Option<f64>,
+    /// The counter layout of G's generator.
+    #[arg(long, value_name = "NAME", value_enum, default_value = "philox-v2")]
+    pub generator: GeneratorArg,
+    /// The seed of G (and of the measured box inputs).
+    #[arg(
+        long,
+        value_name = "S",
+        default_value = "0",
+        allow_hyphen_values = true
+    )]
+    pub seed: u64,
+    /// K neurons per target weight instead of the theorem's width: the block m = K
+    /// (per-weight), the window m = K (recycling), the pool K·n_i·n_{i-1} (batch).
+    #[arg(long, value_name = "K", allow_hyphen_values = true, value_parser = at_least_one, conflicts_with = "neurons_per_input")]
+    pub neurons_per_weight: Option<u64>,
+    /// Shared-input: r neurons per input (default: the per-weight block m).
+    #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = at_least_one)]
+    pub neurons_per_input: Option<u64>,
+    /// Scale G's width: the block, window, pool or r.
+    #[arg(long, value_name = "S", default_value = "1", allow_hyphen_values = true, value_parser = positive)]
+    pub width_scale: f64,
+    /// The most memory the run may use, e.g. 4G [default: 3/4 of the machine's RAM]; a run
+    /// whose estimate exceeds it is refused before pruning.
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    pub max_memory: Option<u64>,
+    /// Also write Ĝ as a dense nn.Sequential (pruned.safetensors); refused before pruning
+    /// when it could exceed 2 GiB.
+    #[arg(long)]
+    pub dense: bool,
+    /// Also write G dense (large.safetensors) and the masks (masks.safetensors); implies
+    /// --dense.
+    #[arg(long)]
+    pub export_large: bool,
+    /// Prune only shard K of N of the work and write its partial ticket.
+    #[arg(long, value_name = "K/N", value_parser = shard, conflicts_with_all = ["dense", "export_large"])]
+    pub shard: Option<Shard>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// The output directory (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
+}
+
+fn check_out(out: &Path) -> Result<(), String> {
+    if out.is_file() {
+        return Err(format!(
+            "--out {}: is a file, expected a directory",
+            out.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The target network and its domain.
+fn target_and_domain(a: &TargetArgs) -> Result<(Network, Domain), String> {
+    let bytes = read(&a.target, "target")?;
+    let options = LoadOptions {
+        hidden_activation: Activation::Relu,
+        output_activation: a.output_activation.into(),
+    };
+    let target = load_network(&bytes, &options)
+        .map_err(|e| format!("target {}: {e}", a.target.display()))?;
+    let n0 = target.input_width();
+    let domain = match (&a.inputs, a.input_box) {
+        (Some(path), _) => {
+            let text = String::from_utf8(read(path, "inputs")?)
+                .map_err(|_| format!("inputs {}: not UTF-8 text", path.display()))?;
+            let rows = read_input_rows(&text, n0)
+                .map_err(|e| format!("inputs {}: {e}", path.display()))?;
+            Domain::points(rows).map_err(|e| format!("inputs {}: {e}", path.display()))?
+        }
+        (None, Some((lo, hi))) => {
+            Domain::cube(n0, lo, hi).map_err(|e| format!("--input-box {lo},{hi}: {e}"))?
+        }
+        (None, None) => Domain::cube(n0, -1.0, 1.0).map_err(|e| e.to_string())?,
+    };
+    Ok((target, domain))
+}
+
+/// 3/4 of the machine's RAM (`MemTotal` of `/proc/meminfo`), if it can be read.
+pub fn default_max_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024 / 4 * 3)
+}
+
+/// The configuration of `args`.
+fn config_of(a: &PruneArgs) -> Result<PruneConfig, String> {
+    let accuracy = match (a.eps, a.weight_tolerance) {
+        (Some(eps), None) => Accuracy::Network(eps),
+        (None, Some(t)) => Accuracy::WeightTolerance(t),
+        _ => return Err("give exactly one of --eps and --weight-tolerance".to_owned()),
+    };
+    let c = a.dist_scale.unwrap_or(1.0);
+    let distribution = match a.distribution {
+        DistributionArg::Hyperbolic => GDistribution::Hyperbolic,
+        DistributionArg::Uniform => GDistribution::Uniform { c },
+        DistributionArg::Gaussian => GDistribution::Gaussian { sigma: c },
+        DistributionArg::KaimingUniform => GDistribution::KaimingUniform,
+        DistributionArg::Remark15 => GDistribution::Remark15 { c },
+    };
+    let config = PruneConfig {
+        accuracy,
+        delta: a.delta,
+        construction: a.construction.into(),
+        solver: a.solver.into(),
+        distribution,
+        generator: match a.generator {
+            GeneratorArg::PhiloxV2 => Generator::PhiloxV2,
+            GeneratorArg::PhiloxV1 => Generator::PhiloxV1,
+        },
+        seed: a.seed,
+        neurons_per_weight: a.neurons_per_weight,
+        neurons_per_input: a.neurons_per_input,
+        width_scale: a.width_scale,
+        w_max: None,
+        max_memory: a.max_memory.or_else(default_max_memory),
+    };
+    config.check().map_err(|e| match e {
+        ConstructionError::WidthOption { .. } => format!(
+            "{e} (--neurons-per-input with --construction shared-input, --neurons-per-weight with the others)"
+        ),
+        e => e.to_string(),
+    })?;
+    Ok(config)
+}
+
+/// The refusal of a dense output before pruning: Ĝ's dense tensors could exceed
+/// [`DENSE_PRUNED_LIMIT`], or G exceeds its dense-export limit.
+fn dense_preflight(
+    export_large: bool,
+) -> impl Fn(&Plan, &LargeNetwork) -> Result<(), ConstructionError> {
+    move |plan, large| {
+        let bounds = memory::kept_bounds(plan, large);
+        let widths = large.widths();
+        let bytes: f64 = bounds
+            .iter()
+            .enumerate()
+            .map(|(t, b)| 8.0 * b.1 as f64 * (widths[t] + widths[t + 1]) as f64)
+            .sum();
+        if bytes > DENSE_PRUNED_LIMIT {
+            return Err(ConstructionError::DenseTooLarge {
+                what: "--dense: the dense pruned network (bounded by k kept neurons per half)",
+                bytes,
+                limit: DENSE_PRUNED_LIMIT,
+            });
+        }
+        if export_large {
+            large.dense_size_check()?;
+        }
+        Ok(())
+    }
+}
+
+/// The ticket file as a stream, counted on `bar` as the stage `write`.
+fn ticket_stream<'a>(
+    spec: &'a logprune_construction::TicketSpec,
+    pruned: &'a logprune_construction::PrunedNetwork,
+    stats: &'a [logprune_construction::oracle::LayerStats],
+    bar: &'a Bar,
+) -> Contents<'a> {
+    Contents::Stream(Box::new(move |w| {
+        bar.start("write", ticket::ticket_data_bytes(pruned));
+        let mut w = Counting::new(w, bar);
+        write_ticket(&mut w, spec, pruned, stats).map_err(|e| e.to_string())
+    }))
+}
+
+/// Runs `logprune prune`; returns the summary for stdout, or an error message (nothing is
+/// written then).
+///
+/// # Errors
+/// The message of what failed.
+pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
+    check_out(&args.out)?;
+    let config = config_of(args)?;
+    let (target, domain) = target_and_domain(&args.target)?;
+    let bar = Bar::new(args.quiet);
+    if let Some(s) = args.shard {
+        let result = prune_shard(&target, &domain, &config, s, &bar);
+        bar.finish();
+        let t = result.map_err(|e| e.to_string())?;
+        let path = args.out.join(format!(
+            "shard-{}-of-{}.ticket.safetensors",
+            s.index, s.count
+        ));
+        write_streams_atomically(vec![(
+            path.clone(),
+            ticket_stream(&t.spec, &t.pruned, &t.stats, &bar),
+        )])?;
+        bar.finish();
+        let kept: u64 = t.pruned.kept_neurons().iter().sum();
+        return Ok(format!(
+            "shard {s}: kept {kept} intermediate neurons; wrote {}\n",
+            path.display()
+        ));
+    }
+    let dense = args.dense || args.export_large;
+    let preflight = dense_preflight(args.export_large);
+    let none = |_: &Plan, _: &LargeNetwork| Ok(());
+    let result = if dense {
+        prune_with(&target, &domain, &config, &bar, &preflight)
+    } else {
+        prune_with(&target, &domain, &config, &bar, &none)
+    };
+    bar.finish();
+    let p = result.map_err(|e| e.to_string())?;
+    let spec = p.ticket_spec();
+    let mut files: Vec<(PathBuf, Contents<'_>)> = vec![
+        (
+            args.out.join("ticket.safetensors"),
+            ticket_stream(&spec, &p.pruned, &p.stats, &bar),
+        ),
+        (
+            args.out.join("report.json"),
+            Contents::Bytes(p.report.to_json().map_err(|e| e.to_string())?.into_bytes()),
+        ),
+    ];
+    if dense {
+        files.push((
+            args.out.join("pruned.safetensors"),
+            Contents::Bytes(
+                p.pruned
+                    .to_safetensors()
+                    .map_err(|e| format!("--dense: {e}"))?,
+            ),
+        ));
+    }
+    if args.export_large {
+        let (large, masks) =
+            export_large(&p.large, &p.pruned).map_err(|e| format!("--export-large: {e}"))?;
+        files.push((args.out.join("large.safetensors"), Contents::Bytes(large)));
+        files.push((args.out.join("masks.safetensors"), Contents::Bytes(masks)));
+    }
+    let paths: Vec<PathBuf> = files.iter().map(|f| f.0.clone()).collect();
+    write_streams_atomically(files)?;
+    bar.finish();
+    Ok(summary(&args.target.target, &p.report, &paths))
+}
+
+/// What a run prints.
+fn summary(target: &Path, r: &Report, paths: &[PathBuf]) -> String {
+    let mut out = String::new();
+    let accuracy = match r.accuracy {
+        Accuracy::Network(e) => format!("ε = {e}"),
+        Accuracy::WeightTolerance(t) => format!("weight tolerance T = {t}"),
+    };
+    let _ = writeln!(
+        out,
+        "target {} ({} weights{}), domain {}, {accuracy}, δ = {}",
+        target.display(),
+        r.n_weights_target,
+        if r.has_bias_unit {
+            ", biases as a constant unit"
+        } else {
+            ""
+        },
+        r.domain,
+        r.delta
+    );
+    let _ = writeln!(
+        out,
+        "ε_w = {:.4e}, k' = {:.2}, {} on {} G ({}): width parameter {}, widths M_i = {:?} (theorem: {:?}), {:.3e} weights, {:.1} neurons per target weight (per-weight at the theorem's width: {:.0})",
+        r.epsilon_w,
+        r.k_prime,
+        r.construction,
+        r.distribution,
+        r.generator,
+        r.neurons_per_weight,
+        r.widths,
+        r.widths_theorem,
+        r.n_weights_large,
+        r.g_neurons_per_target_weight,
+        r.per_weight_neurons_per_target_weight,
+    );
+    let _ = writeln!(
+        out,
+        "kept {} intermediate neurons {:?} with {} output edges; {:.1} products consulted per target weight ({})",
+        r.kept_neurons_total,
+        r.kept_neurons,
+        r.kept_edges_total,
+        r.products_per_target_weight,
+        r.solver
+    );
+    let _ = writeln!(
+        out,
+        "max |w* − ŵ±| = {:.4e}; certified sup ‖F − Ĝ‖₂ ≤ {:.4e} (Corollary 27: {:.4e}, Lemma 1: {:.4e}); measured max {:.4e} over {} inputs (literal Ĝ: {:.4e} over {})",
+        r.max_weight_error(),
+        r.certified_bound,
+        r.certified_bound_corollary27,
+        r.certified_bound_lemma1,
+        r.empirical_max_error,
+        r.inputs_checked,
+        r.empirical_max_error_literal,
+        r.literal_inputs_checked,
+    );
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    for path in paths {
+        let _ = writeln!(out, "wrote {}", path.display());
+    }
+    let _ = writeln!(
+        out,
+        "{:.2} s (plan {:.2}, prune {:.2}, check {:.2})",
+        r.seconds.total, r.seconds.plan, r.seconds.prune, r.seconds.check
+    );
+    out
+}
+
+/// Arguments of `logprune verify`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
+    /// The ticket to check.
+    #[arg(long, value_name = "TICKET.safetensors")]
+    pub ticket: PathBuf,
+    /// The report the run wrote with it.
+    #[arg(long, value_name = "report.json")]
+    pub report: PathBuf,
+    /// The target and its domain, as given to the run.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The fields of two reports that differ, as `path: a vs b` (timings excluded).
+fn differences(a: &serde_json::Value, b: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                if path.is_empty() && k == "seconds" {
+                    continue;
+                }
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match y.get(k) {
+                    Some(w) => differences(v, w, &p, out),
+                    None => out.push(format!("{p}: missing from the report")),
+                }
+            }
+            for k in y.keys() {
+                let timings = path.is_empty() && k == "seconds";
+                if !(x.contains_key(k) || timings) {
+                    out.push(format!("{path}.{k}: not recomputed"));
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                differences(v, w, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{path}: recomputed {a}, report says {b}")),
+        _ => {}
+    }
+}
+
+/// Runs `logprune verify`: every kept weight re-derived, the certificate and the measurement
+/// recomputed, and the report compared field by field.
+///
+/// # Errors
+/// What failed or differs.
+pub fn run_verify(args: &VerifyArgs) -> Result<String, String> {
+    let ticket = read_ticket(&read(&args.ticket, "ticket")?)
+        .map_err(|e| format!("{}: {e}", args.ticket.display()))?;
+    let report: serde_json::Value = serde_json::from_slice(&read(&args.report, "report")?)
+        .map_err(|e| format!("{}: not JSON: {e}", args.report.display()))?;
+    let (target, domain) = target_and_domain(&args.target)?;
+    let bar = Bar::new(args.quiet);
+    let result = verify(&ticket, &target, &domain, &bar);
+    bar.finish();
+    let recomputed = result.map_err(|e| format!("{}: {e}", args.ticket.display()))?;
+    let value = serde_json::to_value(&recomputed).map_err(|e| e.to_string())?;
+    let mut diffs = Vec::new();
+    differences(&value, &report, "", &mut diffs);
+    if !diffs.is_empty() {
+        return Err(format!(
+            "{} does not match {}: {} field(s) differ:\n  {}",
+            args.ticket.display(),
+            args.report.display(),
+            diffs.len(),
+            diffs.join("\n  ")
+        ));
+    }
+    Ok(format!(
+        "verified {}: {} kept weights re-derived from G ({}, seed {}); certified sup ‖F − Ĝ‖₂ ≤ {:.4e}, measured max {:.4e} over {} inputs; every field of {} matches\n",
+        args.ticket.display(),
+        recomputed.weights_verified,
+        recomputed.generator,
+        recomputed.seed,
+        recomputed.certified_bound,
+        recomputed.empirical_max_error,
+        recomputed.inputs_checked,
+        args.report.display()
+    ))
+}
+
+/// Arguments of `logprune merge`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// The target and its domain, as given to the shards.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The output directory (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// The shards' tickets (`shard-K-of-N.ticket.safetensors`), all N of them.
+    #[arg(required = true, value_name = "SHARD")]
+    pub shards: Vec<PathBuf>,
+}
+
+/// Runs `logprune merge`: the shards joined into the run's ticket, checked like a whole run,
+/// and written with its report.
+///
+/// # Errors
+/// What failed.
+pub fn run_merge(args: &MergeArgs) -> Result<String, String> {
+    check_out(&args.out)?;
+    let shards = args
+        .shards
+        .iter()
+        .map(|p| read_ticket(&read(p, "shard")?).map_err(|e| format!("{}: {e}", p.display())))
+        .collect::<Result<Vec<Ticket>, _>>()?;
+    let ticket = merge(shards).map_err(|e| e.to_string())?;
+    let (target, domain) = target_and_domain(&args.target)?;
+    let bar = Bar::new(args.quiet);
+    let result = verify(&ticket, &target, &domain, &bar);
+    bar.finish();
+    let report = result.map_err(|e| e.to_string())?;
+    report.verify().map_err(|e| e.to_string())?;
+    let paths = vec![
+        args.out.join("ticket.safetensors"),
+        args.out.join("report.json"),
+    ];
+    write_streams_atomically(vec![
+        (
+            paths[0].clone(),
+            ticket_stream(&ticket.spec, &ticket.pruned, &ticket.stats, &bar),
+        ),
+        (
+            paths[1].clone(),
+            Contents::Bytes(report.to_json().map_err(|e| e.to_string())?.into_bytes()),
+        ),
+    ])?;
+    bar.finish();
+    Ok(summary(&args.target.target, &report, &paths))
+}
