@@ -687,7 +687,8 @@ const LITERAL_VIRTUAL_REL: f64 = 1e-9;
 /// `max_x ‖F(x) − Ĝ(x)‖₂` over `inputs` (rows in F's coordinates; Ĝ gets `(x, 1)` when
 /// `bias_unit`): F by faer's batch forward pass and Ĝ by its virtual matrices `virtual_layers`
 /// (`(Ŵ⁺, Ŵ⁻ if any column needs it)`), in chunks run with rayon and combined in index order;
-/// and the literal Ĝ on every `⌈N/256⌉`-th input, compared with the virtual one.
+/// and the literal Ĝ on every `⌊N/256⌋`-th input (at least 256 of them, all if fewer), in one
+/// batch per thread, compared with the virtual one.
 fn measure(
     target: &Network,
     pruned: &PrunedNetwork,
@@ -706,16 +707,19 @@ fn measure(
             found: ng,
         });
     }
-    let stride = inputs.len().div_ceil(LITERAL_INPUTS).max(1);
+    // Every `stride`-th input, at least LITERAL_INPUTS of them (all if fewer).
+    let stride = (inputs.len() / LITERAL_INPUTS).max(1);
     let activations: Vec<Activation> = pruned.layers().iter().map(|l| l.activation()).collect();
     let chunks: Vec<(usize, &[Vec<f64>])> = inputs
         .chunks(CHUNK)
         .enumerate()
         .map(|(c, rows)| (c * CHUNK, rows))
         .collect();
-    let maxima = chunks
+    // The virtual pass on every input; F and Ĝ_virtual kept for the literal subset.
+    type Picked = Vec<(usize, Vec<f64>, Vec<f64>)>;
+    let per_chunk = chunks
         .par_iter()
-        .map(|&(first, rows)| -> Result<[f64; 4], ConstructionError> {
+        .map(|&(first, rows)| -> Result<(f64, Picked), ConstructionError> {
             let x = rows_to_columns(rows, n0)?;
             let fx = target.forward_batch(x.as_ref(), Par::Seq)?;
             let batch = rows.len();
@@ -723,59 +727,65 @@ fn measure(
             let gx = virtual_forward(virtual_layers, &activations, xg);
             let mut worst = 0.0f64;
             for k in 0..batch {
-                worst = worst.max(col_distance(fx.as_ref(), gx.as_ref(), k, |a| gx[(a, k)]));
+                worst = worst.max(col_distance(fx.as_ref(), k, |a| gx[(a, k)]));
             }
-            // The literal pass on the spread subset of this chunk.
-            let picked: Vec<usize> = (0..batch).filter(|k| (first + k) % stride == 0).collect();
-            let (mut lit, mut diff) = (0.0f64, 0.0f64);
-            if !picked.is_empty() {
-                let m = picked.len();
-                let mut xl = vec![1.0; ng * m];
-                for (j, &k) in picked.iter().enumerate() {
-                    for b in 0..n0 {
-                        xl[b * m + j] = x[(b, k)];
-                    }
-                }
-                let yl = pruned.forward_unchecked(&xl, m);
-                for (j, &k) in picked.iter().enumerate() {
-                    lit = lit.max(col_distance(fx.as_ref(), gx.as_ref(), k, |a| yl[a * m + j]));
-                    let d = (0..gx.nrows())
-                        .map(|a| (yl[a * m + j] - gx[(a, k)]).powi(2))
-                        .sum::<f64>()
-                        .sqrt();
-                    let scale = (0..gx.nrows())
-                        .map(|a| gx[(a, k)].powi(2))
-                        .sum::<f64>()
-                        .sqrt();
-                    if !(d <= LITERAL_VIRTUAL_REL * (1.0 + scale)) {
-                        return Err(ConstructionError::LiteralVirtualMismatch {
-                            input: first + k,
-                            difference: d,
-                            scale,
-                        });
-                    }
-                    diff = diff.max(d);
-                }
-            }
+            let picked = (0..batch)
+                .filter(|k| (first + k) % stride == 0)
+                .map(|k| {
+                    let col = |m: &Mat<f64>| (0..m.nrows()).map(|a| m[(a, k)]).collect();
+                    (first + k, col(&fx), col(&gx))
+                })
+                .collect();
             progress.advance(batch as u64);
-            Ok([worst, lit, picked.len() as f64, diff])
+            Ok((worst, picked))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let virtual_error = per_chunk.iter().map(|c| c.0).fold(0.0, f64::max);
+    let picked: Vec<(usize, Vec<f64>, Vec<f64>)> =
+        per_chunk.into_iter().flat_map(|c| c.1).collect();
+    // The literal pass on the subset, in as many batches as threads.
+    let groups = rayon::current_num_threads().clamp(1, picked.len().max(1));
+    let per = picked.len().div_ceil(groups).max(1);
+    let results = picked
+        .par_chunks(per)
+        .map(|group| -> Result<(f64, f64), ConstructionError> {
+            let m = group.len();
+            let mut xl = vec![1.0; ng * m];
+            for (j, &(i, _, _)) in group.iter().enumerate() {
+                for (b, &v) in inputs[i].iter().enumerate() {
+                    xl[b * m + j] = v;
+                }
+            }
+            let yl = pruned.forward_unchecked(&xl, m);
+            let (mut lit, mut diff) = (0.0f64, 0.0f64);
+            for (j, (i, fx, gx)) in group.iter().enumerate() {
+                let y = |a: usize| yl[a * m + j];
+                let e = (0..fx.len()).map(|a| (fx[a] - y(a)).powi(2)).sum::<f64>().sqrt();
+                lit = lit.max(e);
+                let d = (0..gx.len()).map(|a| (y(a) - gx[a]).powi(2)).sum::<f64>().sqrt();
+                let scale = gx.iter().map(|g| g * g).sum::<f64>().sqrt();
+                if !(d <= LITERAL_VIRTUAL_REL * (1.0 + scale)) {
+                    return Err(ConstructionError::LiteralVirtualMismatch {
+                        input: *i,
+                        difference: d,
+                        scale,
+                    });
+                }
+                diff = diff.max(d);
+            }
+            Ok((lit, diff))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Measured {
-        virtual_error: maxima.iter().map(|m| m[0]).fold(0.0, f64::max),
-        literal_error: maxima.iter().map(|m| m[1]).fold(0.0, f64::max),
-        literal_inputs: maxima.iter().map(|m| m[2] as u64).sum(),
-        difference: maxima.iter().map(|m| m[3]).fold(0.0, f64::max),
+        virtual_error,
+        literal_error: results.iter().map(|r| r.0).fold(0.0, f64::max),
+        literal_inputs: picked.len() as u64,
+        difference: results.iter().map(|r| r.1).fold(0.0, f64::max),
     })
 }
 
 /// `‖F(x_k) − y‖₂` for column `k` of `fx` and `y_a = value(a)`.
-fn col_distance(
-    fx: MatRef<'_, f64>,
-    _gx: MatRef<'_, f64>,
-    k: usize,
-    value: impl Fn(usize) -> f64,
-) -> f64 {
+fn col_distance(fx: MatRef<'_, f64>, k: usize, value: impl Fn(usize) -> f64) -> f64 {
     (0..fx.nrows())
         .map(|a| {
             let d = fx[(a, k)] - value(a);

@@ -172,9 +172,11 @@ pub struct RangeSource<'g> {
     end: u64,
     u_law: Law,
     v_law: Law,
-    /// The words drawn so far, of neurons `start..start + len`.
+    /// The words drawn so far, of neurons `start..start + len` (the vectors only grow, so
+    /// that a reset costs nothing).
     u_words: Vec<u64>,
     v_words: Vec<u64>,
+    len: usize,
     /// Sign bits of the last 64-neuron batch (bit `k`: neuron `batch + k`).
     batch: u64,
     u_neg: u64,
@@ -203,6 +205,7 @@ impl<'g> RangeSource<'g> {
             v_law: *large.law(t, Side::Output),
             u_words: Vec::new(),
             v_words: Vec::new(),
+            len: 0,
             batch: 0,
             u_neg: 0,
             v_neg: 0,
@@ -219,8 +222,7 @@ impl<'g> RangeSource<'g> {
         (self.a, self.b) = (a, b);
         self.start = range.start;
         self.end = range.end.max(range.start);
-        self.u_words.clear();
-        self.v_words.clear();
+        self.len = 0;
         self.pos = range.start;
         self.batch = range.start;
         (self.u_neg, self.v_neg) = (0, 0);
@@ -228,28 +230,25 @@ impl<'g> RangeSource<'g> {
 
     /// Draws the next batch of up to 64 neurons.
     fn refill(&mut self) {
-        let len = self.u_words.len();
+        let len = self.len;
         let first = self.start + len as u64;
         let n = (self.end - first).min(64) as usize;
-        self.u_words.resize(len + n, 0);
-        self.v_words.resize(len + n, 0);
-        self.large.pair_words(
-            self.t,
-            (self.a, self.b),
-            first,
-            &mut self.u_words[len..],
-            &mut self.v_words[len..],
+        if self.u_words.len() < len + n {
+            self.u_words.resize(len + 64, 0);
+            self.v_words.resize(len + 64, 0);
+        }
+        let (u, v) = (
+            &mut self.u_words[len..len + n],
+            &mut self.v_words[len..len + n],
         );
+        self.large.pair_words(self.t, (self.a, self.b), first, u, v);
         let (mut u_neg, mut v_neg) = (0u64, 0u64);
-        for (k, (u, v)) in self.u_words[len..]
-            .iter()
-            .zip(&self.v_words[len..])
-            .enumerate()
-        {
-            u_neg |= (u & 1) << k;
-            v_neg |= (v & 1) << k;
+        for k in 0..n {
+            u_neg |= (u[k] & 1) << k;
+            v_neg |= (v[k] & 1) << k;
         }
         (self.batch, self.u_neg, self.v_neg) = (first, u_neg, v_neg);
+        self.len = len + n;
     }
 }
 
@@ -259,10 +258,10 @@ impl CandidateSource for RangeSource<'_> {
         if self.pos >= self.end {
             return None;
         }
-        if self.pos == self.start + self.u_words.len() as u64 {
+        if self.pos == self.start + self.len as u64 {
             self.refill();
         }
-        let drawn = self.start + self.u_words.len() as u64;
+        let drawn = self.start + self.len as u64;
         let len = (drawn - self.pos).min(u64::from(max.clamp(1, 64))) as u32;
         let off = self.pos - self.batch;
         self.chunk = self.pos;
