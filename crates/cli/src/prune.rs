@@ -10,7 +10,8 @@ use logprune_construction::ticket::{self, merge, write_ticket};
 use logprune_construction::{
     Accuracy, Construction, ConstructionError, DENSE_PRUNED_LIMIT, Domain, GDistribution,
     Generator, LargeNetwork, Plan, Progress, PruneConfig, Report, Shard, SolverKind, Ticket,
-    export_large, memory, prune_shard, prune_with, read_ticket, verify,
+    ToleranceRule, export_large, memory, prune_shard, prune_with, read_ticket, search_width,
+    verify,
 };
 use logprune_network::{Activation, LoadOptions, Network, load_network, read_input_rows};
 
@@ -126,6 +127,15 @@ pub enum DistributionArg {
     KaimingUniform,
     /// Remark 15: the hyperbolic law capped at c/√fan_in.
     Remark15,
+}
+
+/// A tolerance rule, as the command line names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ToleranceRuleArg {
+    /// ε_w by Lemma 1 (the paper's).
+    Lemma1,
+    /// ε_w such that the per-layer recurrence certificate meets ε a priori.
+    Recurrence,
 }
 
 /// The generator's counter layout, as the command line names it.
@@ -280,6 +290,17 @@ pub struct PruneArgs {
     /// Instead of ε: every half of every target weight within T (Pensia et al.'s setting).
     #[arg(long, value_name = "T", allow_hyphen_values = true, value_parser = positive)]
     pub weight_tolerance: Option<f64>,
+    /// How ε_w follows from ε: lemma1 (the paper's) or recurrence (the per-layer recurrence
+    /// certificate meets ε with the target's actual F_max and norms: a larger ε_w).
+    #[arg(long, value_name = "RULE", value_enum, default_value = "lemma1")]
+    pub tolerance_rule: ToleranceRuleArg,
+    /// Also run the oracle under the other tolerance rule and report its kept neurons.
+    #[arg(long)]
+    pub compare_rules: bool,
+    /// Bisect the width (m, the window, the pool or r) down to the smallest at which every
+    /// target weight decomposes for this seed, and write the run at that width.
+    #[arg(long, conflicts_with = "shard")]
+    pub search_width: bool,
     /// The failure probability δ ∈ (0, 1) of Theorem 3 (sets m through δ_w = δ/(2N*)).
     #[arg(long, value_name = "D", default_value = "0.01", allow_hyphen_values = true, value_parser = probability)]
     pub delta: f64,
@@ -404,6 +425,11 @@ fn config_of(a: &PruneArgs) -> Result<PruneConfig, String> {
     };
     let config = PruneConfig {
         accuracy,
+        tolerance_rule: match a.tolerance_rule {
+            ToleranceRuleArg::Lemma1 => ToleranceRule::Lemma1,
+            ToleranceRuleArg::Recurrence => ToleranceRule::Recurrence,
+        },
+        compare_rules: a.compare_rules,
         delta: a.delta,
         construction: a.construction.into(),
         solver: a.solver.into(),
@@ -501,7 +527,9 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
     let dense = args.dense || args.export_large;
     let preflight = dense_preflight(args.export_large);
     let none = |_: &Plan, _: &LargeNetwork| Ok(());
-    let result = if dense {
+    let result = if args.search_width {
+        search_width(&target, &domain, &config, &bar)
+    } else if dense {
         prune_with(&target, &domain, &config, &bar, &preflight)
     } else {
         prune_with(&target, &domain, &config, &bar, &none)
@@ -597,6 +625,34 @@ fn summary(target: &Path, r: &Report, paths: &[PathBuf]) -> String {
         r.empirical_max_error_literal,
         r.literal_inputs_checked,
     );
+    if let Some(s) = &r.width_search {
+        let _ = writeln!(
+            out,
+            "width search: --{} {} (from {}; {} probes: {:?})",
+            s.parameter,
+            s.found,
+            s.start,
+            s.probes.len(),
+            s.probes
+        );
+    }
+    for rule in &r.rules {
+        let _ = writeln!(
+            out,
+            "tolerance rule {}{}: ε_w = {:.4e}, k' = {:.2}, m = {}{}",
+            rule.rule.name(),
+            if rule.rule == r.tolerance_rule {
+                " (this run)"
+            } else {
+                ""
+            },
+            rule.epsilon_w,
+            rule.k_prime,
+            rule.neurons_per_weight_theorem,
+            rule.kept_neurons
+                .map_or(String::new(), |k| format!(", {k} kept neurons"))
+        );
+    }
     for n in &r.notes {
         let _ = writeln!(out, "note: {n}");
     }

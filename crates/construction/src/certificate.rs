@@ -295,6 +295,75 @@ pub fn choose_epsilon_w(
     Ok(ew)
 }
 
+/// The a-priori recurrence bound for every half within `tau` of its target weight: the
+/// recurrence of [`recurrence_bound`] with `‖[E⁺ E⁻_N]_i‖₂ ≤ 2 s_i τ` (the Frobenius bound of
+/// an error block whose entries are at most `τ`, [`LayerPrior::perturbation`]),
+/// `‖[Ŵ⁺ Ŵ⁻_N]_i‖₂ ≤ ν_i + 2 s_i τ`, and `S_{i-1}` from `input_norms`.
+///
+/// Returns an upper bound, rounded up, on what [`recurrence_bound`] gives after pruning
+/// whenever every half is within `τ` (each term only grows with the error); nondecreasing in
+/// `τ`.
+pub fn recurrence_prior(tau: f64, layers: &[LayerPrior], input_norms: &[f64]) -> f64 {
+    let terms: Vec<LayerTerms> = layers
+        .iter()
+        .zip(input_norms)
+        .map(|(l, &s)| {
+            let e = mul_up(mul_up(2.0, l.perturbation), tau);
+            LayerTerms {
+                lambda: l.lambda,
+                pruned_norm: add_up(l.target_norm, e),
+                error_norm: e,
+                input_norm: s,
+            }
+        })
+        .collect();
+    recurrence_bound(&terms)
+}
+
+/// The per-half tolerance of the recurrence rule: the largest `τ ∈ [floor, cap]` (to a
+/// relative `2^-40`, by bisection on `ln τ`) with [`recurrence_prior`]`(τ) ≤ ε`, i.e. the
+/// tolerance that makes the per-layer recurrence certificate (not Lemma 1) meet `ε` with the
+/// target's certified `F_max`, norms and `S_i`. `floor` must satisfy it (e.g. Lemma 1's
+/// `ε_w/2`, whose certificate dominates the recurrence's).
+///
+/// Returns `τ ≥ floor` (and `floor` itself if no larger value qualifies).
+///
+/// ```
+/// use logprune_construction::certificate::{recurrence_prior, recurrence_tolerance, LayerPrior};
+/// let l = LayerPrior { lambda: 1.0, target_norm: 0.9, perturbation: 4.0 };
+/// let tau = recurrence_tolerance(0.01, &[l, l], &[2.0, 3.0], 1e-9, 1.0);
+/// assert!(recurrence_prior(tau, &[l, l], &[2.0, 3.0]) <= 0.01);
+/// assert!(recurrence_prior(tau * 1.001, &[l, l], &[2.0, 3.0]) > 0.01);
+/// ```
+pub fn recurrence_tolerance(
+    eps: f64,
+    layers: &[LayerPrior],
+    input_norms: &[f64],
+    floor: f64,
+    cap: f64,
+) -> f64 {
+    let ok = |tau: f64| recurrence_prior(tau, layers, input_norms) <= eps;
+    if ok(cap) {
+        return cap;
+    }
+    if !ok(floor) {
+        return floor;
+    }
+    let (mut lo, mut hi) = (floor.ln(), cap.ln());
+    for _ in 0..200 {
+        if hi - lo <= 2f64.powi(-40) * lo.abs().max(1.0) {
+            break;
+        }
+        let mid = 0.5 * (lo + hi);
+        if ok(mid.exp()) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo.exp().max(floor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

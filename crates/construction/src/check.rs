@@ -99,6 +99,22 @@ fn activation_name<S: serde::Serializer>(a: &Activation, s: S) -> Result<S::Ok, 
     s.serialize_str(a.name())
 }
 
+/// What a tolerance rule gives ([`crate::ToleranceRule`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleReport {
+    /// The rule.
+    pub rule: crate::ToleranceRule,
+    /// Its `ε_w` (each half within `ε_w/2`).
+    pub epsilon_w: f64,
+    /// Its `k' = log_{3/2}(3 w_max/ε_w)`.
+    pub k_prime: f64,
+    /// Its per-weight block `m = 8⌈k' ln(k'/δ_w)⌉`.
+    pub neurons_per_weight_theorem: u64,
+    /// The kept neurons under it: this run's, or the other rule's if it was run
+    /// ([`crate::PruneConfig::compare_rules`]).
+    pub kept_neurons: Option<u64>,
+}
+
 /// Wall-clock seconds of the stages of a run (volatile).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Timings {
@@ -124,8 +140,12 @@ pub struct Report {
     pub accuracy: Accuracy,
     /// The failure probability `δ`.
     pub delta: f64,
-    /// `ε_w`: chosen by Lemma 1 before pruning (each half within `ε_w/2`), or `2T`.
+    /// `ε_w`: chosen before pruning by the tolerance rule (each half within `ε_w/2`), or `2T`.
     pub epsilon_w: f64,
+    /// The tolerance rule of the run.
+    pub tolerance_rule: crate::ToleranceRule,
+    /// What each tolerance rule gives (empty with a weight tolerance).
+    pub rules: Vec<RuleReport>,
     /// `ε_eff = max_i √(1 + |N_i|/n_{i-1}) · max|E_i|`, Lemma 1's per-weight accuracy
     /// actually achieved ([`certificate::effective_epsilon_w`]).
     pub epsilon_w_effective: f64,
@@ -217,6 +237,8 @@ pub struct Report {
     pub weights_verified: u64,
     /// Wall-clock seconds (volatile).
     pub seconds: Timings,
+    /// The width search that chose G's width (`--search-width`), if any.
+    pub width_search: Option<crate::WidthSearch>,
     /// Per-layer details.
     pub layers: Vec<LayerReport>,
 }
@@ -403,7 +425,7 @@ pub fn check_inputs(domain: &Domain, seed: u64) -> Vec<Vec<f64>> {
 
 /// What [`check`] checks: the user's target and domain, the run's plan, layout and G, and
 /// Ĝ with the oracle's counts and the seconds the plan and the oracle took.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct CheckInput<'a> {
     /// The user's network F (with its biases, if any).
     pub target: &'a Network,
@@ -421,6 +443,10 @@ pub struct CheckInput<'a> {
     pub stats: &'a [LayerStats],
     /// Seconds the plan and the oracle took.
     pub seconds: (f64, f64),
+    /// The kept neurons per layer under the other tolerance rule, if it was run.
+    pub other_rule: Option<&'a (crate::ToleranceRule, Vec<u64>)>,
+    /// The width search that chose this run's width, if any.
+    pub width_search: Option<crate::WidthSearch>,
 }
 
 /// Checks and certifies the oracle's Ĝ against the target (see the
@@ -445,6 +471,8 @@ pub fn check(input: &CheckInput<'_>, progress: &dyn Progress) -> Result<Report, 
         pruned,
         stats,
         seconds: (plan_seconds, prune_seconds),
+        other_rule,
+        ref width_search,
     } = *input;
     let products_consulted: u64 = stats.iter().map(|s| s.consulted).sum();
     if user_domain.dim() != target.input_width() {
@@ -587,6 +615,8 @@ pub fn check(input: &CheckInput<'_>, progress: &dyn Progress) -> Result<Report, 
         accuracy: config.accuracy,
         delta: config.delta,
         epsilon_w: plan.epsilon_w(),
+        tolerance_rule: config.tolerance_rule,
+        rules: rule_reports(plan, kept_neurons.iter().sum(), other_rule)?,
         epsilon_w_effective,
         alpha,
         beta,
@@ -642,8 +672,50 @@ pub fn check(input: &CheckInput<'_>, progress: &dyn Progress) -> Result<Report, 
             check: check_seconds,
             total: plan_seconds + prune_seconds + check_seconds,
         },
+        width_search: width_search.clone(),
         layers,
     })
+}
+
+/// What each tolerance rule gives for `plan`'s target (module docs of [`crate::certificate`]).
+fn rule_reports(
+    plan: &Plan,
+    kept: u64,
+    other: Option<&(crate::ToleranceRule, Vec<u64>)>,
+) -> Result<Vec<RuleReport>, ConstructionError> {
+    let n_star = plan.network().architecture().num_weights() as f64;
+    let delta_w = logprune_bounds::theorem30::delta_w(plan.config().delta, n_star)?;
+    let mut out = Vec::new();
+    for (rule, ew) in crate::ToleranceRule::ALL
+        .into_iter()
+        .zip(plan.epsilon_w_rules())
+    {
+        let Some(ew) = ew else { continue };
+        let k_prime = logprune_bounds::theorem3::k_prime(
+            logprune_bounds::LogNum::from_value(ew)?,
+            plan.w_max(),
+        )?;
+        let m = 8.0 * (k_prime * (k_prime.ln() - delta_w.ln())).ceil();
+        let kept_neurons = if rule == plan.config().tolerance_rule {
+            Some(kept)
+        } else {
+            other
+                .filter(|(r, _)| *r == rule)
+                .map(|(_, k)| k.iter().sum())
+        };
+        out.push(RuleReport {
+            rule,
+            epsilon_w: ew,
+            k_prime,
+            neurons_per_weight_theorem: if m < u64::MAX as f64 {
+                m as u64
+            } else {
+                u64::MAX
+            },
+            kept_neurons,
+        });
+    }
+    Ok(out)
 }
 
 /// What the reader should know about a run's widths and guarantees.
@@ -719,26 +791,28 @@ fn measure(
     type Picked = Vec<(usize, Vec<f64>, Vec<f64>)>;
     let per_chunk = chunks
         .par_iter()
-        .map(|&(first, rows)| -> Result<(f64, Picked), ConstructionError> {
-            let x = rows_to_columns(rows, n0)?;
-            let fx = target.forward_batch(x.as_ref(), Par::Seq)?;
-            let batch = rows.len();
-            let xg = Mat::from_fn(ng, batch, |b, k| if b < n0 { x[(b, k)] } else { 1.0 });
-            let gx = virtual_forward(virtual_layers, &activations, xg);
-            let mut worst = 0.0f64;
-            for k in 0..batch {
-                worst = worst.max(col_distance(fx.as_ref(), k, |a| gx[(a, k)]));
-            }
-            let picked = (0..batch)
-                .filter(|k| (first + k) % stride == 0)
-                .map(|k| {
-                    let col = |m: &Mat<f64>| (0..m.nrows()).map(|a| m[(a, k)]).collect();
-                    (first + k, col(&fx), col(&gx))
-                })
-                .collect();
-            progress.advance(batch as u64);
-            Ok((worst, picked))
-        })
+        .map(
+            |&(first, rows)| -> Result<(f64, Picked), ConstructionError> {
+                let x = rows_to_columns(rows, n0)?;
+                let fx = target.forward_batch(x.as_ref(), Par::Seq)?;
+                let batch = rows.len();
+                let xg = Mat::from_fn(ng, batch, |b, k| if b < n0 { x[(b, k)] } else { 1.0 });
+                let gx = virtual_forward(virtual_layers, &activations, xg);
+                let mut worst = 0.0f64;
+                for k in 0..batch {
+                    worst = worst.max(col_distance(fx.as_ref(), k, |a| gx[(a, k)]));
+                }
+                let picked = (0..batch)
+                    .filter(|k| (first + k) % stride == 0)
+                    .map(|k| {
+                        let col = |m: &Mat<f64>| (0..m.nrows()).map(|a| m[(a, k)]).collect();
+                        (first + k, col(&fx), col(&gx))
+                    })
+                    .collect();
+                progress.advance(batch as u64);
+                Ok((worst, picked))
+            },
+        )
         .collect::<Result<Vec<_>, _>>()?;
     let virtual_error = per_chunk.iter().map(|c| c.0).fold(0.0, f64::max);
     let picked: Vec<(usize, Vec<f64>, Vec<f64>)> =
@@ -760,9 +834,15 @@ fn measure(
             let (mut lit, mut diff) = (0.0f64, 0.0f64);
             for (j, (i, fx, gx)) in group.iter().enumerate() {
                 let y = |a: usize| yl[a * m + j];
-                let e = (0..fx.len()).map(|a| (fx[a] - y(a)).powi(2)).sum::<f64>().sqrt();
+                let e = (0..fx.len())
+                    .map(|a| (fx[a] - y(a)).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
                 lit = lit.max(e);
-                let d = (0..gx.len()).map(|a| (y(a) - gx[a]).powi(2)).sum::<f64>().sqrt();
+                let d = (0..gx.len())
+                    .map(|a| (y(a) - gx[a]).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
                 let scale = gx.iter().map(|g| g * g).sum::<f64>().sqrt();
                 if !(d <= LITERAL_VIRTUAL_REL * (1.0 + scale)) {
                     return Err(ConstructionError::LiteralVirtualMismatch {

@@ -177,6 +177,45 @@ impl Accuracy {
     }
 }
 
+/// How the per-weight accuracy `ε_w` is chosen for a network accuracy `ε`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToleranceRule {
+    /// Lemma 1 ([`crate::certificate::choose_epsilon_w`]): the paper's.
+    #[default]
+    Lemma1,
+    /// The per-layer recurrence certificate meets `ε` a priori
+    /// ([`crate::certificate::recurrence_tolerance`]): every half within `τ`, `ε_w = 2τ`.
+    Recurrence,
+}
+
+impl ToleranceRule {
+    /// Both rules.
+    pub const ALL: [ToleranceRule; 2] = [ToleranceRule::Lemma1, ToleranceRule::Recurrence];
+
+    /// `lemma1` or `recurrence`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ToleranceRule::Lemma1 => "lemma1",
+            ToleranceRule::Recurrence => "recurrence",
+        }
+    }
+}
+
+impl FromStr for ToleranceRule {
+    type Err = ParseNameError;
+
+    /// Parses `lemma1` or `recurrence`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_name(
+            "tolerance rule",
+            s,
+            &ToleranceRule::ALL,
+            ToleranceRule::name,
+        )
+    }
+}
+
 /// The input domain `X` of the target (Section 2): a box, or a finite set of data rows.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Domain {
@@ -297,6 +336,12 @@ impl Domain {
 pub struct PruneConfig {
     /// What the run must achieve (default [`Accuracy::Network`]).
     pub accuracy: Accuracy,
+    /// How `ε_w` follows from a network accuracy (default [`ToleranceRule::Lemma1`]; ignored
+    /// with a weight tolerance).
+    pub tolerance_rule: ToleranceRule,
+    /// Also run the oracle under the other tolerance rule, to report its kept neurons next to
+    /// this run's (default false; network accuracy only).
+    pub compare_rules: bool,
     /// The failure probability `δ ∈ (0, 1)` of Theorem 3 (default 0.01).
     pub delta: f64,
     /// The construction (default [`Construction::PerWeight`]).
@@ -337,6 +382,8 @@ impl PruneConfig {
     pub fn new(eps: f64) -> Self {
         PruneConfig {
             accuracy: Accuracy::Network(eps),
+            tolerance_rule: ToleranceRule::Lemma1,
+            compare_rules: false,
             delta: 0.01,
             construction: Construction::PerWeight,
             solver: SolverKind::GoldenRatio,

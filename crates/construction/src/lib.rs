@@ -68,9 +68,10 @@ use std::time::Instant;
 
 use logprune_network::{NamedTensor, Network, write_tensors};
 
-pub use check::{CheckInput, LayerReport, Report, Timings, check};
+pub use check::{CheckInput, LayerReport, Report, RuleReport, Timings, check};
 pub use config::{
     Accuracy, Construction, Domain, DomainKind, ParseNameError, PruneConfig, SolverKind,
+    ToleranceRule,
 };
 pub use distribution::{GDistribution, Law, LawSpec};
 pub use error::ConstructionError;
@@ -180,9 +181,38 @@ pub fn prune_with(
     progress: &dyn Progress,
     preflight: &dyn Fn(&Plan, &LargeNetwork) -> Result<(), ConstructionError>,
 ) -> Result<Pruning, ConstructionError> {
+    prune_inner(target, domain, config, progress, preflight, None)
+}
+
+/// [`prune_with`], recording a width search in the report.
+fn prune_inner(
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+    progress: &dyn Progress,
+    preflight: &dyn Fn(&Plan, &LargeNetwork) -> Result<(), ConstructionError>,
+    width_search: Option<WidthSearch>,
+) -> Result<Pruning, ConstructionError> {
     let (plan, layout, large, plan_seconds) = set_up(target, domain, config)?;
     preflight(&plan, &large)?;
     let oracle = oracle::run(&*layout, &large, &plan.oracle_spec(), progress)?;
+    let other_rule = match (config.compare_rules, config.accuracy) {
+        (true, Accuracy::Network(_)) => {
+            let rule = match config.tolerance_rule {
+                ToleranceRule::Lemma1 => ToleranceRule::Recurrence,
+                ToleranceRule::Recurrence => ToleranceRule::Lemma1,
+            };
+            let other = PruneConfig {
+                tolerance_rule: rule,
+                compare_rules: false,
+                ..*config
+            };
+            let (p2, l2, g2, _) = set_up(target, domain, &other)?;
+            let out = oracle::run(&*l2, &g2, &p2.oracle_spec(), &NoProgress)?;
+            Some((rule, out.pruned.kept_neurons()))
+        }
+        _ => None,
+    };
     let report = check(
         &CheckInput {
             target,
@@ -193,6 +223,8 @@ pub fn prune_with(
             pruned: &oracle.pruned,
             stats: &oracle.layers,
             seconds: (plan_seconds, oracle.seconds),
+            other_rule: other_rule.as_ref(),
+            width_search,
         },
         progress,
     )?;
@@ -204,6 +236,110 @@ pub fn prune_with(
         stats: oracle.layers,
         report,
     })
+}
+
+/// What [`search_width`] found: the layout's width parameter (`neurons-per-weight` or
+/// `neurons-per-input`), the width it started from, the smallest width found, and every
+/// probe `(width, decomposed)` in order.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct WidthSearch {
+    /// `neurons-per-weight` (per-weight block, recycling window, batch pool per target
+    /// weight) or `neurons-per-input` (shared-input `r`).
+    pub parameter: &'static str,
+    /// The width the search started from: the configured one, or the theorem's.
+    pub start: u64,
+    /// The smallest width found at which every target weight decomposes.
+    pub found: u64,
+    /// The probes, in order.
+    pub probes: Vec<(u64, bool)>,
+}
+
+/// The configuration of `config` at width `k` of its layout's parameter (scale 1).
+fn at_width(config: &PruneConfig, k: u64) -> PruneConfig {
+    let shared = config.construction == Construction::SharedInput;
+    PruneConfig {
+        neurons_per_weight: (!shared).then_some(k),
+        neurons_per_input: shared.then_some(k),
+        width_scale: 1.0,
+        compare_rules: false,
+        ..*config
+    }
+}
+
+/// The smallest G for the given seed: bisects the layout's width parameter (the per-weight
+/// block `m`, the recycling window `m`, the batch pool per target weight, the shared-input
+/// `r`) down to the smallest width at which every target weight decomposes, then runs
+/// [`prune`] there (so the certificate and the measurement still decide success) and
+/// returns that run with the search in its report.
+///
+/// It starts from the configured width (times the scale) or the theorem's; if that fails, it
+/// doubles it (at most 20 times). Each probe runs the oracle only. Success need not be
+/// monotone in the width (the blocks and windows are laid out from it), so the result is the
+/// smallest width of the bisection's bracket whose lower end failed: a width at which a
+/// certified Ĝ exists, and one below it at which G did not decompose.
+///
+/// # Errors
+/// [`ConstructionError::Undecomposable`] if even the largest width tried fails; the errors
+/// of [`prune`].
+pub fn search_width(
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+    progress: &dyn Progress,
+) -> Result<Pruning, ConstructionError> {
+    let (plan, layout, _, _) = set_up(target, domain, config)?;
+    let parameter = if config.construction == Construction::SharedInput {
+        "neurons-per-input"
+    } else {
+        "neurons-per-weight"
+    };
+    let start = layout.neurons_per_weight();
+    drop((plan, layout));
+    let mut probes = Vec::new();
+    let mut probe = |k: u64| -> Result<bool, ConstructionError> {
+        let (plan, layout, large, _) = set_up(target, domain, &at_width(config, k))?;
+        let ok = match oracle::run(&*layout, &large, &plan.oracle_spec(), &NoProgress) {
+            Ok(_) => true,
+            Err(ConstructionError::Undecomposable { .. }) => false,
+            Err(e) => return Err(e),
+        };
+        probes.push((k, ok));
+        progress.advance(1);
+        Ok(ok)
+    };
+    progress.start("search", 1 + 2 * u64::from(64 - start.leading_zeros()));
+    let mut hi = start.max(1);
+    let mut doublings = 0;
+    while !probe(hi)? {
+        doublings += 1;
+        if doublings > 20 || hi > u64::MAX / 2 {
+            return prune(target, domain, &at_width(config, hi), progress);
+        }
+        hi *= 2;
+    }
+    let mut lo = 0u64;
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if probe(mid)? {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    let search = WidthSearch {
+        parameter,
+        start,
+        found: hi,
+        probes,
+    };
+    prune_inner(
+        target,
+        domain,
+        &at_width(config, hi),
+        progress,
+        &|_, _| Ok(()),
+        Some(search),
+    )
 }
 
 /// Prunes one shard of the run [`prune`] would do: the same plan and G, the work items of
@@ -285,6 +421,8 @@ pub fn verify(
             pruned: &ticket.pruned,
             stats: &ticket.stats,
             seconds: (plan_seconds, 0.0),
+            other_rule: None,
+            width_search: None,
         },
         progress,
     )

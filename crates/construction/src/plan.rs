@@ -8,9 +8,9 @@ use logprune_decomposition::GoldenRatio;
 use logprune_network::{Network, norms};
 use logprune_sampling::theorem3_range;
 
-use crate::certificate::{LayerPrior, choose_epsilon_w};
+use crate::certificate::{LayerPrior, choose_epsilon_w, recurrence_tolerance};
 use crate::layout::Layout;
-use crate::{Accuracy, ConstructionError, Domain, LargeNetwork, PruneConfig};
+use crate::{Accuracy, ConstructionError, Domain, LargeNetwork, PruneConfig, ToleranceRule};
 
 /// The decisions of a pruning run made before G is consulted: the bias-free target F', which
 /// halves each column needs, the certified `F_max` and layer norms, `ε_w` by Lemma 1, Theorem
@@ -66,6 +66,7 @@ pub struct Plan {
     target_norms: Vec<f64>,
     perturbations: Vec<f64>,
     epsilon_w: f64,
+    epsilon_w_rules: [Option<f64>; 2],
     w_max: f64,
     range: (f64, f64),
     k_prime: f64,
@@ -187,8 +188,8 @@ impl Plan {
                 perturbation: s,
             });
         }
-        let epsilon_w = match config.accuracy {
-            Accuracy::Network(eps) => choose_epsilon_w(
+        let lemma1 = match config.accuracy {
+            Accuracy::Network(eps) => Some(choose_epsilon_w(
                 eps,
                 ell,
                 arch.lambda_max(),
@@ -196,9 +197,21 @@ impl Plan {
                 f_max,
                 w_max,
                 &priors,
-            )?,
+            )?),
+            Accuracy::WeightTolerance(_) => None,
+        };
+        // Each half within ε_w/2 (Theorem 3's proof, step 1).
+        let recurrence = match (config.accuracy, lemma1) {
+            (Accuracy::Network(eps), Some(l1)) => {
+                Some(2.0 * recurrence_tolerance(eps, &priors, &input_norms, l1 / 2.0, w_max))
+            }
+            _ => None,
+        };
+        let epsilon_w = match (config.accuracy, config.tolerance_rule) {
+            (Accuracy::Network(_), ToleranceRule::Lemma1) => lemma1.unwrap_or(w_max),
+            (Accuracy::Network(_), ToleranceRule::Recurrence) => recurrence.unwrap_or(w_max),
             // Each half within T: Theorem 3's per-weight accuracy is ε_w = 2T.
-            Accuracy::WeightTolerance(tolerance) => 2.0 * tolerance,
+            (Accuracy::WeightTolerance(tolerance), _) => 2.0 * tolerance,
         };
         let range = theorem3_range(epsilon_w, w_max)?;
         let ew = LogNum::from_value(epsilon_w)?;
@@ -229,6 +242,7 @@ impl Plan {
             target_norms,
             perturbations,
             epsilon_w,
+            epsilon_w_rules: [lemma1, recurrence],
             w_max,
             range,
             k_prime,
@@ -295,6 +309,12 @@ impl Plan {
     /// `ε_w`, the per-weight accuracy of Lemma 1 (each half gets `ε_w/2`).
     pub fn epsilon_w(&self) -> f64 {
         self.epsilon_w
+    }
+
+    /// `ε_w` under each [`ToleranceRule`] (`[Lemma 1, recurrence]`; `None` with a weight
+    /// tolerance), whichever the run uses.
+    pub fn epsilon_w_rules(&self) -> [Option<f64>; 2] {
+        self.epsilon_w_rules
     }
 
     /// The per-half tolerance the solvers aim at: `ε_w/2` (Theorem 3's proof, step 1); with a

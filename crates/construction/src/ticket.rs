@@ -121,6 +121,8 @@ pub struct TicketSpec {
     pub activations: Vec<String>,
     /// The accuracy asked for.
     pub accuracy: Accuracy,
+    /// How `ε_w` followed from it.
+    pub tolerance_rule: crate::ToleranceRule,
     /// `δ`.
     pub delta: f64,
     /// The construction.
@@ -158,6 +160,7 @@ impl TicketSpec {
                 .map(|a| a.name().to_owned())
                 .collect(),
             accuracy: c.accuracy,
+            tolerance_rule: c.tolerance_rule,
             delta: c.delta,
             construction: c.construction,
             solver: c.solver,
@@ -173,6 +176,8 @@ impl TicketSpec {
     pub fn config(&self, max_memory: Option<u64>) -> crate::PruneConfig {
         crate::PruneConfig {
             accuracy: self.accuracy,
+            tolerance_rule: self.tolerance_rule,
+            compare_rules: false,
             delta: self.delta,
             construction: self.construction,
             solver: self.solver,
