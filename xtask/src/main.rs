@@ -5,8 +5,10 @@
 //! - `cargo xtask reproduce [--check] [--only NAME]... [--quiet]`: regenerates every table and
 //!   figure under `data/`; `--check` regenerates in memory and fails, naming each stale file.
 //! - `cargo xtask bounds ...`, `cargo xtask prune ...`: `logprune bounds ...`, `logprune prune ...`.
+//! - `cargo xtask scale [--only CASE]`: the scale benchmarks (figures under `target/scale/`).
 
 mod reproduce;
+mod scale;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,6 +31,19 @@ enum Command {
     Bounds(logprune::bounds::BoundsArgs),
     /// `logprune prune`: prune G to a checked Ĝ for a target model.
     Prune(Box<logprune::prune::PruneArgs>),
+    /// The scale benchmarks (784-500-10 and 10 × 1000, PyTorch's default init, ε = 0.01):
+    /// wall time, stages, peak memory, ticket size, into target/scale/.
+    Scale(scale::ScaleArgs),
+    /// One case of `scale`, in its own process (internal).
+    #[command(hide = true)]
+    ScaleChild {
+        /// The target.
+        target: String,
+        /// The output directory.
+        out: String,
+        /// Extra flags for `logprune prune`.
+        extra: Vec<String>,
+    },
 }
 
 /// The repository root: the parent of this crate's manifest directory.
@@ -43,6 +58,11 @@ fn main() -> ExitCode {
         Command::Reproduce(args) => reproduce::run(&args),
         Command::Bounds(args) => logprune::run(&logprune::Command::Bounds(args)),
         Command::Prune(args) => logprune::run(&logprune::Command::Prune(args)),
+        Command::Scale(args) => scale::run(&args),
+        Command::ScaleChild { target, out, extra } => {
+            let (t, o) = scale::case_paths(&target, &out);
+            scale::child(&t, &o, &extra)
+        }
     };
     match result {
         Ok(text) => {

@@ -1,0 +1,185 @@
+//! `cargo xtask scale`: the scale benchmarks. For each target (PyTorch's default
+//! `nn.Linear` init, weights and biases U[±1/√fan_in], seeded; nothing trained), one
+//! `logprune prune --eps 0.01 --input-box 0,1` in a child process (prune, certify, measure,
+//! write the ticket), timed, with the child's peak resident memory (`VmHWM`). Wall-clock
+//! figures go to `target/scale/`, never into `data/` or tests.
+//!
+//! - `784-500-10`: the MNIST architecture Pensia et al. prune (397k weights);
+//! - `10x1000`: ten layers of 1000 × 1000 (10^7 weights).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use faer::Mat;
+use logprune_network::{Activation, Layer, Network, network_to_safetensors};
+use rand::{RngExt, SeedableRng};
+
+use crate::project_root;
+
+/// Arguments of `cargo xtask scale`.
+#[derive(Debug, clap::Args)]
+pub struct ScaleArgs {
+    /// Run only this case (repeatable): 784-500-10, 10x1000.
+    #[arg(long = "only", value_name = "CASE")]
+    only: Vec<String>,
+    /// Extra flags for `logprune prune` (e.g. `--construction shared-input`), after `--`.
+    #[arg(last = true)]
+    extra: Vec<String>,
+}
+
+/// The cases: name, widths.
+const CASES: &[(&str, &[usize])] = &[
+    ("784-500-10", &[784, 500, 10]),
+    ("10x1000", &[1000; 11]),
+];
+
+/// A target with PyTorch's default init: every layer's weights and biases U[±1/√fan_in],
+/// ReLU between layers, identity output.
+fn pytorch_default(widths: &[usize], seed: u64) -> Result<Network, String> {
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let ell = widths.len() - 1;
+    let layers = (0..ell)
+        .map(|t| {
+            let (n_in, n_out) = (widths[t], widths[t + 1]);
+            let b = 1.0 / (n_in as f64).sqrt();
+            let w = Mat::from_fn(n_out, n_in, |_, _| rng.random_range(-b..b));
+            let bias = (0..n_out).map(|_| rng.random_range(-b..b)).collect();
+            let act = if t + 1 == ell {
+                Activation::Identity
+            } else {
+                Activation::Relu
+            };
+            Layer::with_bias(w, bias, act)
+        })
+        .collect();
+    Network::new(layers).map_err(|e| e.to_string())
+}
+
+/// The child's peak resident memory in kB (`VmHWM` of `/proc/self/status`).
+pub fn peak_rss_kb() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs the benchmarks; returns the table for stdout.
+pub fn run(args: &ScaleArgs) -> Result<String, String> {
+    for o in &args.only {
+        if !CASES.iter().any(|c| c.0 == o) {
+            return Err(format!(
+                "--only {o}: no such case (expected one of: 784-500-10, 10x1000)"
+            ));
+        }
+    }
+    let dir = project_root().join("target").join("scale");
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut table = String::from(
+        "| target | target weights | wall (s) | plan / prune / check (s) | write (s) | peak RSS (GB) | ticket (MB) | kept | products per weight | prune (weights/s) | certified | measured |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for &(name, widths) in CASES {
+        if !args.only.is_empty() && !args.only.iter().any(|o| o == name) {
+            continue;
+        }
+        let case = dir.join(name);
+        std::fs::create_dir_all(&case).map_err(|e| e.to_string())?;
+        let target = case.join("target.safetensors");
+        let f = pytorch_default(widths, 2020)?;
+        let bytes = network_to_safetensors(&f).map_err(|e| e.to_string())?;
+        logprune::fsutil::write_all_atomically(&[(target.clone(), bytes)])?;
+        let out = case.join("run");
+        let _ = std::fs::remove_dir_all(&out);
+        let start = Instant::now();
+        let o = Command::new(&exe)
+            .arg("scale-child")
+            .arg(&target)
+            .arg(&out)
+            .args(&args.extra)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+        let wall = start.elapsed().as_secs_f64();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        if !o.status.success() {
+            let _ = writeln!(
+                table,
+                "| {name} | {} | {wall:.1} | failed: {} | | | | | | | | |",
+                f.architecture().num_weights(),
+                String::from_utf8_lossy(&o.stderr).trim().replace('\n', " ")
+            );
+            continue;
+        }
+        let rss_kb: f64 = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("peak_rss_kb "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(f64::NAN);
+        let report: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(out.join("report.json")).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| e.to_string())?;
+        let ticket_mb = std::fs::metadata(out.join("ticket.safetensors"))
+            .map(|m| m.len() as f64 / 1e6)
+            .unwrap_or(f64::NAN);
+        let s = &report["seconds"];
+        let g = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+        let staged = g(&s["total"]);
+        let weights = g(&report["n_weights_target"]);
+        let _ = writeln!(
+            table,
+            "| {name} | {} | {wall:.1} | {:.1} / {:.1} / {:.1} | {:.1} | {:.2} | {ticket_mb:.0} | {} | {:.0} | {:.0} | {:.2e} | {:.2e} |",
+            f.architecture().num_weights(),
+            g(&s["plan"]),
+            g(&s["prune"]),
+            g(&s["check"]),
+            wall - staged,
+            rss_kb / 1e6,
+            report["kept_neurons_total"],
+            g(&report["products_per_target_weight"]),
+            weights / g(&s["prune"]),
+            g(&report["certified_bound"]),
+            g(&report["empirical_max_error"]),
+        );
+    }
+    std::fs::write(dir.join("scale.md"), &table).map_err(|e| e.to_string())?;
+    let mut text = table;
+    let _ = writeln!(
+        text,
+        "\nwrote {} (2 cores: RAYON_NUM_THREADS unset uses them all)",
+        dir.join("scale.md").display()
+    );
+    Ok(text)
+}
+
+/// The child of one case: `logprune prune` on `target` into `out`, then its peak memory.
+pub fn child(target: &Path, out: &Path, extra: &[String]) -> Result<String, String> {
+    use clap::Parser;
+    let mut argv: Vec<String> = [
+        "logprune",
+        "prune",
+        "--target",
+        &target.display().to_string(),
+        "--eps",
+        "0.01",
+        "--input-box",
+        "0,1",
+        "--quiet",
+        "--out",
+        &out.display().to_string(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    argv.extend(extra.iter().cloned());
+    let cli = logprune::Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    let summary = logprune::run(&cli.command)?;
+    Ok(format!(
+        "{summary}peak_rss_kb {}\n",
+        peak_rss_kb().unwrap_or(0)
+    ))
+}
+
+/// `target/scale/<case>` paths, for the child's arguments.
+pub fn case_paths(target: &str, out: &str) -> (PathBuf, PathBuf) {
+    (PathBuf::from(target), PathBuf::from(out))
+}
