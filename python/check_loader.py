@@ -201,9 +201,10 @@ def main():
             fail(f"dense keys {sorted(mine)} differ from Rust's {sorted(dense)}")
         else:
             for k in dense:
-                if dense[k].shape != mine[k].shape or not np.array_equal(dense[k], mine[k]):
-                    fail(f"dense tensor {k}: shape {mine[k].shape} vs Rust's {dense[k].shape}, "
-                         "or values differ")
+                if dense[k].shape != mine[k].shape:
+                    fail(f"dense tensor {k}: shape {mine[k].shape}, Rust's {dense[k].shape}")
+                elif not np.array_equal(dense[k], mine[k]):
+                    fail(f"dense tensor {k}: values differ from Rust's")
         ws = t.dense_sequential()
         figures["max_rel_dense"] = max_rel(
             rust_literal, dense_forward(ws, t.spec["activations"], x))
