@@ -6,9 +6,14 @@ use logprune_network::{LoadOptions, Network, load_network, read_input_rows, read
 
 /// A PyTorch-convention fixture of the network crate and its input rows.
 pub fn fixture(name: &str) -> (Network, Vec<Vec<f64>>) {
+    fixture_with(name, &LoadOptions::default())
+}
+
+/// [`fixture`] with the activations of `options`.
+pub fn fixture_with(name: &str, options: &LoadOptions) -> (Network, Vec<Vec<f64>>) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../network/tests/fixtures/");
     let bytes = std::fs::read(format!("{dir}{name}.safetensors")).unwrap();
-    let f = load_network(&bytes, &LoadOptions::default()).unwrap();
+    let f = load_network(&bytes, options).unwrap();
     let text = std::fs::read_to_string(format!("{dir}{name}.inputs.csv")).unwrap();
     let rows = read_input_rows(&text, f.input_width()).unwrap();
     (f, rows)

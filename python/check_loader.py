@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Checks the reference loader (logprune_ticket.py) against Rust's outputs on one ticket.
+
+Run by the Rust test ``crates/construction/tests/python_loader.rs``, which writes:
+
+- ``--ticket``: the ticket (``logprune_construction::ticket::ticket_bytes``);
+- ``--io``: a safetensors file with ``inputs`` (``[batch, n0]``, the 1 of the bias unit
+  appended), Rust's literal outputs ``literal`` (``PrunedNetwork::forward_batch``), Rust's
+  virtual outputs ``virtual`` (``PrunedNetwork::forward_virtual``, per row) and Rust's virtual
+  matrices ``layer{i}.wplus`` / ``layer{i}.wminus`` (``n_i × n_{i-1}``);
+- ``--dense`` (optional): Rust's dense export ``pruned.safetensors``.
+
+It loads the ticket, runs ``forward``, ``forward_virtual`` and the dense ``nn.Sequential``
+weights, compares each with Rust's literal outputs by the largest relative difference
+``max |a − b| / max(1, |a|)`` (``a`` Rust's), compares the virtual matrices and the dense
+weights, checks that tampered tickets are refused with a ``ValueError``, prints one JSON line of
+figures, and exits 1 if a difference exceeds ``--tol`` (default 1e-12) or a check fails, 2 if
+numpy or safetensors cannot be imported.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+try:
+    import numpy as np
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+except ImportError as e:  # the Rust test fails on this, it does not skip
+    print(f"check_loader: cannot import numpy and safetensors: {e}", file=sys.stderr)
+    sys.exit(2)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import logprune_ticket  # noqa: E402
+from logprune_ticket import Ticket  # noqa: E402
+
+FAILURES = []
+
+
+def fail(message):
+    FAILURES.append(message)
+    print(f"check_loader: FAIL: {message}", file=sys.stderr)
+
+
+def max_rel(reference, value):
+    """max |a − b| / max(1, |a|) over all entries (a: the reference)."""
+    reference, value = np.asarray(reference), np.asarray(value)
+    if reference.shape != value.shape:
+        fail(f"shapes differ: {reference.shape} vs {value.shape}")
+        return float("inf")
+    if reference.size == 0:
+        return 0.0
+    return float(np.max(np.abs(reference - value) / np.maximum(1.0, np.abs(reference))))
+
+
+def dense_forward(weights, activations, x):
+    """The dense nn.Sequential(Linear(bias=False), ReLU(), Linear(bias=False), σ, ...) on x."""
+    y = x
+    for k, act in enumerate(activations):
+        U, V = weights[2 * k], weights[2 * k + 1]
+        y = logprune_ticket.activation(act)(np.maximum(y @ U.T, 0.0) @ V.T)
+    return y
+
+
+def expect_refused(path, needle, what):
+    """Ticket.load(path) must raise ValueError whose message contains needle."""
+    try:
+        Ticket.load(path)
+    except ValueError as e:
+        if needle not in str(e):
+            fail(f"{what}: refused, but the message `{e}` does not say `{needle}`")
+        return
+    fail(f"{what}: not refused")
+
+
+def tampered(ticket_path, tmp):
+    """Writes tampered copies of the ticket and checks each is refused."""
+    with safe_open(ticket_path, framework="np") as f:
+        meta = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    spec = {k: v for k, v in meta.items()}
+    n = [0]
+
+    def write(ts, md):
+        n[0] += 1
+        p = os.path.join(tmp, f"bad{n[0]}.safetensors")
+        save_file({k: np.ascontiguousarray(v) for k, v in ts.items()}, p, metadata=md)
+        return p
+
+    cases = []
+    cases.append((write(tensors, {**meta, "format_version": "2"}), "format version", "version 2"))
+    cases.append((write(tensors, {**meta, "format": "pt"}), "`format`", "format pt"))
+    cases.append((write(tensors, {k: v for k, v in meta.items() if k != "widths_g"}),
+                  "`widths_g` is missing", "no widths_g"))
+    cases.append((write(tensors, {**meta, "activations": json.dumps(["gelu"] * (
+        len(json.loads(spec["activations"]))))}), "unknown activation", "activation gelu"))
+    ts = dict(tensors)
+    ts["layer1.u"] = tensors["layer1.u"].astype(np.float32)
+    cases.append((write(ts, meta), "expected F64", "u as F32"))
+    ts = dict(tensors)
+    ts["layer1.z"] = tensors["layer1.z"].reshape(1, -1)
+    cases.append((write(ts, meta), "of one dimension", "z of two dimensions"))
+    ts = {k: v for k, v in tensors.items() if k != "layer1.z"}
+    cases.append((write(ts, meta), "`layer1.z` is missing", "no layer1.z"))
+    widths = json.loads(meta["target_widths"])
+    ts = dict(tensors)
+    eo = tensors["layer1.edge_output"].copy()
+    eo[-1] = widths[1]
+    ts["layer1.edge_output"] = eo
+    cases.append((write(ts, meta), "expected below n_1", "output out of range"))
+    ts = dict(tensors)
+    inp = tensors["layer1.input"].copy()
+    inp[0] = widths[0]
+    ts["layer1.input"] = inp
+    cases.append((write(ts, meta), "expected below n_0", "input out of range"))
+    ts = dict(tensors)
+    en = tensors["layer1.edge_neuron"].copy()
+    en[-1] = tensors["layer1.z"].shape[0]
+    ts["layer1.edge_neuron"] = en
+    cases.append((write(ts, meta), "neuron position", "edge neuron out of range"))
+    ts = dict(tensors)
+    ts["layer1.edge_v"] = tensors["layer1.edge_v"][:-1]
+    cases.append((write(ts, meta), "expected equal counts", "edge arrays of unequal lengths"))
+    ts = dict(tensors)
+    z = tensors["layer1.z"].copy()
+    z[[0, -1]] = z[[-1, 0]]
+    ts["layer1.z"] = z
+    cases.append((write(ts, meta), "strictly increasing", "z not increasing"))
+    ts = dict(tensors)
+    u = tensors["layer1.u"].copy()
+    u[0] = np.nan
+    ts["layer1.u"] = u
+    cases.append((write(ts, meta), "finite and nonzero", "NaN weight"))
+    wg = json.loads(meta["widths_g"])
+    wg[0] = int(tensors["layer1.z"][-1])
+    cases.append((write(tensors, {**meta, "widths_g": json.dumps(wg)}), "outside G's width",
+                  "z beyond G's width"))
+    ts = dict(tensors)
+    ts["extra"] = np.zeros(1)
+    cases.append((write(ts, meta), "unexpected tensor", "an extra tensor"))
+    garbage = os.path.join(tmp, "garbage.safetensors")
+    with open(garbage, "wb") as f:
+        f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all")
+    cases.append((garbage, "not a safetensors file", "garbage bytes"))
+    for path, needle, what in cases:
+        expect_refused(path, needle, what)
+    return len(cases)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ticket", required=True)
+    ap.add_argument("--io", required=True)
+    ap.add_argument("--dense")
+    ap.add_argument("--label", default="")
+    ap.add_argument("--tol", type=float, default=1e-12)
+    args = ap.parse_args()
+
+    t = Ticket.load(args.ticket)
+    io = load_file(args.io)
+    x, rust_literal, rust_virtual = io["inputs"], io["literal"], io["virtual"]
+    if (t.input_width, t.output_width) != (x.shape[1], rust_literal.shape[1]):
+        fail(f"widths {t.input_width} -> {t.output_width} but inputs {x.shape}, "
+             f"outputs {rust_literal.shape}")
+
+    literal = t.forward(x)
+    virtual = t.forward_virtual(x)
+    one = t.forward(x[0])
+    if not (one.shape == (t.output_width,) and np.array_equal(one, literal[0])):
+        fail("forward of one input is not row 0 of the batch forward")
+
+    figures = {
+        "label": args.label,
+        "inputs": int(x.shape[0]),
+        "widths": t.spec["target_widths"],
+        "bias_unit": t.bias_unit,
+        "activations": t.spec["activations"],
+        "kept": [l.kept for l in t.layers],
+        "edges": [l.edges for l in t.layers],
+        "max_outputs_per_neuron": [
+            int(np.bincount(l.edge_neuron).max()) if l.edges else 0 for l in t.layers
+        ],
+        "max_rel_literal": max_rel(rust_literal, literal),
+        "literal_bit_identical": bool(np.array_equal(rust_literal, literal)),
+        "max_rel_virtual": max_rel(rust_literal, virtual),
+        "max_rel_virtual_vs_rust_virtual": max_rel(rust_virtual, virtual),
+    }
+    vm = t.virtual_matrices()
+    figures["max_abs_virtual_matrices"] = max(
+        max(float(np.max(np.abs(io[f"layer{i}.wplus"] - p), initial=0.0)),
+            float(np.max(np.abs(io[f"layer{i}.wminus"] - m), initial=0.0)))
+        for i, (p, m) in enumerate(vm, start=1)
+    )
+
+    if args.dense:
+        dense = load_file(args.dense)
+        mine = t.dense_state_dict()
+        if sorted(dense) != sorted(mine):
+            fail(f"dense keys {sorted(mine)} differ from Rust's {sorted(dense)}")
+        else:
+            for k in dense:
+                if dense[k].shape != mine[k].shape:
+                    fail(f"dense tensor {k}: shape {mine[k].shape}, Rust's {dense[k].shape}")
+                elif not np.array_equal(dense[k], mine[k]):
+                    fail(f"dense tensor {k}: values differ from Rust's")
+        ws = t.dense_sequential()
+        figures["max_rel_dense"] = max_rel(
+            rust_literal, dense_forward(ws, t.spec["activations"], x))
+        try:
+            t.dense_sequential(max_bytes=t.dense_bytes() - 1)
+            fail("dense_sequential above its cap was not refused")
+        except ValueError as e:
+            if f"{t.dense_bytes()} bytes" not in str(e):
+                fail(f"dense_sequential's refusal `{e}` does not name the bytes")
+
+    # Bad inputs are ValueErrors.
+    for bad, what in [(x[:, :-1], "one coordinate short"), (x[:, :, None], "three dimensions")]:
+        try:
+            t.forward(bad)
+            fail(f"forward on an input {what} was not refused")
+        except ValueError:
+            pass
+    nan = x[:2].copy()
+    nan[1, 0] = np.nan
+    try:
+        t.forward(nan)
+        fail("forward on a NaN input was not refused")
+    except ValueError as e:
+        if "input 1, coordinate 0" not in str(e):
+            fail(f"the NaN refusal `{e}` does not name input 1, coordinate 0")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        figures["tampered_tickets_refused"] = tampered(args.ticket, tmp)
+
+    for key in ("max_rel_literal", "max_rel_virtual", "max_rel_virtual_vs_rust_virtual",
+                "max_rel_dense", "max_abs_virtual_matrices"):
+        if key in figures and not figures[key] <= args.tol:
+            fail(f"{key} = {figures[key]:.3e} above the tolerance {args.tol:.0e}")
+    figures["ok"] = not FAILURES
+    print(json.dumps(figures))
+    return 0 if not FAILURES else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
