@@ -30,10 +30,7 @@ pub struct ScaleArgs {
 }
 
 /// The cases: name, widths.
-const CASES: &[(&str, &[usize])] = &[
-    ("784-500-10", &[784, 500, 10]),
-    ("10x1000", &[1000; 11]),
-];
+const CASES: &[(&str, &[usize])] = &[("784-500-10", &[784, 500, 10]), ("10x1000", &[1000; 11])];
 
 /// A target with PyTorch's default init: every layer's weights and biases U[±1/√fan_in],
 /// ReLU between layers, identity output.

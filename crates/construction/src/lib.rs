@@ -141,8 +141,10 @@ fn set_up(
     let plan_seconds = start.elapsed().as_secs_f64();
     let layout = config.construction.layout(&plan)?;
     let large = plan.large_network(&*layout)?;
-    if let Some(limit) = config.max_memory {
-        memory::estimate(&plan, &large).check(limit)?;
+    if let Some(limit) = config.max_memory
+        && memory::estimate(&plan, &large).check(limit).is_err()
+    {
+        memory::sampled(&plan, &*layout, &large)?.check(limit)?;
     }
     Ok((plan, layout, large, plan_seconds))
 }

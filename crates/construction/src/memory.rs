@@ -16,7 +16,10 @@
 //!
 //! It is an upper bound for the golden-ratio solver, up to the allocator's overhead, and
 //! nothing in the run allocates kept × width (the dense exports are refused separately by
-//! their own limits).
+//! their own limits). The bound counts `k` pieces per half; a decomposition keeps about a third
+//! of that, so when the bound exceeds the budget, [`sampled`] measures the kept edges per
+//! target weight on the first work item of each layer and extrapolates with a margin of 25 %
+//! (capped by the bound) before refusing the run.
 
 use crate::check::{BOX_INPUTS, LITERAL_INPUTS};
 use crate::{ConstructionError, LargeNetwork, Plan};
@@ -86,9 +89,56 @@ pub fn kept_bounds(plan: &Plan, large: &LargeNetwork) -> Vec<(u64, u64)> {
         .collect()
 }
 
-/// The memory a run of `plan` on `large` needs (module docs).
+/// The memory a run of `plan` on `large` needs at most (module docs).
 pub fn estimate(plan: &Plan, large: &LargeNetwork) -> MemoryEstimate {
+    estimate_from(plan, large, &kept_bounds(plan, large))
+}
+
+/// The memory a run needs, with the kept edges per target weight measured on the first work
+/// item of each layer (`1 + 25 %` of the sampled rate, capped by the bound; layers with a
+/// single work item keep the bound), and whether a sample was taken.
+///
+/// # Errors
+/// An error of the sampled oracle other than an undecomposable weight (which leaves the
+/// bound).
+pub fn sampled(
+    plan: &Plan,
+    layout: &dyn crate::layout::Layout,
+    large: &LargeNetwork,
+) -> Result<MemoryEstimate, ConstructionError> {
     let bounds = kept_bounds(plan, large);
+    let select = |t: usize, j: usize| j == 0 && layout.items(large, t) > 1;
+    let out = match crate::oracle::run_items(
+        layout,
+        large,
+        &plan.oracle_spec(),
+        &crate::NoProgress,
+        &select,
+    ) {
+        Ok(out) => out,
+        Err(ConstructionError::Undecomposable { .. }) => return Ok(estimate(plan, large)),
+        Err(e) => return Err(e),
+    };
+    let widths = large.widths();
+    let sampled: Vec<(u64, u64)> = bounds
+        .iter()
+        .enumerate()
+        .map(|(t, &(edges_bound, neurons_bound))| {
+            let s = &out.layers[t];
+            if s.weights == 0 {
+                return (edges_bound, neurons_bound);
+            }
+            let rate = out.pruned.layers()[t].edge_count() as f64 / s.weights as f64;
+            let weights = (widths[t] * widths[t + 1]) as f64;
+            let edges = ((rate * 1.25 * weights).ceil() as u64 + 64).min(edges_bound);
+            (edges, edges.min(neurons_bound))
+        })
+        .collect();
+    Ok(estimate_from(plan, large, &sampled))
+}
+
+/// The estimate for per-layer `(edges, neurons)` counts.
+fn estimate_from(plan: &Plan, large: &LargeNetwork, bounds: &[(u64, u64)]) -> MemoryEstimate {
     let widths = large.widths();
     let kept_edges = bounds.iter().map(|b| b.0).fold(0u64, u64::saturating_add);
     let kept_neurons = bounds.iter().map(|b| b.1).fold(0u64, u64::saturating_add);
@@ -96,7 +146,7 @@ pub fn estimate(plan: &Plan, large: &LargeNetwork) -> MemoryEstimate {
         .saturating_mul(28)
         .saturating_add(kept_edges.saturating_mul(12));
     let mut largest = [0u64; 2];
-    for b in &bounds {
+    for b in bounds {
         if b.0 > largest[0] {
             largest = [b.0, largest[0]];
         } else if b.0 > largest[1] {
@@ -151,16 +201,21 @@ mod tests {
         }
         assert!(e.pruned_bytes >= p.pruned.heap_bytes());
         assert!(e.total > e.pruned_bytes);
+        // Over the bound, the sampled estimate decides: it is at most the bound, and a budget
+        // below it refuses the run with it as the need.
+        let layout = p.plan.config().construction.layout(&p.plan).unwrap();
+        let s = sampled(&p.plan, &*layout, &p.large).unwrap();
+        assert!(s.total <= e.total && s.kept_edges <= e.kept_edges);
         let cfg = PruneConfig {
-            max_memory: Some(e.total - 1),
+            max_memory: Some(s.total - 1),
             ..PruneConfig::new(0.01)
         };
         assert!(matches!(
             prune(&f, &domain, &cfg, &NoProgress),
-            Err(ConstructionError::MemoryBudget { needed, limit, .. }) if needed == e.total && limit == e.total - 1
+            Err(ConstructionError::MemoryBudget { needed, limit, .. }) if needed == s.total && limit == s.total - 1
         ));
         let cfg = PruneConfig {
-            max_memory: Some(e.total),
+            max_memory: Some(s.total),
             ..PruneConfig::new(0.01)
         };
         assert!(prune(&f, &domain, &cfg, &NoProgress).is_ok());

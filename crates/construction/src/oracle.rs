@@ -52,6 +52,8 @@ pub struct LayerStats {
     pub width_needed: u64,
     /// Neurons consulted in this layer.
     pub consulted: u64,
+    /// Target weights decomposed in this layer (all of them, or a shard's).
+    pub weights: u64,
 }
 
 /// The result of the oracle: Ĝ and how much of G it consulted.
@@ -227,6 +229,7 @@ fn assemble_layer(
         })?;
     for item in items {
         stats.consulted += item.consulted;
+        stats.weights += item.weights;
         stats.empty_slots += item.failed_halves;
         stats.failed_weights += item.failed_weights;
         stats.width_needed = stats.width_needed.max(item.width_needed);

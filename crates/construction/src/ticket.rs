@@ -335,6 +335,7 @@ fn metadata(
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct StatsJson {
     consulted: u64,
+    weights: u64,
     empty_slots: u64,
     failed_weights: u64,
     width_needed: u64,
@@ -344,6 +345,7 @@ impl From<&LayerStats> for StatsJson {
     fn from(s: &LayerStats) -> Self {
         StatsJson {
             consulted: s.consulted,
+            weights: s.weights,
             empty_slots: s.empty_slots,
             failed_weights: s.failed_weights,
             width_needed: s.width_needed,
@@ -355,6 +357,7 @@ impl From<StatsJson> for LayerStats {
     fn from(s: StatsJson) -> Self {
         LayerStats {
             consulted: s.consulted,
+            weights: s.weights,
             empty_slots: s.empty_slots,
             failed_weights: s.failed_weights,
             width_needed: s.width_needed,
@@ -688,6 +691,7 @@ pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
             }
             let st = &s.stats[t];
             total.consulted += st.consulted;
+            total.weights += st.weights;
             total.empty_slots += st.empty_slots;
             total.failed_weights += st.failed_weights;
             total.width_needed = total.width_needed.max(st.width_needed);

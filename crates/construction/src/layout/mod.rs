@@ -146,6 +146,8 @@ pub struct ItemOutput {
     pub edges: Vec<Edge>,
     /// Neurons consulted (each a product `V·U`).
     pub consulted: u64,
+    /// Target weights recorded.
+    pub weights: u64,
     /// The first failed half of this item.
     pub failure: Option<Failure>,
     /// Target weights of this item with at least one failed half.
@@ -169,6 +171,7 @@ impl ItemOutput {
         weights: &[(u64, f64, f64)],
     ) -> &[u64] {
         self.consulted += outcome.consulted;
+        self.weights += 1;
         self.kept.clear();
         let mut failed = false;
         for (h, half) in outcome.halves.iter().enumerate() {
