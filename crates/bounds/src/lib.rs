@@ -1,12 +1,12 @@
 //! Every closed-form quantity of "Logarithmic Pruning is All You Need" (Orseau, Hutter,
 //! Rivasplata, 2020) as a documented function citing its number.
 //!
-//! This crate is pure `f64` mathematics: no sampling, no I/O (DESIGN.md, invariant 4).
+//! This crate is pure `f64` mathematics: no sampling, no I/O (ARCHITECTURE.md, invariant 1).
 //! Quantities that overflow or underflow `f64` for deep or wide networks (the per-weight
 //! accuracy `ε_w` of Lemma 1, the norm product `∏ max{1, λ_i ‖Ŵ_i‖₂}`, Malach et al.'s
 //! neuron count, the range `[α, β]` of Theorem 3) are carried as natural logarithms in
 //! [`LogNum`] and [`Count`], so that nothing here produces `inf` or `NaN` for `ℓ` up to
-//! `10^4` layers and widths up to `10^6` (invariant 6).
+//! `10^4` layers and widths up to `10^6` (ARCHITECTURE.md, invariant 2).
 //!
 //! Map of the paper:
 //! - [`lemma1`]: Lemma 1 (`ε_w`), the norm models of Remark 4 and Example 2, Example 2.
@@ -40,9 +40,9 @@
 //! # Ok::<(), logprune_bounds::ParamError>(())
 //! ```
 #![deny(missing_docs)]
-// Checks are written `if !(x > 0.0)` so that NaN is refused (STYLE.md, rand_distr does the same).
+// Checks are written `if !(x > 0.0)` so that NaN is refused (as rand_distr does).
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
-// Tests unwrap freely; the library itself never does (DESIGN.md, invariant 5).
+// Tests unwrap freely; the library itself never does (ARCHITECTURE.md, invariant 11).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod buckets;

@@ -1,4 +1,4 @@
-//! Positive quantities carried by their logarithm (DESIGN.md, invariant 6).
+//! Positive quantities carried by their logarithm (ARCHITECTURE.md, invariant 2).
 
 use crate::ParamError;
 

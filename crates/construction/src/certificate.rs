@@ -5,7 +5,7 @@
 //!
 //! Layer `i` of F computes `F_i = σ_i(W*_i F_{i-1})`; layer `i` of Ĝ computes
 //! `Ĝ_i = σ_i(Ŵ⁺ y⁺ + Ŵ⁻ y⁻)` with `y = Ĝ_{i-1}`, `y⁺ = max(y, 0)`, `y⁻ = min(y, 0)`
-//! (DESIGN.md, "The objects"). With `x = F_{i-1}` and `E± = W* − Ŵ±`,
+//! (Theorem 3's proof, step 1; [`crate::pruned`]). With `x = F_{i-1}` and `E± = W* − Ŵ±`,
 //!
 //! ```text
 //! W* x − Ŵ⁺y⁺ − Ŵ⁻y⁻ = E⁺x⁺ + E⁻x⁻ + Ŵ⁺(x⁺ − y⁺) + Ŵ⁻(x⁻ − y⁻)

@@ -301,7 +301,7 @@ impl Report {
     }
 }
 
-/// Recomputes every kept weight of `pruned` from `large` (invariant 7).
+/// Recomputes every kept weight of `pruned` from `large` (ARCHITECTURE.md, invariant 7).
 ///
 /// Returns the number of weights verified.
 ///

@@ -231,7 +231,7 @@ pub enum ConstructionError {
         /// The limit.
         limit: f64,
     },
-    /// A kept weight is not an edge of G (index out of range): invariant 7.
+    /// A kept weight is not an edge of G (index out of range): ARCHITECTURE.md, invariant 7.
     #[error(
         "layer {layer}: neuron {neuron}, port {port} ({side:?} side) is not an edge of G (index out of range)"
     )]
@@ -254,7 +254,7 @@ pub enum ConstructionError {
         reason: &'static str,
     },
     /// A kept weight differs from the weight G's generator gives for the same edge
-    /// (invariant 7).
+    /// (ARCHITECTURE.md, invariant 7).
     #[error(
         "layer {layer}: kept weight of neuron {neuron}, port {port} ({side:?} side) is {stored:e} but G's generator gives {generated:e}"
     )]

@@ -1,4 +1,5 @@
-//! The large random network G of Section 5, never materialized (DESIGN.md, invariant 1).
+//! The large random network G of Section 5, never materialized (ARCHITECTURE.md,
+//! invariant 6).
 //!
 //! Between target layers `i-1` and `i`, G has an intermediate ReLU layer of `M_i` neurons
 //! `z`, with input weights `U_i[z, b]` (`M_i × n_{i-1}`) and output weights `V_i[a, z]`

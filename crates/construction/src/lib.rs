@@ -15,10 +15,10 @@
 //! - [`kernel`]: Theorem 3's class rule, written once, and the call of the solver
 //!   (golden-ratio streaming, best-fit, exact) on the candidates a layout offers.
 //! - [`oracle::run`]: a layout's work items in parallel, bit-identical for any thread count
-//!   (invariant 10), assembled into Ĝ.
+//!   (ARCHITECTURE.md, invariant 10), assembled into Ĝ.
 //! - [`PrunedNetwork`]: Ĝ's kept neurons in flat arrays, its virtual matrices `Ŵ⁺`, `Ŵ⁻`,
 //!   its literal and virtual forward passes, and its export as a bias-free `nn.Sequential`.
-//! - [`check()`]: every kept weight recomputed from G (invariant 7), the weight errors, the
+//! - [`check()`]: every kept weight recomputed from G (ARCHITECTURE.md, invariant 7), the weight errors, the
 //!   certificate ([`certificate`]: the per-layer recurrence, Corollary 27, Lemma 1) and the
 //!   measured error, in a serializable [`Report`] built once.
 //! - [`prune`]: all of the above in one call; fails unless the run achieved its accuracy.

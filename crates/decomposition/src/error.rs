@@ -2,7 +2,8 @@
 
 /// Why a solver refused its input or could not reach the tolerance.
 ///
-/// Every variant names the offending value and what was expected (DESIGN.md, invariant 5).
+/// Every variant names the offending value and what was expected (ARCHITECTURE.md,
+/// invariant 11).
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecompositionError {

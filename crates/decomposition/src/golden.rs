@@ -317,7 +317,7 @@ impl GoldenRatioSchedule {
         self.interval_of_ln(value.abs().ln())
     }
 
-    /// A fresh streaming decomposition of `target` (DESIGN.md, cost model): offer it
+    /// A fresh streaming decomposition of `target` (ARCHITECTURE.md, cost model): offer it
     /// candidates one at a time until [`GoldenRatioStream::is_complete`], then
     /// [`GoldenRatioStream::finish`].
     ///
@@ -376,7 +376,7 @@ impl GoldenRatioSchedule {
 }
 
 /// A golden-ratio decomposition in progress, offered candidates one at a time as
-/// `(index, ln|v|, sign)` (DESIGN.md, cost model: the oracle consults G's product weights
+/// `(index, ln|v|, sign)` (ARCHITECTURE.md, cost model: the oracle consults G's product weights
 /// lazily and stops when the decomposition is complete).
 ///
 /// It keeps, for each interval `I_s`, the first candidate offered in it (of the target's

@@ -11,7 +11,7 @@
 //!   `k ≤ k'` pieces. Its streaming form [`GoldenRatioStream`] is offered candidates one at a
 //!   time as `(index, ln|v|, sign)`, decides interval membership on `ln|v|` without an `exp`,
 //!   and says when it is complete, so the pruning oracle can stop consulting G early
-//!   (DESIGN.md, cost model).
+//!   (ARCHITECTURE.md, cost model).
 //! - [`BestFit`]: the largest candidate first, taken if it does not overshoot `|w|`; its
 //!   two-sided form [`BestFitTwoSided`] takes candidates of both signs while they reduce
 //!   `|w − ŵ|`.
@@ -53,7 +53,7 @@
 //! # Ok::<(), logprune_decomposition::DecompositionError>(())
 //! ```
 #![deny(missing_docs)]
-// `!(x > 0.0)` refuses NaN as well as the values outside the range (STYLE.md).
+// `!(x > 0.0)` refuses NaN as well as the values outside the range.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 

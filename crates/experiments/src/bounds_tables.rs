@@ -1,4 +1,4 @@
-//! The closed-form bounds of the paper as tables and a figure (issue 2, item 5):
+//! The closed-form bounds of the paper as tables and a figure:
 //!
 //! - `paper_examples.csv`: every number the paper states about its bounds (Examples 2, 5, 6
 //!   and 32, Remark 4, Corollary 7, Lemma 28, Theorem 30's proof), recomputed from the
@@ -304,7 +304,7 @@ pub struct SweepConfig {
     pub delta: Vec<f64>,
 }
 
-/// The full grid of issue 2: `n ∈ {10, 100, 1000, 10^4}`, `ℓ ∈ {1, 2, 10, 100, 1000}`,
+/// The full grid: `n ∈ {10, 100, 1000, 10^4}`, `ℓ ∈ {1, 2, 10, 100, 1000}`,
 /// `ε ∈ {1e-1, 1e-2, 1e-4, 1e-8}`, `δ ∈ {1e-1, 1e-2, 1e-6}` (480 rows with both norm models).
 pub fn sweep_config() -> SweepConfig {
     SweepConfig {

@@ -1,4 +1,4 @@
-//! The decomposition solvers against the paper (issue 3, decomposition half):
+//! The decomposition solvers against the paper:
 //!
 //! - `lemma9.csv`: the empirical failure rate of the golden-ratio decomposition (Lemma 9,
 //!   `γ = 2/3`, `w_max = 1`) with the lemma's `m = ⌈k' ln(k'/δ)⌉` samples from `P_ε` on
@@ -14,7 +14,7 @@
 //!
 //! Every sweep runs in parallel with rayon over work items seeded by their index
 //! ([`item_seed`]), and rows are assembled in index order from integer counts, so the tables
-//! are identical on 1 or many threads (DESIGN.md, invariant 2); only `seconds_per_target` is a
+//! are identical on 1 or many threads (ARCHITECTURE.md, invariant 10); only `seconds_per_target` is a
 //! wall-clock measurement (declared volatile).
 
 use std::time::Instant;
@@ -90,7 +90,7 @@ fn mix(mut z: u64) -> u64 {
 }
 
 /// The seed of work item `(a, b)` of an experiment with base seed `base`: a function of the
-/// item's index only, never of the thread that runs it (DESIGN.md, invariant 2).
+/// item's index only, never of the thread that runs it (ARCHITECTURE.md, invariant 10).
 pub fn item_seed(base: u64, a: u64, b: u64) -> u64 {
     mix(mix(base ^ mix(a)) ^ b)
 }

@@ -1,4 +1,4 @@
-//! End-to-end pruning of random and trained targets (issue 5, experiment part).
+//! End-to-end pruning of random and trained targets.
 //!
 //! - `end_to_end.csv`: for each target × construction × solver × `ε ∈ {0.1, 0.01}`
 //!   (`δ = 0.01`), one full run of [`logprune_construction::prune`]: G's widths `M_i` and
@@ -31,8 +31,8 @@
 //!
 //! Cells run in parallel with rayon, each a pure function of its index (G's seed is fixed,
 //! targets are seeded per target), rows are collected in index order: the tables are
-//! identical on 1 or many threads apart from the volatile `seconds` column (DESIGN.md,
-//! invariant 2).
+//! identical on 1 or many threads apart from the volatile `seconds` column (ARCHITECTURE.md,
+//! invariant 10).
 
 use std::time::Instant;
 

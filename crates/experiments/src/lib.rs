@@ -2,14 +2,14 @@
 //!
 //! Each experiment is an [`Experiment`]: a name, the item of the paper it reproduces and a
 //! function that returns [`Artifact`]s (CSV tables and SVG figures) in memory. Nothing here
-//! writes files: `cargo xtask reproduce` does, atomically (DESIGN.md, invariant 4). Columns a
+//! writes files: `cargo xtask reproduce` does, atomically (ARCHITECTURE.md, invariant 9). Columns a
 //! table declares volatile (wall-clock seconds) are left out of the committed file
 //! ([`Artifact::to_bytes`]) and kept in the full table ([`Artifact::to_timing_bytes`]), which
 //! `reproduce` writes under `target/reproduce/`.
 //!
 //! Sweeps run in parallel with rayon over work items that are seeded by their index, and
 //! their rows are collected in index order, so a table is byte-identical on 1 or many
-//! threads (invariant 2); [`with_threads`] runs a closure on a pool of a given size so that
+//! threads (ARCHITECTURE.md, invariant 10); [`with_threads`] runs a closure on a pool of a given size so that
 //! tests can check this.
 //!
 //! # Example
@@ -37,7 +37,7 @@ use table::Table;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExperimentError {
-    /// A cell of a table is not a finite number (invariant 6: no table shows `inf` or `NaN`).
+    /// A cell of a table is not a finite number (ARCHITECTURE.md, invariant 8: no table shows `inf` or `NaN`).
     #[error("table {table}: column `{column}` has the non-finite value {value} in row {row}")]
     NonFinite {
         /// Name of the table (its first column names), for the message.

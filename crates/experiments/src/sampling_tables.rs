@@ -1,4 +1,4 @@
-//! Tables and figures of the sampling side of the paper (issue 3):
+//! Tables and figures of the sampling side of the paper:
 //!
 //! - `figure2.csv`, `figure2.svg`, `figure2_summary.csv`: Figure 2 and Appendix A, the gaps
 //!   between consecutive sorted values of (top) 1000 uniform samples in `[0, 1]`, (middle) all
@@ -13,7 +13,7 @@
 //!
 //! Work items are seeded by their index through the counter-based generator
 //! (`CounterRng::new(seed, stream, item)`), results are integer counts or values collected in
-//! index order, so every table is identical on 1 or many threads (DESIGN.md, invariant 2).
+//! index order, so every table is identical on 1 or many threads (ARCHITECTURE.md, invariant 10).
 
 use logprune_bounds::product::HyperbolicProduct;
 use logprune_bounds::{LogNum, ParamError, buckets, theorem3};

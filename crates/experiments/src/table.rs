@@ -2,7 +2,7 @@
 //!
 //! Numbers are written at full precision: an `f64` prints as the shortest text that reads back
 //! to the same bits (Rust's `{:?}`, with an exponent for very large or small magnitudes, e.g.
-//! `1e-8`). Non-finite numbers are refused (DESIGN.md, invariant 6).
+//! `1e-8`). Non-finite numbers are refused (ARCHITECTURE.md, invariant 2).
 
 use crate::ExperimentError;
 

@@ -195,7 +195,7 @@ impl<A: SampleBits, B: SampleBits> Product<A, B> {
 
 impl Product<SignedHyperbolic, SignedHyperbolic> {
     /// The product in the log domain, `(ln|x| + ln|y|, sign_x XOR sign_y)`: two multiply-adds,
-    /// no `exp` (DESIGN.md, cost model).
+    /// no `exp` (ARCHITECTURE.md, cost model).
     ///
     /// Contract: `sample_log_bits_pair(b1, b2).value()` equals `sample_bits_pair(b1, b2)` up to a
     /// few ulps.

@@ -1,4 +1,4 @@
-//! The counter-based weight generator of the large network G (DESIGN.md, invariant 1).
+//! The counter-based weight generator of the large network G (ARCHITECTURE.md, invariant 3).
 //!
 //! Every weight of G is a pure function of `(seed, stream, index)`: the construction packs the
 //! layer and side into `stream` and the neuron and port into `index`, so any weight is

@@ -355,7 +355,7 @@ impl Continuous for SignedHyperbolic {
 ///
 /// The golden-ratio intervals `(γ^{s+1}, γ^s]·w_max` of Lemma 9 are decided on `ln|w|`, and the
 /// product `V·U` of two weights (Theorem 3, step 1) is a sum of logarithms and an exclusive-or
-/// of signs ([`Mul`]), so a product needs no `exp` (DESIGN.md, cost model).
+/// of signs ([`Mul`]), so a product needs no `exp` (ARCHITECTURE.md, cost model).
 ///
 /// ```
 /// use logprune_sampling::LogWeight;

@@ -15,7 +15,7 @@
 //!   [`SignedGaussian`] (`±σ·Φ⁻¹((1 + u)/2)`, that is `N(0, σ²)`), with the inverse normal
 //!   cdf [`normal_quantile`] and [`half_normal_quantile`] (Wichura's AS241).
 //! - [`counter`]: Philox4x32-10 as pure functions `(seed, stream, index) → bits` and as a
-//!   [`CounterRng`] implementing `rand::Rng` (DESIGN.md, invariant 1), and a batch form
+//!   [`CounterRng`] implementing `rand::Rng` (ARCHITECTURE.md, invariant 3), and a batch form
 //!   ([`counter::blocks`], SIMD chosen at run time) for many counters at once; [`widen32`]
 //!   turns one 32-bit word of it into the 64-bit word that the one-word distributions read.
 //!
@@ -49,7 +49,7 @@
 //! # Ok::<(), logprune_sampling::SamplingError>(())
 //! ```
 #![deny(missing_docs)]
-// Parameters are validated as `if !(x > 0.0)` so that NaN is refused too (STYLE.md).
+// Parameters are validated as `if !(x > 0.0)` so that NaN is refused too.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod baseline;
@@ -149,7 +149,7 @@ pub fn widen32(word: u32) -> u64 {
 ///
 /// Contract: if `bits` is uniform on all `u64`, the result follows the distribution (up to the
 /// 53-bit resolution of [`unit_open`]); the map is a pure function, so a weight of G is
-/// recomputed from its counter alone (DESIGN.md, invariant 1).
+/// recomputed from its counter alone (ARCHITECTURE.md, invariant 3).
 pub trait SampleBits {
     /// The sample encoded by `bits`.
     fn sample_bits(&self, bits: u64) -> f64;

@@ -1,6 +1,6 @@
 //! Value-stability tests: fixed seeds give fixed values (tolerance 1e-14, relative), so that a
 //! change of algorithm, of counter layout or of a dependency is noticed. The weights of G are
-//! pinned exactly (DESIGN.md, invariant 1: stable from release to release).
+//! pinned exactly (ARCHITECTURE.md, invariant 3: stable from release to release).
 
 #![allow(clippy::unwrap_used)]
 
