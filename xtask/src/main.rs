@@ -42,6 +42,7 @@ enum Command {
         /// The output directory.
         out: String,
         /// Extra flags for `logprune prune`.
+        #[arg(last = true)]
         extra: Vec<String>,
     },
 }

@@ -92,6 +92,7 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
             .arg("scale-child")
             .arg(&target)
             .arg(&out)
+            .arg("--")
             .args(&args.extra)
             .output()
             .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
