@@ -10,13 +10,17 @@ runs=${2:-1000000}
 cd "$(dirname "$0")/.."
 mkdir -p "fuzz/corpus/$target"
 seeds=()
-[ -d "fuzz/seeds/$target" ] && seeds=("fuzz/seeds/$target")
+seed_dir=fuzz/seeds/$target
+[ "$target" = read_tensors ] && seed_dir=fuzz/seeds/load_network
+[ -d "$seed_dir" ] && seeds=("$seed_dir")
 case "${TOOLCHAIN:-nightly}" in
   nightly) tc=(+nightly); san=() ;;
   stable) tc=(); san=(-s none) ;;
   *) echo "TOOLCHAIN must be nightly or stable" >&2; exit 2 ;;
 esac
+dict=()
+case "$target" in load_network|read_tensors) dict=(-dict=fuzz/dicts/safetensors.dict) ;; esac
 features=()
 [ "$target" = read_ticket ] && features=(--features ticket)
 exec cargo "${tc[@]}" fuzz run "${san[@]}" "${features[@]}" "$target" \
-  "fuzz/corpus/$target" "${seeds[@]}" -- -runs="$runs" -print_final_stats=1
+  "fuzz/corpus/$target" "${seeds[@]}" -- -runs="$runs" -print_final_stats=1 -timeout=10 "${dict[@]}"
