@@ -151,10 +151,7 @@ fn layer_prefix(naming: &Naming, k: usize) -> String {
         Naming::Nested { prefix } => format!("{prefix}.{k}"),
         Naming::Bare if k == 0 => String::new(),
         Naming::Bare => format!("{k}"),
-        Naming::Raw { names } => names
-            .get(k)
-            .cloned()
-            .unwrap_or_else(|| format!("{k}")),
+        Naming::Raw { names } => names.get(k).cloned().unwrap_or_else(|| format!("{k}")),
     }
 }
 

@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
     };
     for t in &tensors {
         let n = t.values_f64().len();
-        assert_eq!(Some(n), t.shape.iter().try_fold(1usize, |a, &b| a.checked_mul(b)));
+        assert_eq!(
+            Some(n),
+            t.shape.iter().try_fold(1usize, |a, &b| a.checked_mul(b))
+        );
         if let Ok(m) = t.to_mat() {
             assert_eq!(m.nrows() * m.ncols(), n);
         }
