@@ -62,7 +62,8 @@ pub enum SafetensorsError {
         /// Its shape.
         shape: Vec<usize>,
     },
-    /// A weight tensor has a zero dimension.
+    /// A weight tensor, or a tensor asked for as a matrix
+    /// ([`NamedTensor::to_mat`]), has a zero dimension.
     #[error("tensor `{tensor}` has shape {shape:?}; every dimension must be at least 1")]
     EmptyTensor {
         /// Tensor name.
@@ -307,7 +308,10 @@ impl NamedTensor {
     }
 
     /// The tensor as a faer matrix (row-major data placed at `(r, c)`).
-    /// Returns [`SafetensorsError::NotTwoD`] unless the shape has 2 dimensions.
+    /// Returns [`SafetensorsError::NotTwoD`] unless the shape has 2 dimensions,
+    /// and [`SafetensorsError::EmptyTensor`] if a dimension is 0: a file may
+    /// declare a 0-element tensor of shape `[0, 2^40]` or `[2^64 - 1, 0]`,
+    /// which faer would loop over for hours or fail to allocate (a panic).
     pub fn to_mat(&self) -> Result<Mat<f64>, SafetensorsError> {
         let [rows, cols] = self.shape[..] else {
             return Err(SafetensorsError::NotTwoD {
@@ -315,6 +319,12 @@ impl NamedTensor {
                 shape: self.shape.clone(),
             });
         };
+        if rows == 0 || cols == 0 {
+            return Err(SafetensorsError::EmptyTensor {
+                tensor: self.name.clone(),
+                shape: self.shape.clone(),
+            });
+        }
         let values = self.values_f64();
         Ok(Mat::from_fn(rows, cols, |r, c| values[r * cols + c]))
     }
