@@ -136,8 +136,6 @@ impl Plan {
                 (bounds.max_abs.clone(), bounds.max_l2.clone(), lower)
             }
         };
-        let f_max = max_abs[..ell].iter().copied().fold(0.0, f64::max);
-        let input_norms = max_l2[..ell].to_vec();
         let needs_minus: Vec<Vec<bool>> = (0..ell)
             .map(|t| {
                 let nonnegative_activation = t > 0 && arch.activations()[t - 1].is_nonnegative();
@@ -188,6 +186,24 @@ impl Plan {
                 perturbation: s,
             });
         }
+        // On a box, interval propagation through wide layers grows like the layers' absolute
+        // row sums; the norm recursion `S_t ≤ λ_t ‖W'_t‖₂ S_{t-1}` (for σ_t(0) = 0, with
+        // ‖W'_t‖₂ ≤ ν_t) often bounds ‖F'_t(x)‖₂ far better, and |F'_{t,j}| ≤ ‖F'_t‖₂. Each
+        // layer takes the smaller of the two certified bounds.
+        let mut max_l2 = max_l2;
+        let mut max_abs = max_abs;
+        if let Domain::Box(_) = &domain {
+            for t in 1..=ell {
+                let act = arch.activations()[t - 1];
+                if act.apply(0.0) == 0.0 {
+                    let s = (act.lipschitz() * target_norms[t - 1] * max_l2[t - 1]).next_up();
+                    max_l2[t] = max_l2[t].min(s);
+                    max_abs[t] = max_abs[t].min(max_l2[t]);
+                }
+            }
+        }
+        let f_max = max_abs[..ell].iter().copied().fold(0.0, f64::max);
+        let input_norms = max_l2[..ell].to_vec();
         let lemma1 = match config.accuracy {
             Accuracy::Network(eps) => Some(choose_epsilon_w(
                 eps,
