@@ -155,24 +155,30 @@ pub(crate) fn run_items(
         spec,
         progress,
     };
-    let layers: Vec<Result<AssembledLayer, ConstructionError>> = (0..ell)
-        .into_par_iter()
-        .map(|t| {
-            let items: Vec<Result<ItemOutput, ConstructionError>> = (0..layout.items(large, t))
-                .into_par_iter()
-                .map(|j| {
-                    let mut out = ItemOutput::default();
-                    if select(t, j) {
-                        let mut kernel = Kernel::new(spec.solver, spec.tolerance, &sched, mixed)?;
-                        layout.run_item(&work, &mut kernel, (t, j), &mut out)?;
-                    }
-                    Ok(out)
-                })
-                .collect();
-            let items = items.into_iter().collect::<Result<Vec<_>, _>>()?;
-            assemble_layer(target, t, items)
-        })
-        .collect();
+    let layer = |t: usize| -> Result<AssembledLayer, ConstructionError> {
+        let items: Vec<Result<ItemOutput, ConstructionError>> = (0..layout.items(large, t))
+            .into_par_iter()
+            .map(|j| {
+                let mut out = ItemOutput::default();
+                if select(t, j) {
+                    let mut kernel = Kernel::new(spec.solver, spec.tolerance, &sched, mixed)?;
+                    layout.run_item(&work, &mut kernel, (t, j), &mut out)?;
+                }
+                Ok(out)
+            })
+            .collect();
+        let items = items.into_iter().collect::<Result<Vec<_>, _>>()?;
+        assemble_layer(target, t, items)
+    };
+    // Layers one after the other when each has work items for every thread (so only one
+    // layer's buffers are alive at a time), else in parallel.
+    let threads = rayon::current_num_threads();
+    let layers: Vec<Result<AssembledLayer, ConstructionError>> =
+        if (0..ell).all(|t| layout.items(large, t) >= 4 * threads) {
+            (0..ell).map(layer).collect()
+        } else {
+            (0..ell).into_par_iter().map(layer).collect()
+        };
     let mut pruned_layers = Vec::with_capacity(ell);
     let mut stats = Vec::with_capacity(ell);
     let mut first: Option<Failure> = None;
@@ -215,34 +221,48 @@ type AssembledLayer = (PrunedLayer, LayerStats, Option<Failure>);
 fn assemble_layer(
     target: &Network,
     t: usize,
-    items: Vec<ItemOutput>,
+    mut items: Vec<ItemOutput>,
 ) -> Result<AssembledLayer, ConstructionError> {
     let mut stats = LayerStats::default();
     let mut first = None;
-    let total: usize = items.iter().map(|i| i.edges.len()).sum();
-    let mut edges: Vec<Edge> = Vec::new();
-    edges
-        .try_reserve_exact(total)
-        .map_err(|_| ConstructionError::OutOfMemory {
-            what: "the kept edges of a layer",
-            bytes: (total * size_of::<Edge>()) as u64,
-        })?;
-    for item in items {
+    let key = |e: &Edge| (e.z, e.output);
+    for item in &mut items {
         stats.consulted += item.consulted;
         stats.weights += item.weights;
         stats.empty_slots += item.failed_halves;
         stats.failed_weights += item.failed_weights;
         stats.width_needed = stats.width_needed.max(item.width_needed);
         if first.is_none() {
-            first = item.failure;
+            first = item.failure.take();
         }
-        edges.extend(item.edges);
+        item.edges.sort_unstable_by_key(key);
     }
-    let key = |e: &Edge| (e.z, e.output);
-    if !edges.windows(2).all(|p| key(&p[0]) < key(&p[1])) {
+    // Items over increasing ranges of G (per-weight, recycling, batch) are already in order:
+    // their edges go straight into the flat arrays; otherwise (shared-input) they are
+    // merged by one sort.
+    let in_order = items
+        .iter()
+        .filter_map(|i| Some((i.edges.first()?, i.edges.last()?)))
+        .collect::<Vec<_>>()
+        .windows(2)
+        .all(|p| key(p[0].1) < key(p[1].0));
+    let parts = if in_order {
+        layer_parts(items.into_iter().map(|i| i.edges).collect())?
+    } else {
+        let total: usize = items.iter().map(|i| i.edges.len()).sum();
+        let mut edges: Vec<Edge> = Vec::new();
+        edges
+            .try_reserve_exact(total)
+            .map_err(|_| ConstructionError::OutOfMemory {
+                what: "the kept edges of a layer",
+                bytes: (total * size_of::<Edge>()) as u64,
+            })?;
+        for item in items {
+            edges.extend(item.edges);
+        }
         edges.par_sort_unstable_by_key(key);
-    }
-    let parts = layer_parts(&edges)?;
+        layer_parts(vec![edges])?
+    };
     let arch = target.architecture();
     let layer = PrunedLayer::from_parts(
         arch.widths()[t],
@@ -253,37 +273,50 @@ fn assemble_layer(
     Ok((layer, stats, first))
 }
 
-/// The flat arrays of a layer from its edges sorted by `(z, output)`.
-pub(crate) fn layer_parts(edges: &[Edge]) -> Result<LayerParts, ConstructionError> {
-    let neurons =
-        edges.windows(2).filter(|p| p[0].z != p[1].z).count() + usize::from(!edges.is_empty());
-    let oom = |what, bytes| ConstructionError::OutOfMemory { what, bytes };
+/// The flat arrays of a layer from runs of edges that are, concatenated, sorted by
+/// `(z, output)`; each run is freed once copied, so the edges are never held twice.
+pub(crate) fn layer_parts(runs: Vec<Vec<Edge>>) -> Result<LayerParts, ConstructionError> {
+    let mut neurons = 0usize;
+    let mut edges = 0usize;
+    let mut prev: Option<u64> = None;
+    for e in runs.iter().flatten() {
+        neurons += usize::from(prev != Some(e.z));
+        prev = Some(e.z);
+        edges += 1;
+    }
     let mut p = LayerParts::default();
-    let bytes = (neurons * 28 + edges.len() * 12) as u64;
+    let bytes = (neurons * 28 + edges * 12) as u64;
     p.z.try_reserve_exact(neurons)
         .and(p.input.try_reserve_exact(neurons))
         .and(p.u.try_reserve_exact(neurons))
         .and(p.start.try_reserve_exact(neurons + 1))
-        .and(p.output.try_reserve_exact(edges.len()))
-        .and(p.v.try_reserve_exact(edges.len()))
-        .map_err(|_| oom("the flat arrays of a layer", bytes))?;
+        .and(p.output.try_reserve_exact(edges))
+        .and(p.v.try_reserve_exact(edges))
+        .map_err(|_| ConstructionError::OutOfMemory {
+            what: "the flat arrays of a layer",
+            bytes,
+        })?;
     p.start.push(0);
-    for (k, e) in edges.iter().enumerate() {
-        if k == 0 || edges[k - 1].z != e.z {
-            if k > 0 {
-                p.start.push(k as u64);
+    let mut count = 0u64;
+    for run in runs {
+        for e in run {
+            if p.z.last() != Some(&e.z) {
+                if count > 0 {
+                    p.start.push(count);
+                }
+                p.z.push(e.z);
+                p.input.push(e.input);
+                p.u.push(e.u);
+            } else {
+                debug_assert_eq!((p.input.last(), p.u.last()), (Some(&e.input), Some(&e.u)));
             }
-            p.z.push(e.z);
-            p.input.push(e.input);
-            p.u.push(e.u);
-        } else {
-            debug_assert_eq!((p.input.last(), p.u.last()), (Some(&e.input), Some(&e.u)));
+            p.output.push(e.output);
+            p.v.push(e.v);
+            count += 1;
         }
-        p.output.push(e.output);
-        p.v.push(e.v);
     }
-    if !edges.is_empty() {
-        p.start.push(edges.len() as u64);
+    if count > 0 {
+        p.start.push(count);
     }
     Ok(p)
 }

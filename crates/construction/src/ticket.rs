@@ -702,7 +702,7 @@ pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
             l0.n_in(),
             l0.n_out(),
             l0.activation(),
-            crate::oracle::layer_parts(&edges)?,
+            crate::oracle::layer_parts(vec![edges])?,
         )?);
     }
     Ok(Ticket {
