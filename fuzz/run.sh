@@ -20,7 +20,6 @@ case "${TOOLCHAIN:-nightly}" in
 esac
 dict=()
 case "$target" in load_network|read_tensors) dict=(-dict=fuzz/dicts/safetensors.dict) ;; esac
-features=()
-[ "$target" = read_ticket ] && features=(--features ticket)
-exec cargo "${tc[@]}" fuzz run "${san[@]}" "${features[@]}" "$target" \
+case "$target" in read_ticket) dict=(-dict=fuzz/dicts/safetensors.dict) ;; esac
+exec cargo "${tc[@]}" fuzz run "${san[@]}" "$target" \
   "fuzz/corpus/$target" "${seeds[@]}" -- -runs="$runs" -print_final_stats=1 -timeout=10 "${dict[@]}"
