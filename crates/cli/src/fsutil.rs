@@ -32,8 +32,9 @@ impl Staged {
         Self::with(dest, Contents::Bytes(bytes.to_vec()))
     }
 
-    /// Writes `contents` to a temporary file beside `dest` (creating `dest`'s directory).
-    pub fn with(dest: &Path, contents: Contents<'_>) -> Result<Self, String> {
+    /// A temporary file beside `dest` (creating `dest`'s directory), for the caller to write:
+    /// [`Staged::commit`] renames it onto `dest`; dropped uncommitted, it is removed.
+    pub fn open(dest: &Path) -> Result<(Self, fs::File), String> {
         let dir = dest
             .parent()
             .ok_or_else(|| format!("{} has no parent directory", dest.display()))?;
@@ -48,8 +49,24 @@ impl Staged {
             dest: dest.to_path_buf(),
             committed: false,
         };
-        let f = fs::File::create(&staged.tmp)
+        let f = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&staged.tmp)
             .map_err(|e| format!("cannot create {}: {e}", staged.tmp.display()))?;
+        Ok((staged, f))
+    }
+
+    /// The temporary file's path.
+    pub fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Writes `contents` to a temporary file beside `dest` (creating `dest`'s directory).
+    pub fn with(dest: &Path, contents: Contents<'_>) -> Result<Self, String> {
+        let (staged, f) = Self::open(dest)?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
         let cannot = |e: std::io::Error| format!("cannot write {}: {e}", staged.tmp.display());
         match contents {
@@ -96,7 +113,13 @@ pub fn write_all_atomically(files: &[(PathBuf, Vec<u8>)]) -> Result<(), String> 
 
 /// [`write_all_atomically`] for contents that may be streamed.
 pub fn write_streams_atomically(files: Vec<(PathBuf, Contents<'_>)>) -> Result<(), String> {
-    let mut staged = Vec::with_capacity(files.len());
+    commit_with(Vec::new(), files)
+}
+
+/// Stages `files`, then commits the already staged `ready` and them, all or nothing (a
+/// failure leaves none of them).
+pub fn commit_with(ready: Vec<Staged>, files: Vec<(PathBuf, Contents<'_>)>) -> Result<(), String> {
+    let mut staged = ready;
     for (path, contents) in files {
         staged.push(Staged::with(&path, contents)?);
     }
@@ -104,6 +127,38 @@ pub fn write_streams_atomically(files: Vec<(PathBuf, Contents<'_>)>) -> Result<(
         s.commit()?;
     }
     Ok(())
+}
+
+/// The directories of `dir` that do not exist yet, removed again (if empty) when dropped
+/// unkept: a command that stages files before it knows it will succeed leaves no directory
+/// behind when it fails.
+pub struct NewDirs {
+    missing: Vec<PathBuf>,
+}
+
+impl NewDirs {
+    /// Records which of `dir` and its ancestors do not exist.
+    pub fn new(dir: &Path) -> Self {
+        let missing = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        NewDirs { missing }
+    }
+
+    /// Keeps them.
+    pub fn keep(mut self) {
+        self.missing.clear();
+    }
+}
+
+impl Drop for NewDirs {
+    fn drop(&mut self) {
+        for d in &self.missing {
+            let _ = fs::remove_dir(d);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,13 +9,13 @@ use clap::ValueEnum;
 use logprune_construction::ticket::{self, merge, write_ticket};
 use logprune_construction::{
     Accuracy, Construction, ConstructionError, DENSE_PRUNED_LIMIT, Domain, GDistribution,
-    Generator, LargeNetwork, Plan, Progress, PruneConfig, Report, Shard, SolverKind, Ticket,
-    ToleranceRule, export_large, memory, prune_shard, prune_with, read_ticket, search_width,
-    verify,
+    Generator, LargeNetwork, LayerSink, Plan, Progress, PruneConfig, PrunedLayer, Report, Shard,
+    SolverKind, Ticket, TicketSpec, ToleranceRule, export_large, memory, prune_into, prune_shard,
+    prune_with, read_ticket, search_width, verify,
 };
 use logprune_network::{Activation, LoadOptions, Network, load_network, read_input_rows};
 
-use crate::fsutil::{Contents, write_streams_atomically};
+use crate::fsutil::{Contents, NewDirs, Staged, commit_with, write_streams_atomically};
 use crate::progress::{Bar, Counting};
 
 /// What `logprune prune --help` prints after the options.
@@ -525,14 +525,14 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
         ));
     }
     let dense = args.dense || args.export_large;
+    if !dense {
+        return run_streamed(args, &target, &domain, &config, &bar);
+    }
     let preflight = dense_preflight(args.export_large);
-    let none = |_: &Plan, _: &LargeNetwork| Ok(());
     let result = if args.search_width {
         search_width(&target, &domain, &config, &bar)
-    } else if dense {
-        prune_with(&target, &domain, &config, &bar, &preflight)
     } else {
-        prune_with(&target, &domain, &config, &bar, &none)
+        prune_with(&target, &domain, &config, &bar, &preflight)
     };
     bar.finish();
     let p = result.map_err(|e| e.to_string())?;
@@ -546,17 +546,15 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
             args.out.join("report.json"),
             Contents::Bytes(p.report.to_json().map_err(|e| e.to_string())?.into_bytes()),
         ),
-    ];
-    if dense {
-        files.push((
+        (
             args.out.join("pruned.safetensors"),
             Contents::Bytes(
                 p.pruned
                     .to_safetensors()
                     .map_err(|e| format!("--dense: {e}"))?,
             ),
-        ));
-    }
+        ),
+    ];
     if args.export_large {
         let (large, masks) =
             export_large(&p.large, &p.pruned).map_err(|e| format!("--export-large: {e}"))?;
@@ -567,6 +565,92 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
     write_streams_atomically(files)?;
     bar.finish();
     Ok(summary(&args.target.target, &p.report, &paths))
+}
+
+/// The ticket file of a run, written as the run hands Ĝ's layers over
+/// ([`logprune_construction::ticket::TicketWriter`]): staged beside its destination with a
+/// spill file for the 4-byte arrays; the spill is always removed, the ticket only appears
+/// when [`TicketFile::commit`] is reached.
+struct TicketFile {
+    dest: PathBuf,
+    staged: Option<(Staged, Staged)>,
+    writer: Option<ticket::TicketWriter<std::io::BufWriter<std::fs::File>, std::fs::File>>,
+}
+
+impl LayerSink for TicketFile {
+    fn begin(&mut self, plan: &Plan, large: &LargeNetwork) -> Result<(), ConstructionError> {
+        let io = |message: String| ConstructionError::Io { message };
+        let (ticket, file) = Staged::open(&self.dest).map_err(io)?;
+        let (spill, spill_file) = Staged::open(&self.dest.with_extension("spill")).map_err(io)?;
+        let spec = TicketSpec::of_run(plan, large, None);
+        self.writer = Some(ticket::TicketWriter::new(
+            std::io::BufWriter::with_capacity(1 << 20, file),
+            spill_file,
+            spec,
+            large.depth(),
+        )?);
+        self.staged = Some((ticket, spill));
+        Ok(())
+    }
+
+    fn layer(&mut self, _t: usize, layer: PrunedLayer) -> Result<(), ConstructionError> {
+        match &mut self.writer {
+            Some(w) => w.layer(&layer),
+            None => unreachable!("begin comes first"),
+        }
+    }
+}
+
+impl TicketFile {
+    /// Finishes the file with the run's `stats` and syncs it; returns it staged, to be
+    /// committed with the run's other files.
+    fn finish(self, stats: &[logprune_construction::oracle::LayerStats]) -> Result<Staged, String> {
+        let (Some(writer), Some((ticket, spill))) = (self.writer, self.staged) else {
+            return Err("the ticket was never begun".to_owned());
+        };
+        let cannot = |e: String| format!("cannot write {}: {e}", ticket.path().display());
+        let out = writer.finish(stats).map_err(|e| cannot(e.to_string()))?;
+        let file = out
+            .into_inner()
+            .map_err(|e| cannot(e.into_error().to_string()))?;
+        file.sync_all().map_err(|e| cannot(e.to_string()))?;
+        drop(spill);
+        Ok(ticket)
+    }
+}
+
+/// `logprune prune` without a dense output: Ĝ streamed into the ticket layer by layer
+/// ([`prune_into`]), so the run holds one layer of Ĝ at a time; then the report.
+fn run_streamed(
+    args: &PruneArgs,
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+    bar: &Bar,
+) -> Result<String, String> {
+    let ticket_path = args.out.join("ticket.safetensors");
+    let new_dirs = NewDirs::new(&args.out);
+    let mut sink = TicketFile {
+        dest: ticket_path.clone(),
+        staged: None,
+        writer: None,
+    };
+    let result = prune_into(target, domain, config, bar, args.search_width, &mut sink);
+    bar.finish();
+    let run = result.map_err(|e| e.to_string())?;
+    let ticket = sink.finish(&run.stats)?;
+    let report = run.report.to_json().map_err(|e| e.to_string())?;
+    let report_path = args.out.join("report.json");
+    commit_with(
+        vec![ticket],
+        vec![(report_path.clone(), Contents::Bytes(report.into_bytes()))],
+    )?;
+    new_dirs.keep();
+    Ok(summary(
+        &args.target.target,
+        &run.report,
+        &[ticket_path, report_path],
+    ))
 }
 
 /// What a run prints.

@@ -31,6 +31,7 @@ use crate::certificate::{self, LayerTerms};
 use crate::large::AUX_STREAM_BASE;
 use crate::layout::Layout;
 use crate::oracle::LayerStats;
+use crate::pruned::PrunedLayer;
 use crate::{
     Accuracy, Construction, ConstructionError, Domain, DomainKind, GDistribution, Generator,
     LargeNetwork, Plan, Progress, PrunedNetwork, Side, SolverKind,
@@ -308,7 +309,8 @@ impl Report {
 /// # Errors
 /// [`ConstructionError::WidthCount`] / [`ConstructionError::ShapeMismatch`] if Ĝ does not
 /// have G's layers; [`ConstructionError::NotAnEdge`] for an index out of range;
-/// [`ConstructionError::WeightMismatch`] for a weight that differs from G's.
+/// [`ConstructionError::WeightMismatch`] for a weight that differs from G's (the first in
+/// layer and G order).
 pub fn verify_against_generator(
     large: &LargeNetwork,
     pruned: &PrunedNetwork,
@@ -320,27 +322,43 @@ pub fn verify_against_generator(
             found: pruned.layers().len(),
         });
     }
-    let counts = pruned
-        .layers()
-        .par_iter()
-        .enumerate()
-        .map(|(t, layer)| -> Result<u64, ConstructionError> {
-            let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
-            for (what, expected, found) in [
-                ("inputs", n_in, layer.n_in()),
-                ("outputs", n_out, layer.n_out()),
-            ] {
-                if expected != found {
-                    return Err(ConstructionError::ShapeMismatch {
-                        layer: t + 1,
-                        what,
-                        expected,
-                        found,
-                    });
-                }
-            }
+    let mut count = 0;
+    for (t, layer) in pruned.layers().iter().enumerate() {
+        count += verify_layer(large, t, layer)?;
+    }
+    Ok(count)
+}
+
+/// Neurons per rayon task of [`verify_layer`].
+const VERIFY_CHUNK: usize = 4096;
+
+/// [`verify_against_generator`] for layer `t` of Ĝ, its neurons in parallel; the error
+/// reported is the first in G's order, whatever the number of threads.
+pub(crate) fn verify_layer(
+    large: &LargeNetwork,
+    t: usize,
+    layer: &PrunedLayer,
+) -> Result<u64, ConstructionError> {
+    let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
+    for (what, expected, found) in [
+        ("inputs", n_in, layer.n_in()),
+        ("outputs", n_out, layer.n_out()),
+    ] {
+        if expected != found {
+            return Err(ConstructionError::ShapeMismatch {
+                layer: t + 1,
+                what,
+                expected,
+                found,
+            });
+        }
+    }
+    let chunks: Vec<Result<u64, ConstructionError>> = (0..layer.len().div_ceil(VERIFY_CHUNK))
+        .into_par_iter()
+        .map(|c| {
             let mut count = 0u64;
-            for n in layer.neurons() {
+            for k in c * VERIFY_CHUNK..((c + 1) * VERIFY_CHUNK).min(layer.len()) {
+                let n = layer.neuron(k);
                 let mismatch =
                     |side, port, stored: f64, generated: f64| ConstructionError::WeightMismatch {
                         layer: t + 1,
@@ -364,8 +382,8 @@ pub fn verify_against_generator(
             }
             Ok(count)
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(counts.into_iter().sum())
+        .collect();
+    chunks.into_iter().sum()
 }
 
 /// The inputs measured on the user's domain (see the [module documentation](self)): the rows
@@ -456,225 +474,368 @@ pub struct CheckInput<'a> {
 ///
 /// # Errors
 /// As [`verify_against_generator`]; [`ConstructionError::DomainDimension`] if the domain is
-/// not in F's input dimension; [`ConstructionError::ShapeMismatch`] if Ĝ's input width is
-/// not F's (plus the constant unit); [`ConstructionError::LiteralVirtualMismatch`] if the
-/// literal and the virtual Ĝ disagree beyond rounding; a norm that cannot be computed;
-/// inputs refused by F.
+/// not in F's input dimension; [`ConstructionError::LiteralVirtualMismatch`] if the literal
+/// and the virtual Ĝ disagree beyond rounding; a norm that cannot be computed; inputs
+/// refused by F.
 pub fn check(input: &CheckInput<'_>, progress: &dyn Progress) -> Result<Report, ConstructionError> {
-    let start = std::time::Instant::now();
-    let CheckInput {
-        target,
-        domain: user_domain,
-        plan,
-        layout,
-        large,
-        pruned,
-        stats,
-        seconds: (plan_seconds, prune_seconds),
-        other_rule,
-        ref width_search,
-    } = *input;
-    let products_consulted: u64 = stats.iter().map(|s| s.consulted).sum();
-    if user_domain.dim() != target.input_width() {
-        return Err(ConstructionError::DomainDimension {
-            expected: target.input_width(),
-            found: user_domain.dim(),
+    if input.pruned.layers().len() != input.large.depth() {
+        return Err(ConstructionError::WidthCount {
+            what: "layers of the pruned network",
+            expected: input.large.depth(),
+            found: input.pruned.layers().len(),
         });
     }
-    let weights_verified = verify_against_generator(large, pruned)?;
-    let f = plan.network();
-    let arch = f.architecture();
-    let widths = arch.widths();
-    let ell = arch.depth();
-    let minus_columns = plan.minus_columns();
-
-    // Weight errors and the norms of the split layers, one layer per rayon task; the virtual
-    // matrices are kept for the measurement.
-    struct LayerNumbers {
-        plus: Mat<f64>,
-        minus: Mat<f64>,
-        err_plus: f64,
-        err_minus: Option<f64>,
-        pruned_norm: f64,
-        error_norm: f64,
+    let mut checker = Checker::new(input.target, input.domain, input.plan, input.large)?;
+    for (t, layer) in input.pruned.layers().iter().enumerate() {
+        checker.layer(t, layer)?;
     }
-    let numbers = (0..ell)
-        .into_par_iter()
-        .map(|t| -> Result<LayerNumbers, ConstructionError> {
-            let w = f.layers()[t].weight();
-            let (plus, minus) = pruned.layers()[t].virtual_matrices();
-            let cols: Vec<usize> = (0..widths[t])
-                .filter(|&b| plan.needs_minus()[t][b])
-                .collect();
-            let n = widths[t];
-            let split = Mat::from_fn(widths[t + 1], n + cols.len(), |a, c| {
-                if c < n {
-                    plus[(a, c)]
-                } else {
-                    minus[(a, cols[c - n])]
-                }
-            });
-            let error = Mat::from_fn(widths[t + 1], n + cols.len(), |a, c| {
-                if c < n {
-                    w[(a, c)] - plus[(a, c)]
-                } else {
-                    w[(a, cols[c - n])] - minus[(a, cols[c - n])]
-                }
-            });
-            let err_plus = norms::max_norm(error.as_ref().subcols(0, n));
-            let err_minus =
-                (!cols.is_empty()).then(|| norms::max_norm(error.as_ref().subcols(n, cols.len())));
-            Ok(LayerNumbers {
-                err_plus,
-                err_minus,
-                pruned_norm: norms::spectral_norm_upper_bound(split.as_ref())?,
-                error_norm: norms::spectral_norm_upper_bound(error.as_ref())?,
-                plus,
-                minus,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-
-    let terms: Vec<LayerTerms> = (0..ell)
-        .map(|t| LayerTerms {
-            lambda: arch.activations()[t].lipschitz(),
-            pruned_norm: numbers[t].pruned_norm,
-            error_norm: numbers[t].error_norm,
-            input_norm: plan.input_norms()[t],
-        })
-        .collect();
-    let certified_bound = certificate::recurrence_bound(&terms);
-    let certified_bound_corollary27 = certificate::corollary27_bound(&terms);
-    let max_errors: Vec<f64> = numbers
-        .iter()
-        .map(|n| n.err_plus.max(n.err_minus.unwrap_or(0.0)))
-        .collect();
-    let epsilon_w_effective =
-        certificate::effective_epsilon_w(&max_errors, &minus_columns, &widths[..ell]);
-    let lambda_pruned: Vec<f64> = terms.iter().map(|t| t.lambda * t.pruned_norm).collect();
-    let certified_bound_lemma1 = certificate::lemma1_bound(
-        epsilon_w_effective,
-        ell,
-        arch.lambda_max(),
-        arch.n_max(),
-        plan.f_max(),
-        &lambda_pruned,
-    );
-
-    // The measurement.
-    let inputs = check_inputs(user_domain, plan.config().seed);
-    progress.start("check", inputs.len() as u64);
-    let virtual_layers: Vec<(MatRef<'_, f64>, Option<MatRef<'_, f64>>)> = numbers
-        .iter()
-        .zip(&minus_columns)
-        .map(|(n, &m)| (n.plus.as_ref(), (m > 0).then(|| n.minus.as_ref())))
-        .collect();
-    let measured = measure(
-        target,
-        pruned,
-        &virtual_layers,
-        plan.has_bias_unit(),
-        &inputs,
-        progress,
-    )?;
-
-    let kept_neurons = pruned.kept_neurons();
-    let kept_edges = pruned.kept_edges();
-    let n_weights_target = arch.num_weights() as u64;
-    let n_star = n_weights_target.max(1) as f64;
-    let n_weights_large = large.num_weights();
-    let layers = (0..ell)
-        .map(|t| LayerReport {
-            layer: t + 1,
-            n_in: widths[t],
-            n_out: widths[t + 1],
-            activation: arch.activations()[t],
-            intermediate_width: large.intermediate_widths()[t],
-            intermediate_width_theorem: layout.widths_theorem().get(t).copied().unwrap_or(0),
-            width_sufficed: stats[t].empty_slots == 0 && stats[t].failed_weights == 0,
-            empty_slots: stats[t].empty_slots,
-            width_needed: stats[t].width_needed,
-            products_consulted: stats[t].consulted,
-            kept_neurons: kept_neurons[t],
-            kept_edges: kept_edges[t],
-            minus_columns: minus_columns[t],
-            target_norm: plan.target_norms()[t],
-            pruned_norm: numbers[t].pruned_norm,
-            error_norm: numbers[t].error_norm,
-            input_norm: plan.input_norms()[t],
-            max_weight_error_plus: numbers[t].err_plus,
-            max_weight_error_minus: numbers[t].err_minus,
-        })
-        .collect();
-    let max_minus = numbers.iter().filter_map(|n| n.err_minus).reduce(f64::max);
-    let config = plan.config();
-    let (alpha, beta) = plan.theorem3_range();
-    let check_seconds = start.elapsed().as_secs_f64();
-    Ok(Report {
-        schema_version: REPORT_SCHEMA_VERSION,
-        accuracy: config.accuracy,
-        delta: config.delta,
-        epsilon_w: plan.epsilon_w(),
-        tolerance_rule: config.tolerance_rule,
-        rules: rule_reports(plan, kept_neurons.iter().sum(), other_rule)?,
-        epsilon_w_effective,
-        alpha,
-        beta,
-        k_prime: plan.k_prime(),
-        w_max: plan.w_max(),
-        delta_w: plan.delta_w(),
-        construction: layout.construction(),
-        solver: config.solver,
-        distribution: config.distribution,
-        theorem_applies: config.distribution.theorem_applies(),
-        notes: notes(plan),
-        generator: large.generator(),
-        seed: config.seed,
-        neurons_per_weight: layout.neurons_per_weight(),
-        neurons_per_weight_theorem: plan.neurons_per_weight_theorem(),
-        widths: large.intermediate_widths().to_vec(),
-        widths_theorem: layout.widths_theorem().to_vec(),
-        width_scale: config.width_scale,
-        g_neurons_per_target_weight: large
-            .intermediate_widths()
-            .iter()
-            .map(|&m| m as f64)
-            .sum::<f64>()
-            / n_star,
-        per_weight_neurons_per_target_weight: plan.neurons_per_weight_theorem() as f64,
-        golden_ratio_steps: plan.golden_ratio_steps(),
-        target_widths: widths.to_vec(),
-        has_bias_unit: plan.has_bias_unit(),
-        n_weights_target,
-        n_weights_large,
-        log10_n_weights_large: n_weights_large.log10(),
-        kept_neurons_total: kept_neurons.iter().sum(),
-        kept_edges_total: kept_edges.iter().sum(),
-        kept_neurons,
-        max_weight_error_plus: numbers.iter().map(|n| n.err_plus).fold(0.0, f64::max),
-        max_weight_error_minus: max_minus,
-        f_max: plan.f_max(),
-        certified_bound,
-        certified_bound_corollary27,
-        certified_bound_lemma1,
-        empirical_max_error: measured.virtual_error,
-        inputs_checked: inputs.len() as u64,
-        empirical_max_error_literal: measured.literal_error,
-        literal_inputs_checked: measured.literal_inputs,
-        literal_virtual_max_difference: measured.difference,
-        domain: user_domain.kind(),
-        products_consulted,
-        products_per_target_weight: products_consulted as f64 / n_star,
-        weights_verified,
-        seconds: Timings {
-            plan: plan_seconds,
-            prune: prune_seconds,
-            check: check_seconds,
-            total: plan_seconds + prune_seconds + check_seconds,
+    checker.finish(
+        &Finish {
+            layout: input.layout,
+            stats: input.stats,
+            seconds: input.seconds,
+            other_rule: input.other_rule,
+            width_search: input.width_search.clone(),
         },
-        width_search: width_search.clone(),
-        layers,
-    })
+        progress,
+    )
+}
+
+/// What [`Checker::finish`] needs besides the layers.
+pub(crate) struct Finish<'a> {
+    /// The layout.
+    pub layout: &'a dyn Layout,
+    /// The oracle's per-layer counts.
+    pub stats: &'a [LayerStats],
+    /// Seconds the plan and the oracle took.
+    pub seconds: (f64, f64),
+    /// The kept neurons per layer under the other tolerance rule, if it was run.
+    pub other_rule: Option<&'a (crate::ToleranceRule, Vec<u64>)>,
+    /// The width search that chose this run's width, if any.
+    pub width_search: Option<crate::WidthSearch>,
+}
+
+/// What the check keeps of one layer of Ĝ once the layer itself is gone.
+struct LayerNumbers {
+    plus: Mat<f64>,
+    minus: Mat<f64>,
+    err_plus: f64,
+    err_minus: Option<f64>,
+    pruned_norm: f64,
+    error_norm: f64,
+    kept_neurons: u64,
+    kept_edges: u64,
+    activation: Activation,
+}
+
+/// The check of a run, fed Ĝ one layer at a time and in order, so that a streamed run
+/// ([`crate::prune_into`]) never holds more than one layer of Ĝ: [`Checker::layer`]
+/// re-derives the layer's weights from G, computes its weight errors and norms, keeps its
+/// virtual matrices (`n_i × n_{i-1}`, whatever Ĝ keeps) and advances the literal pass of the
+/// spread subset of inputs; [`Checker::finish`] certifies, measures through the virtual
+/// matrices and builds the [`Report`]. [`check()`] is this on a whole Ĝ.
+pub(crate) struct Checker<'a> {
+    target: &'a Network,
+    user_domain: &'a Domain,
+    plan: &'a Plan,
+    large: &'a LargeNetwork,
+    inputs: Vec<Vec<f64>>,
+    /// The literal pass: per group (one per thread), its inputs' indices and their values
+    /// at the current layer, coordinate-major (`x[b·m + j]`).
+    literal: Vec<(Vec<usize>, Vec<f64>)>,
+    layers: Vec<LayerNumbers>,
+    weights_verified: u64,
+    seconds: f64,
+}
+
+impl<'a> Checker<'a> {
+    /// The check of a run of `plan` on G `large` for the user's `target` on `user_domain`:
+    /// the measured inputs ([`check_inputs`]) and the literal subset, every `⌊N/256⌋`-th
+    /// input (at least [`LITERAL_INPUTS`], all if fewer), in one group per thread.
+    ///
+    /// # Errors
+    /// [`ConstructionError::DomainDimension`] if the domain is not in F's input dimension.
+    pub(crate) fn new(
+        target: &'a Network,
+        user_domain: &'a Domain,
+        plan: &'a Plan,
+        large: &'a LargeNetwork,
+    ) -> Result<Self, ConstructionError> {
+        let start = std::time::Instant::now();
+        if user_domain.dim() != target.input_width() {
+            return Err(ConstructionError::DomainDimension {
+                expected: target.input_width(),
+                found: user_domain.dim(),
+            });
+        }
+        let inputs = check_inputs(user_domain, plan.config().seed);
+        let ng = plan.network().input_width();
+        let stride = (inputs.len() / LITERAL_INPUTS).max(1);
+        let picked: Vec<usize> = (0..inputs.len()).step_by(stride).collect();
+        let groups = rayon::current_num_threads().clamp(1, picked.len().max(1));
+        let per = picked.len().div_ceil(groups).max(1);
+        let literal = picked
+            .chunks(per)
+            .map(|group| {
+                let m = group.len();
+                let mut x = vec![1.0; ng * m];
+                for (j, &i) in group.iter().enumerate() {
+                    for (b, &v) in inputs[i].iter().enumerate() {
+                        x[b * m + j] = v;
+                    }
+                }
+                (group.to_vec(), x)
+            })
+            .collect();
+        Ok(Checker {
+            target,
+            user_domain,
+            plan,
+            large,
+            inputs,
+            literal,
+            layers: Vec::with_capacity(large.depth()),
+            weights_verified: 0,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Checks layer `t` of Ĝ (layers come in order): its weights re-derived from G
+    /// ([`verify_layer`]), `max |w* − ŵ±|`, the norms of its split layer and error, and the
+    /// literal pass through it.
+    ///
+    /// # Panics
+    /// If `t` is not the next layer (a programmer error).
+    ///
+    /// # Errors
+    /// As [`verify_layer`]; a norm that cannot be computed.
+    pub(crate) fn layer(&mut self, t: usize, layer: &PrunedLayer) -> Result<(), ConstructionError> {
+        let start = std::time::Instant::now();
+        assert_eq!(t, self.layers.len(), "the check takes Ĝ's layers in order");
+        self.weights_verified += verify_layer(self.large, t, layer)?;
+        let f = self.plan.network();
+        let widths = f.architecture().widths();
+        let w = f.layers()[t].weight();
+        let (plus, minus) = layer.virtual_matrices();
+        let cols: Vec<usize> = (0..widths[t])
+            .filter(|&b| self.plan.needs_minus()[t][b])
+            .collect();
+        let n = widths[t];
+        let split = Mat::from_fn(widths[t + 1], n + cols.len(), |a, c| {
+            if c < n {
+                plus[(a, c)]
+            } else {
+                minus[(a, cols[c - n])]
+            }
+        });
+        let error = Mat::from_fn(widths[t + 1], n + cols.len(), |a, c| {
+            if c < n {
+                w[(a, c)] - plus[(a, c)]
+            } else {
+                w[(a, cols[c - n])] - minus[(a, cols[c - n])]
+            }
+        });
+        let err_plus = norms::max_norm(error.as_ref().subcols(0, n));
+        let err_minus =
+            (!cols.is_empty()).then(|| norms::max_norm(error.as_ref().subcols(n, cols.len())));
+        let (pruned_norm, error_norm) = rayon::join(
+            || norms::spectral_norm_upper_bound(split.as_ref()),
+            || norms::spectral_norm_upper_bound(error.as_ref()),
+        );
+        self.literal
+            .par_iter_mut()
+            .for_each(|(group, x)| *x = layer.forward_literal(x, group.len()));
+        self.layers.push(LayerNumbers {
+            plus,
+            minus,
+            err_plus,
+            err_minus,
+            pruned_norm: pruned_norm?,
+            error_norm: error_norm?,
+            kept_neurons: layer.len() as u64,
+            kept_edges: layer.edge_count() as u64,
+            activation: layer.activation(),
+        });
+        self.seconds += start.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// Certifies and measures Ĝ once every layer is checked, and builds the [`Report`].
+    ///
+    /// # Panics
+    /// If not every layer was checked (a programmer error).
+    ///
+    /// # Errors
+    /// [`ConstructionError::LiteralVirtualMismatch`] if the literal and the virtual Ĝ
+    /// disagree beyond rounding; inputs refused by F.
+    pub(crate) fn finish(
+        self,
+        rest: &Finish<'_>,
+        progress: &dyn Progress,
+    ) -> Result<Report, ConstructionError> {
+        let start = std::time::Instant::now();
+        let Checker {
+            target,
+            user_domain,
+            plan,
+            large,
+            inputs,
+            literal,
+            layers: numbers,
+            weights_verified,
+            seconds: layer_seconds,
+        } = self;
+        let Finish {
+            layout,
+            stats,
+            seconds: (plan_seconds, prune_seconds),
+            other_rule,
+            ref width_search,
+        } = *rest;
+        let f = plan.network();
+        let arch = f.architecture();
+        let widths = arch.widths();
+        let ell = arch.depth();
+        assert_eq!(numbers.len(), ell, "every layer of Ĝ is checked");
+        let minus_columns = plan.minus_columns();
+        let products_consulted: u64 = stats.iter().map(|s| s.consulted).sum();
+
+        let terms: Vec<LayerTerms> = (0..ell)
+            .map(|t| LayerTerms {
+                lambda: arch.activations()[t].lipschitz(),
+                pruned_norm: numbers[t].pruned_norm,
+                error_norm: numbers[t].error_norm,
+                input_norm: plan.input_norms()[t],
+            })
+            .collect();
+        let certified_bound = certificate::recurrence_bound(&terms);
+        let certified_bound_corollary27 = certificate::corollary27_bound(&terms);
+        let max_errors: Vec<f64> = numbers
+            .iter()
+            .map(|n| n.err_plus.max(n.err_minus.unwrap_or(0.0)))
+            .collect();
+        let epsilon_w_effective =
+            certificate::effective_epsilon_w(&max_errors, &minus_columns, &widths[..ell]);
+        let lambda_pruned: Vec<f64> = terms.iter().map(|t| t.lambda * t.pruned_norm).collect();
+        let certified_bound_lemma1 = certificate::lemma1_bound(
+            epsilon_w_effective,
+            ell,
+            arch.lambda_max(),
+            arch.n_max(),
+            plan.f_max(),
+            &lambda_pruned,
+        );
+
+        // The measurement.
+        progress.start("check", inputs.len() as u64);
+        let measured = measure(
+            target,
+            &numbers,
+            &minus_columns,
+            plan.has_bias_unit(),
+            &inputs,
+            &literal,
+            progress,
+        )?;
+
+        let kept_neurons: Vec<u64> = numbers.iter().map(|n| n.kept_neurons).collect();
+        let kept_edges: Vec<u64> = numbers.iter().map(|n| n.kept_edges).collect();
+        let n_weights_target = arch.num_weights() as u64;
+        let n_star = n_weights_target.max(1) as f64;
+        let n_weights_large = large.num_weights();
+        let layers = (0..ell)
+            .map(|t| LayerReport {
+                layer: t + 1,
+                n_in: widths[t],
+                n_out: widths[t + 1],
+                activation: arch.activations()[t],
+                intermediate_width: large.intermediate_widths()[t],
+                intermediate_width_theorem: layout.widths_theorem().get(t).copied().unwrap_or(0),
+                width_sufficed: stats[t].empty_slots == 0 && stats[t].failed_weights == 0,
+                empty_slots: stats[t].empty_slots,
+                width_needed: stats[t].width_needed,
+                products_consulted: stats[t].consulted,
+                kept_neurons: kept_neurons[t],
+                kept_edges: kept_edges[t],
+                minus_columns: minus_columns[t],
+                target_norm: plan.target_norms()[t],
+                pruned_norm: numbers[t].pruned_norm,
+                error_norm: numbers[t].error_norm,
+                input_norm: plan.input_norms()[t],
+                max_weight_error_plus: numbers[t].err_plus,
+                max_weight_error_minus: numbers[t].err_minus,
+            })
+            .collect();
+        let max_minus = numbers.iter().filter_map(|n| n.err_minus).reduce(f64::max);
+        let config = plan.config();
+        let (alpha, beta) = plan.theorem3_range();
+        let check_seconds = layer_seconds + start.elapsed().as_secs_f64();
+        Ok(Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            accuracy: config.accuracy,
+            delta: config.delta,
+            epsilon_w: plan.epsilon_w(),
+            tolerance_rule: config.tolerance_rule,
+            rules: rule_reports(plan, kept_neurons.iter().sum(), other_rule)?,
+            epsilon_w_effective,
+            alpha,
+            beta,
+            k_prime: plan.k_prime(),
+            w_max: plan.w_max(),
+            delta_w: plan.delta_w(),
+            construction: layout.construction(),
+            solver: config.solver,
+            distribution: config.distribution,
+            theorem_applies: config.distribution.theorem_applies(),
+            notes: notes(plan),
+            generator: large.generator(),
+            seed: config.seed,
+            neurons_per_weight: layout.neurons_per_weight(),
+            neurons_per_weight_theorem: plan.neurons_per_weight_theorem(),
+            widths: large.intermediate_widths().to_vec(),
+            widths_theorem: layout.widths_theorem().to_vec(),
+            width_scale: config.width_scale,
+            g_neurons_per_target_weight: large
+                .intermediate_widths()
+                .iter()
+                .map(|&m| m as f64)
+                .sum::<f64>()
+                / n_star,
+            per_weight_neurons_per_target_weight: plan.neurons_per_weight_theorem() as f64,
+            golden_ratio_steps: plan.golden_ratio_steps(),
+            target_widths: widths.to_vec(),
+            has_bias_unit: plan.has_bias_unit(),
+            n_weights_target,
+            n_weights_large,
+            log10_n_weights_large: n_weights_large.log10(),
+            kept_neurons_total: kept_neurons.iter().sum(),
+            kept_edges_total: kept_edges.iter().sum(),
+            kept_neurons,
+            max_weight_error_plus: numbers.iter().map(|n| n.err_plus).fold(0.0, f64::max),
+            max_weight_error_minus: max_minus,
+            f_max: plan.f_max(),
+            certified_bound,
+            certified_bound_corollary27,
+            certified_bound_lemma1,
+            empirical_max_error: measured.virtual_error,
+            inputs_checked: inputs.len() as u64,
+            empirical_max_error_literal: measured.literal_error,
+            literal_inputs_checked: measured.literal_inputs,
+            literal_virtual_max_difference: measured.difference,
+            domain: user_domain.kind(),
+            products_consulted,
+            products_per_target_weight: products_consulted as f64 / n_star,
+            weights_verified,
+            seconds: Timings {
+                plan: plan_seconds,
+                prune: prune_seconds,
+                check: check_seconds,
+                total: plan_seconds + prune_seconds + check_seconds,
+            },
+            width_search: width_search.clone(),
+            layers,
+        })
+    }
 }
 
 /// What each tolerance rule gives for `plan`'s target (module docs of [`crate::certificate`]).
@@ -757,110 +918,89 @@ struct Measured {
 const LITERAL_VIRTUAL_REL: f64 = 1e-9;
 
 /// `max_x ‖F(x) − Ĝ(x)‖₂` over `inputs` (rows in F's coordinates; Ĝ gets `(x, 1)` when
-/// `bias_unit`): F by faer's batch forward pass and Ĝ by its virtual matrices `virtual_layers`
-/// (`(Ŵ⁺, Ŵ⁻ if any column needs it)`), in chunks run with rayon and combined in index order;
-/// and the literal Ĝ on every `⌊N/256⌋`-th input (at least 256 of them, all if fewer), in one
-/// batch per thread, compared with the virtual one.
+/// `bias_unit`): F by faer's batch forward pass and Ĝ by the layers' virtual matrices
+/// (`Ŵ⁺`, and `Ŵ⁻` where a column needs it), in chunks run with rayon and combined in index
+/// order; and the literal Ĝ's outputs on the subset `literal` (already run through every
+/// layer by [`Checker::layer`]), compared with the virtual ones.
 fn measure(
     target: &Network,
-    pruned: &PrunedNetwork,
-    virtual_layers: &[(MatRef<'_, f64>, Option<MatRef<'_, f64>>)],
+    numbers: &[LayerNumbers],
+    minus_columns: &[usize],
     bias_unit: bool,
     inputs: &[Vec<f64>],
+    literal: &[(Vec<usize>, Vec<f64>)],
     progress: &dyn Progress,
 ) -> Result<Measured, ConstructionError> {
     let n0 = target.input_width();
-    let ng = pruned.input_width();
-    if ng != n0 + usize::from(bias_unit) {
-        return Err(ConstructionError::ShapeMismatch {
-            layer: 1,
-            what: "inputs",
-            expected: n0 + usize::from(bias_unit),
-            found: ng,
-        });
+    let ng = n0 + usize::from(bias_unit);
+    let virtual_layers: Vec<(MatRef<'_, f64>, Option<MatRef<'_, f64>>)> = numbers
+        .iter()
+        .zip(minus_columns)
+        .map(|(n, &m)| (n.plus.as_ref(), (m > 0).then(|| n.minus.as_ref())))
+        .collect();
+    let activations: Vec<Activation> = numbers.iter().map(|n| n.activation).collect();
+    // Where each literal input is: (group, position in it).
+    let mut picked = std::collections::BTreeMap::new();
+    for (g, (group, _)) in literal.iter().enumerate() {
+        for (j, &i) in group.iter().enumerate() {
+            picked.insert(i, (g, j));
+        }
     }
-    // Every `stride`-th input, at least LITERAL_INPUTS of them (all if fewer).
-    let stride = (inputs.len() / LITERAL_INPUTS).max(1);
-    let activations: Vec<Activation> = pruned.layers().iter().map(|l| l.activation()).collect();
     let chunks: Vec<(usize, &[Vec<f64>])> = inputs
         .chunks(CHUNK)
         .enumerate()
         .map(|(c, rows)| (c * CHUNK, rows))
         .collect();
-    // The virtual pass on every input; F and Ĝ_virtual kept for the literal subset.
-    type Picked = Vec<(usize, Vec<f64>, Vec<f64>)>;
+    // The virtual pass on every input, and the literal outputs compared where there are some.
     let per_chunk = chunks
         .par_iter()
         .map(
-            |&(first, rows)| -> Result<(f64, Picked), ConstructionError> {
+            |&(first, rows)| -> Result<(f64, f64, f64), ConstructionError> {
                 let x = rows_to_columns(rows, n0)?;
                 let fx = target.forward_batch(x.as_ref(), Par::Seq)?;
                 let batch = rows.len();
                 let xg = Mat::from_fn(ng, batch, |b, k| if b < n0 { x[(b, k)] } else { 1.0 });
-                let gx = virtual_forward(virtual_layers, &activations, xg);
-                let mut worst = 0.0f64;
+                let gx = virtual_forward(&virtual_layers, &activations, xg);
+                let (mut worst, mut lit, mut diff) = (0.0f64, 0.0f64, 0.0f64);
                 for k in 0..batch {
                     worst = worst.max(col_distance(fx.as_ref(), k, |a| gx[(a, k)]));
+                    let Some(&(g, j)) = picked.get(&(first + k)) else {
+                        continue;
+                    };
+                    let (group, yl) = &literal[g];
+                    let m = group.len();
+                    let y = |a: usize| yl[a * m + j];
+                    lit = lit.max(col_distance(fx.as_ref(), k, y));
+                    let d = (0..gx.nrows())
+                        .map(|a| (y(a) - gx[(a, k)]).powi(2))
+                        .sum::<f64>()
+                        .sqrt();
+                    let scale = (0..gx.nrows())
+                        .map(|a| gx[(a, k)].powi(2))
+                        .sum::<f64>()
+                        .sqrt();
+                    if !(d <= LITERAL_VIRTUAL_REL * (1.0 + scale)) {
+                        return Err(ConstructionError::LiteralVirtualMismatch {
+                            input: first + k,
+                            difference: d,
+                            scale,
+                        });
+                    }
+                    diff = diff.max(d);
                 }
-                let picked = (0..batch)
-                    .filter(|k| (first + k) % stride == 0)
-                    .map(|k| {
-                        let col = |m: &Mat<f64>| (0..m.nrows()).map(|a| m[(a, k)]).collect();
-                        (first + k, col(&fx), col(&gx))
-                    })
-                    .collect();
                 progress.advance(batch as u64);
-                Ok((worst, picked))
+                Ok((worst, lit, diff))
             },
         )
+        .collect::<Vec<_>>()
+        .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-    let virtual_error = per_chunk.iter().map(|c| c.0).fold(0.0, f64::max);
-    let picked: Vec<(usize, Vec<f64>, Vec<f64>)> =
-        per_chunk.into_iter().flat_map(|c| c.1).collect();
-    // The literal pass on the subset, in as many batches as threads.
-    let groups = rayon::current_num_threads().clamp(1, picked.len().max(1));
-    let per = picked.len().div_ceil(groups).max(1);
-    let results = picked
-        .par_chunks(per)
-        .map(|group| -> Result<(f64, f64), ConstructionError> {
-            let m = group.len();
-            let mut xl = vec![1.0; ng * m];
-            for (j, &(i, _, _)) in group.iter().enumerate() {
-                for (b, &v) in inputs[i].iter().enumerate() {
-                    xl[b * m + j] = v;
-                }
-            }
-            let yl = pruned.forward_unchecked(&xl, m);
-            let (mut lit, mut diff) = (0.0f64, 0.0f64);
-            for (j, (i, fx, gx)) in group.iter().enumerate() {
-                let y = |a: usize| yl[a * m + j];
-                let e = (0..fx.len())
-                    .map(|a| (fx[a] - y(a)).powi(2))
-                    .sum::<f64>()
-                    .sqrt();
-                lit = lit.max(e);
-                let d = (0..gx.len())
-                    .map(|a| (y(a) - gx[a]).powi(2))
-                    .sum::<f64>()
-                    .sqrt();
-                let scale = gx.iter().map(|g| g * g).sum::<f64>().sqrt();
-                if !(d <= LITERAL_VIRTUAL_REL * (1.0 + scale)) {
-                    return Err(ConstructionError::LiteralVirtualMismatch {
-                        input: *i,
-                        difference: d,
-                        scale,
-                    });
-                }
-                diff = diff.max(d);
-            }
-            Ok((lit, diff))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let max = |f: fn(&(f64, f64, f64)) -> f64| per_chunk.iter().map(f).fold(0.0, f64::max);
     Ok(Measured {
-        virtual_error,
-        literal_error: results.iter().map(|r| r.0).fold(0.0, f64::max),
+        virtual_error: max(|c| c.0),
+        literal_error: max(|c| c.1),
         literal_inputs: picked.len() as u64,
-        difference: results.iter().map(|r| r.1).fold(0.0, f64::max),
+        difference: max(|c| c.2),
     })
 }
 

@@ -127,24 +127,85 @@ impl Pruning {
     pub fn ticket_spec(&self) -> TicketSpec {
         TicketSpec::of_run(&self.plan, &self.large, None)
     }
+
+    /// The run of `run` with the layers its sink kept.
+    fn of(run: Run, layers: Vec<PrunedLayer>) -> Result<Self, ConstructionError> {
+        Ok(Pruning {
+            plan: run.plan,
+            large: run.large,
+            pruned: PrunedNetwork::new(layers)?,
+            stats: run.stats,
+            report: run.report,
+        })
+    }
+}
+
+/// The result of [`prune_into`]: a [`Pruning`] without Ĝ, whose layers went to the sink.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    /// The decisions made before pruning.
+    pub plan: Plan,
+    /// G.
+    pub large: LargeNetwork,
+    /// The oracle's per-layer counts.
+    pub stats: Vec<oracle::LayerStats>,
+    /// The check, certificate and measurement.
+    pub report: Report,
+}
+
+/// Where a run puts Ĝ: each layer in order, once pruned and checked against G. A sink that
+/// does not hold the layers (a ticket file, [`ticket::TicketWriter`]) makes the run hold one
+/// layer of Ĝ at a time (ARCHITECTURE.md, cost model); `Vec<PrunedLayer>` keeps them all.
+pub trait LayerSink {
+    /// Whether the sink keeps every layer in memory (the memory estimate counts all of Ĝ
+    /// then, else its largest layer).
+    fn holds_layers(&self) -> bool {
+        false
+    }
+    /// Called once with the run's plan and G, before the first layer.
+    ///
+    /// # Errors
+    /// The sink's own, e.g. a file that cannot be created.
+    fn begin(&mut self, plan: &Plan, large: &LargeNetwork) -> Result<(), ConstructionError> {
+        let _ = (plan, large);
+        Ok(())
+    }
+    /// Layer `t` (0-based: the paper's layer `t + 1`) of Ĝ.
+    ///
+    /// # Errors
+    /// The sink's own, e.g. a failed write.
+    fn layer(&mut self, t: usize, layer: PrunedLayer) -> Result<(), ConstructionError>;
+}
+
+impl LayerSink for Vec<PrunedLayer> {
+    fn holds_layers(&self) -> bool {
+        true
+    }
+    fn layer(&mut self, _t: usize, layer: PrunedLayer) -> Result<(), ConstructionError> {
+        self.push(layer);
+        Ok(())
+    }
 }
 
 /// The plan, the layout and G of a run, with the memory check of
-/// [`memory::estimate`] against `config.max_memory`.
+/// [`memory::estimate`] against `config.max_memory` (all of Ĝ if `whole` or if the oracle
+/// runs the layers in parallel, else its largest layer).
 fn set_up(
     target: &Network,
     domain: &Domain,
     config: &PruneConfig,
+    whole: bool,
 ) -> Result<(Plan, Box<dyn layout::Layout>, LargeNetwork, f64), ConstructionError> {
     let start = Instant::now();
     let plan = Plan::new(target, domain, config)?;
     let plan_seconds = start.elapsed().as_secs_f64();
     let layout = config.construction.layout(&plan)?;
     let large = plan.large_network(&*layout)?;
+    let whole = whole || !oracle::one_layer_at_a_time(&*layout, &large);
     if let Some(limit) = config.max_memory
-        && memory::estimate(&plan, &large).check(limit).is_err()
+        && memory::estimate(&plan, &large, whole).check(limit).is_err()
     {
-        memory::sampled(&plan, &*layout, &large)?.check(limit)?;
+        memory::sampled(&plan, &*layout, &large, whole)?.check(limit)?;
     }
     Ok((plan, layout, large, plan_seconds))
 }
@@ -183,10 +244,55 @@ pub fn prune_with(
     progress: &dyn Progress,
     preflight: &dyn Fn(&Plan, &LargeNetwork) -> Result<(), ConstructionError>,
 ) -> Result<Pruning, ConstructionError> {
-    prune_inner(target, domain, config, progress, preflight, None)
+    let mut layers = Vec::new();
+    let run = prune_inner(
+        target,
+        domain,
+        config,
+        progress,
+        preflight,
+        None,
+        &mut layers,
+    )?;
+    Pruning::of(run, layers)
 }
 
-/// [`prune_with`], recording a width search in the report.
+/// [`prune`] with Ĝ handed to `sink` layer by layer instead of kept: each layer is pruned,
+/// checked against G (its weights re-derived, its virtual matrices and the literal pass
+/// advanced, [`check()`]) and handed over before the next one is pruned, so with a sink that
+/// writes it out (a ticket file) the run holds one layer of Ĝ at a time. With `search_width`
+/// the width is first searched as by [`search_width`]. The report is the one [`prune`] gives
+/// for the same configuration.
+///
+/// # Errors
+/// As [`prune`] (and [`search_width`]), and the sink's own. On an error the sink may have
+/// received some layers: it is up to it to discard them (the command line writes to a
+/// temporary file).
+pub fn prune_into(
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+    progress: &dyn Progress,
+    search_width: bool,
+    sink: &mut dyn LayerSink,
+) -> Result<Run, ConstructionError> {
+    if search_width {
+        let (config, search) = search(target, domain, config, progress)?;
+        prune_inner(
+            target,
+            domain,
+            &config,
+            progress,
+            &|_, _| Ok(()),
+            search,
+            sink,
+        )
+    } else {
+        prune_inner(target, domain, config, progress, &|_, _| Ok(()), None, sink)
+    }
+}
+
+/// [`prune_into`], after `preflight`, recording a width search in the report.
 fn prune_inner(
     target: &Network,
     domain: &Domain,
@@ -194,10 +300,23 @@ fn prune_inner(
     progress: &dyn Progress,
     preflight: &dyn Fn(&Plan, &LargeNetwork) -> Result<(), ConstructionError>,
     width_search: Option<WidthSearch>,
-) -> Result<Pruning, ConstructionError> {
-    let (plan, layout, large, plan_seconds) = set_up(target, domain, config)?;
+    sink: &mut dyn LayerSink,
+) -> Result<Run, ConstructionError> {
+    let (plan, layout, large, plan_seconds) = set_up(target, domain, config, sink.holds_layers())?;
     preflight(&plan, &large)?;
-    let oracle = oracle::run(&*layout, &large, &plan.oracle_spec(), progress)?;
+    sink.begin(&plan, &large)?;
+    let mut checker = check::Checker::new(target, domain, &plan, &large)?;
+    let oracle = oracle::run_items(
+        &*layout,
+        &large,
+        &plan.oracle_spec(),
+        progress,
+        &|_, _| true,
+        &mut |t, layer| {
+            checker.layer(t, &layer)?;
+            sink.layer(t, layer)
+        },
+    )?;
     let other_rule = match (config.compare_rules, config.accuracy) {
         (true, Accuracy::Network(_)) => {
             let rule = match config.tolerance_rule {
@@ -209,20 +328,26 @@ fn prune_inner(
                 compare_rules: false,
                 ..*config
             };
-            let (p2, l2, g2, _) = set_up(target, domain, &other)?;
-            let out = oracle::run(&*l2, &g2, &p2.oracle_spec(), &NoProgress)?;
-            Some((rule, out.pruned.kept_neurons()))
+            let (p2, l2, g2, _) = set_up(target, domain, &other, false)?;
+            let mut kept = Vec::with_capacity(g2.depth());
+            oracle::run_items(
+                &*l2,
+                &g2,
+                &p2.oracle_spec(),
+                &NoProgress,
+                &|_, _| true,
+                &mut |_, layer| {
+                    kept.push(layer.len() as u64);
+                    Ok(())
+                },
+            )?;
+            Some((rule, kept))
         }
         _ => None,
     };
-    let report = check(
-        &CheckInput {
-            target,
-            domain,
-            plan: &plan,
+    let report = checker.finish(
+        &check::Finish {
             layout: &*layout,
-            large: &large,
-            pruned: &oracle.pruned,
             stats: &oracle.layers,
             seconds: (plan_seconds, oracle.seconds),
             other_rule: other_rule.as_ref(),
@@ -231,10 +356,9 @@ fn prune_inner(
         progress,
     )?;
     report.verify()?;
-    Ok(Pruning {
+    Ok(Run {
         plan,
         large,
-        pruned: oracle.pruned,
         stats: oracle.layers,
         report,
     })
@@ -289,7 +413,21 @@ pub fn search_width(
     config: &PruneConfig,
     progress: &dyn Progress,
 ) -> Result<Pruning, ConstructionError> {
-    let (plan, layout, _, _) = set_up(target, domain, config)?;
+    let mut layers = Vec::new();
+    let run = prune_into(target, domain, config, progress, true, &mut layers)?;
+    Pruning::of(run, layers)
+}
+
+/// The width search of [`search_width`]: the configuration at the width found, and the
+/// search (`None` when even the largest width tried failed: the configuration is then at
+/// that width, so the run reports its undecomposable weights).
+fn search(
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+    progress: &dyn Progress,
+) -> Result<(PruneConfig, Option<WidthSearch>), ConstructionError> {
+    let (plan, layout, _, _) = set_up(target, domain, config, false)?;
     let parameter = if config.construction == Construction::SharedInput {
         "neurons-per-input"
     } else {
@@ -299,8 +437,15 @@ pub fn search_width(
     drop((plan, layout));
     let mut probes = Vec::new();
     let mut probe = |k: u64| -> Result<bool, ConstructionError> {
-        let (plan, layout, large, _) = set_up(target, domain, &at_width(config, k))?;
-        let ok = match oracle::run(&*layout, &large, &plan.oracle_spec(), &NoProgress) {
+        let (plan, layout, large, _) = set_up(target, domain, &at_width(config, k), false)?;
+        let ok = match oracle::run_items(
+            &*layout,
+            &large,
+            &plan.oracle_spec(),
+            &NoProgress,
+            &|_, _| true,
+            &mut |_, _| Ok(()),
+        ) {
             Ok(_) => true,
             Err(ConstructionError::Undecomposable { .. }) => false,
             Err(e) => return Err(e),
@@ -315,7 +460,7 @@ pub fn search_width(
     while !probe(hi)? {
         doublings += 1;
         if doublings > 20 || hi > u64::MAX / 2 {
-            return prune(target, domain, &at_width(config, hi), progress);
+            return Ok((at_width(config, hi), None));
         }
         hi *= 2;
     }
@@ -334,14 +479,7 @@ pub fn search_width(
         found: hi,
         probes,
     };
-    prune_inner(
-        target,
-        domain,
-        &at_width(config, hi),
-        progress,
-        &|_, _| Ok(()),
-        Some(search),
-    )
+    Ok((at_width(config, hi), Some(search)))
 }
 
 /// Prunes one shard of the run [`prune`] would do: the same plan and G, the work items of
@@ -358,7 +496,7 @@ pub fn prune_shard(
     shard: Shard,
     progress: &dyn Progress,
 ) -> Result<Ticket, ConstructionError> {
-    let (plan, layout, large, _) = set_up(target, domain, config)?;
+    let (plan, layout, large, _) = set_up(target, domain, config, true)?;
     let mut offsets = Vec::with_capacity(large.depth());
     let mut g = 0u64;
     for t in 0..large.depth() {
@@ -366,10 +504,21 @@ pub fn prune_shard(
         g += layout.items(&large, t) as u64;
     }
     let select = |t: usize, j: usize| shard.owns(offsets[t] + j as u64);
-    let out = oracle::run_items(&*layout, &large, &plan.oracle_spec(), progress, &select)?;
+    let mut layers = Vec::with_capacity(large.depth());
+    let out = oracle::run_items(
+        &*layout,
+        &large,
+        &plan.oracle_spec(),
+        progress,
+        &select,
+        &mut |_, layer| {
+            layers.push(layer);
+            Ok(())
+        },
+    )?;
     Ok(Ticket {
         spec: TicketSpec::of_run(&plan, &large, Some(shard)),
-        pruned: out.pruned,
+        pruned: PrunedNetwork::new(layers)?,
         stats: out.layers,
     })
 }
@@ -397,7 +546,7 @@ pub fn verify(
         });
     }
     let config = ticket.spec.config(None);
-    let (plan, layout, large, plan_seconds) = set_up(target, domain, &config)?;
+    let (plan, layout, large, plan_seconds) = set_up(target, domain, &config, true)?;
     let described = ticket.spec.large_network()?;
     if described != large
         || ticket.spec.target_widths != plan.network().architecture().widths()

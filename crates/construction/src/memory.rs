@@ -8,7 +8,9 @@
 //! `E_i = n_i (n_{i-1} + |N_i|) k` output edges on at most `min(E_i, M_i)` neurons. The
 //! estimate adds
 //!
-//! - Ĝ's flat arrays: 28 bytes per neuron and 12 per edge ([`crate::pruned`]);
+//! - Ĝ's flat arrays: 28 bytes per neuron and 12 per edge ([`crate::pruned`]), for all of Ĝ,
+//!   or for its largest layer when the run streams Ĝ out layer by layer
+//!   ([`crate::prune_into`] with a sink that does not hold the layers);
 //! - the oracle's transient edges (32 bytes each, twice, for two layers at a time);
 //! - the check: the virtual matrices and their split copies, the measured inputs and the
 //!   batch forward passes;
@@ -31,7 +33,7 @@ pub struct MemoryEstimate {
     pub kept_edges: u64,
     /// The bound on Ĝ's kept neurons.
     pub kept_neurons: u64,
-    /// Bytes of Ĝ's arrays.
+    /// Bytes of Ĝ's arrays (all of them, or the largest layer's for a streamed run).
     pub pruned_bytes: u64,
     /// Bytes of the oracle's transient buffers.
     pub oracle_bytes: u64,
@@ -89,9 +91,11 @@ pub fn kept_bounds(plan: &Plan, large: &LargeNetwork) -> Vec<(u64, u64)> {
         .collect()
 }
 
-/// The memory a run of `plan` on `large` needs at most (module docs).
-pub fn estimate(plan: &Plan, large: &LargeNetwork) -> MemoryEstimate {
-    estimate_from(plan, large, &kept_bounds(plan, large))
+/// The memory a run of `plan` on `large` needs at most (module docs): with all of Ĝ held
+/// if `whole`, else with its largest layer (a run that streams Ĝ out layer by layer,
+/// [`crate::prune_into`]).
+pub fn estimate(plan: &Plan, large: &LargeNetwork, whole: bool) -> MemoryEstimate {
+    estimate_from(plan, large, &kept_bounds(plan, large), whole)
 }
 
 /// The memory a run needs, with the kept edges per target weight measured on the first work
@@ -105,18 +109,24 @@ pub fn sampled(
     plan: &Plan,
     layout: &dyn crate::layout::Layout,
     large: &LargeNetwork,
+    whole: bool,
 ) -> Result<MemoryEstimate, ConstructionError> {
     let bounds = kept_bounds(plan, large);
     let select = |t: usize, j: usize| j == 0 && layout.items(large, t) > 1;
+    let mut edge_counts = Vec::with_capacity(large.depth());
     let out = match crate::oracle::run_items(
         layout,
         large,
         &plan.oracle_spec(),
         &crate::NoProgress,
         &select,
+        &mut |_, layer| {
+            edge_counts.push(layer.edge_count());
+            Ok(())
+        },
     ) {
         Ok(out) => out,
-        Err(ConstructionError::Undecomposable { .. }) => return Ok(estimate(plan, large)),
+        Err(ConstructionError::Undecomposable { .. }) => return Ok(estimate(plan, large, whole)),
         Err(e) => return Err(e),
     };
     let widths = large.widths();
@@ -128,23 +138,35 @@ pub fn sampled(
             if s.weights == 0 {
                 return (edges_bound, neurons_bound);
             }
-            let rate = out.pruned.layers()[t].edge_count() as f64 / s.weights as f64;
+            let rate = edge_counts[t] as f64 / s.weights as f64;
             let weights = (widths[t] * widths[t + 1]) as f64;
             let edges = ((rate * 1.25 * weights).ceil() as u64 + 64).min(edges_bound);
             (edges, edges.min(neurons_bound))
         })
         .collect();
-    Ok(estimate_from(plan, large, &sampled))
+    Ok(estimate_from(plan, large, &sampled, whole))
 }
 
-/// The estimate for per-layer `(edges, neurons)` counts.
-fn estimate_from(plan: &Plan, large: &LargeNetwork, bounds: &[(u64, u64)]) -> MemoryEstimate {
+/// The estimate for per-layer `(edges, neurons)` counts, all of Ĝ held if `whole`, else
+/// its largest layer.
+fn estimate_from(
+    plan: &Plan,
+    large: &LargeNetwork,
+    bounds: &[(u64, u64)],
+    whole: bool,
+) -> MemoryEstimate {
     let widths = large.widths();
     let kept_edges = bounds.iter().map(|b| b.0).fold(0u64, u64::saturating_add);
     let kept_neurons = bounds.iter().map(|b| b.1).fold(0u64, u64::saturating_add);
-    let pruned_bytes = kept_neurons
-        .saturating_mul(28)
-        .saturating_add(kept_edges.saturating_mul(12));
+    let bytes = |b: &(u64, u64)| {
+        b.1.saturating_mul(28)
+            .saturating_add(b.0.saturating_mul(12))
+    };
+    let pruned_bytes = if whole {
+        bounds.iter().map(bytes).fold(0u64, u64::saturating_add)
+    } else {
+        bounds.iter().map(bytes).max().unwrap_or(0)
+    };
     let mut largest = [0u64; 2];
     for b in bounds {
         if b.0 > largest[0] {
@@ -192,7 +214,7 @@ mod tests {
         .unwrap();
         let domain = Domain::cube(2, -1.0, 1.0).unwrap();
         let p = prune(&f, &domain, &PruneConfig::new(0.01), &NoProgress).unwrap();
-        let e = estimate(&p.plan, &p.large);
+        let e = estimate(&p.plan, &p.large, true);
         for ((edges, neurons), layer) in kept_bounds(&p.plan, &p.large)
             .into_iter()
             .zip(p.pruned.layers())
@@ -204,7 +226,7 @@ mod tests {
         // Over the bound, the sampled estimate decides: it is at most the bound, and a budget
         // below it refuses the run with it as the need.
         let layout = p.plan.config().construction.layout(&p.plan).unwrap();
-        let s = sampled(&p.plan, &*layout, &p.large).unwrap();
+        let s = sampled(&p.plan, &*layout, &p.large, true).unwrap();
         assert!(s.total <= e.total && s.kept_edges <= e.kept_edges);
         let cfg = PruneConfig {
             max_memory: Some(s.total - 1),

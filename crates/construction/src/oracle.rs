@@ -111,18 +111,47 @@ pub fn run(
     spec: &OracleSpec<'_>,
     progress: &dyn Progress,
 ) -> Result<OracleOutput, ConstructionError> {
-    run_items(layout, large, spec, progress, &|_, _| true)
+    let mut layers = Vec::with_capacity(large.depth());
+    let run = run_items(
+        layout,
+        large,
+        spec,
+        progress,
+        &|_, _| true,
+        &mut |_, layer| {
+            layers.push(layer);
+            Ok(())
+        },
+    )?;
+    Ok(OracleOutput {
+        pruned: PrunedNetwork::new(layers)?,
+        products_consulted: run.layers.iter().map(|s| s.consulted).sum(),
+        layers: run.layers,
+        seconds: run.seconds,
+    })
+}
+
+/// What [`run_items`] returns besides the layers it hands over.
+pub(crate) struct OracleRun {
+    /// What each layer used of G.
+    pub layers: Vec<LayerStats>,
+    /// Wall-clock seconds of the oracle, the time spent in the sink excluded.
+    pub seconds: f64,
 }
 
 /// [`run`] on the work items `(t, item)` that `select` accepts (the others keep nothing and
-/// consult nothing).
+/// consult nothing), handing each layer of Ĝ to `sink` in order as soon as it is assembled
+/// (when every layer has work for every thread, layers run one after another so only one is
+/// alive at a time; otherwise in parallel, handed over in order at the end). After a layer
+/// fails, the later layers are still run, for the counts of the error, but not handed over.
 pub(crate) fn run_items(
     layout: &dyn Layout,
     large: &LargeNetwork,
     spec: &OracleSpec<'_>,
     progress: &dyn Progress,
     select: &(dyn Fn(usize, usize) -> bool + Sync),
-) -> Result<OracleOutput, ConstructionError> {
+    sink: &mut dyn FnMut(usize, PrunedLayer) -> Result<(), ConstructionError>,
+) -> Result<OracleRun, ConstructionError> {
     let start = Instant::now();
     let target = spec.target;
     let arch = target.architecture();
@@ -170,25 +199,32 @@ pub(crate) fn run_items(
         let items = items.into_iter().collect::<Result<Vec<_>, _>>()?;
         assemble_layer(target, t, items)
     };
-    // Layers one after the other when each has work items for every thread (so only one
-    // layer's buffers are alive at a time), else in parallel.
-    let threads = rayon::current_num_threads();
-    let layers: Vec<Result<AssembledLayer, ConstructionError>> =
-        if (0..ell).all(|t| layout.items(large, t) >= 4 * threads) {
-            (0..ell).map(layer).collect()
-        } else {
-            (0..ell).into_par_iter().map(layer).collect()
-        };
-    let mut pruned_layers = Vec::with_capacity(ell);
     let mut stats = Vec::with_capacity(ell);
     let mut first: Option<Failure> = None;
-    for r in layers {
-        let (layer, s, f) = r?;
+    let mut sink_seconds = 0.0;
+    let mut hand_over = |t: usize, assembled: AssembledLayer| -> Result<(), ConstructionError> {
+        let (layer, s, f) = assembled;
+        stats.push(s);
         if first.is_none() {
             first = f;
+            if first.is_none() {
+                let at = Instant::now();
+                sink(t, layer)?;
+                sink_seconds += at.elapsed().as_secs_f64();
+            }
         }
-        pruned_layers.push(layer);
-        stats.push(s);
+        Ok(())
+    };
+    if one_layer_at_a_time(layout, large) {
+        for t in 0..ell {
+            hand_over(t, layer(t)?)?;
+        }
+    } else {
+        let layers: Vec<Result<AssembledLayer, ConstructionError>> =
+            (0..ell).into_par_iter().map(layer).collect();
+        for (t, r) in layers.into_iter().enumerate() {
+            hand_over(t, r?)?;
+        }
     }
     if let Some(f) = first {
         return Err(ConstructionError::Undecomposable {
@@ -205,12 +241,18 @@ pub(crate) fn run_items(
             first_reason: f.reason,
         });
     }
-    Ok(OracleOutput {
-        pruned: PrunedNetwork::new(pruned_layers)?,
-        products_consulted: stats.iter().map(|s| s.consulted).sum(),
+    Ok(OracleRun {
         layers: stats,
-        seconds: start.elapsed().as_secs_f64(),
+        seconds: start.elapsed().as_secs_f64() - sink_seconds,
     })
+}
+
+/// Whether [`run_items`] runs the layers one after another (every layer has at least four
+/// work items per thread), so that only one layer of Ĝ is alive at a time, rather than in
+/// parallel.
+pub(crate) fn one_layer_at_a_time(layout: &dyn Layout, large: &LargeNetwork) -> bool {
+    let threads = rayon::current_num_threads();
+    (0..large.depth()).all(|t| layout.items(large, t) >= 4 * threads)
 }
 
 /// An assembled layer, its stats and its first failure.

@@ -281,7 +281,7 @@ impl PrunedLayer {
     /// (`x[b·batch + k]` is coordinate `b` of input `k`); returns `n_out × batch` values in the
     /// same layout: `σ_i(Σ_z V[a,z] relu(u_z x_{b_z}))`, summed over the kept neurons in G's
     /// order.
-    fn forward_literal(&self, x: &[f64], batch: usize) -> Vec<f64> {
+    pub(crate) fn forward_literal(&self, x: &[f64], batch: usize) -> Vec<f64> {
         let mut out = vec![0.0; self.n_out * batch];
         let mut h = vec![0.0; batch];
         for n in self.neurons() {

@@ -16,7 +16,10 @@
 //! | `layer{i}.edge_v` | F64 | `[edges]` | its weight `V_i[a, z]` |
 //!
 //! The 8-byte tensors come first, then the 4-byte ones, each group in layer order, so every
-//! tensor is aligned to its element size. Layer `i` of Ĝ computes
+//! tensor is aligned to its element size. The header is padded with spaces to a length that
+//! depends only on the spec and the number of layers (the header with every number at its
+//! widest, rounded up to 8 bytes), so that a run can stream Ĝ out layer by layer and write
+//! the header last ([`TicketWriter`]), with the same bytes as [`write_ticket`]. Layer `i` of Ĝ computes
 //! `σ_i(Σ_edges v · relu(u · x_b))` (the literal network), or equally
 //! `σ_i(Ŵ⁺ max(x, 0) + Ŵ⁻ min(x, 0))` with the virtual matrices summed from the same arrays.
 //!
@@ -254,14 +257,7 @@ fn layer_tensors(i: usize) -> [(String, Dtype); 6] {
     ]
 }
 
-/// One tensor to write: its name, dtype, length and a writer of its little-endian bytes.
-struct Out<'a> {
-    name: String,
-    dtype: Dtype,
-    len: usize,
-    data: Data<'a>,
-}
-
+/// One array to write, as little-endian bytes.
 enum Data<'a> {
     U64(&'a [u64]),
     F64(&'a [f64]),
@@ -375,8 +371,127 @@ pub fn ticket_data_bytes(pruned: &PrunedNetwork) -> u64 {
         .sum()
 }
 
+/// The tensors of a ticket in file order (module docs): per entry its name, dtype, length and
+/// offsets in the data section, for layers of `(neurons, edges)` = `sizes`.
+fn tensor_table(sizes: &[(u64, u64)]) -> Vec<(String, Dtype, u64, u64, u64)> {
+    let mut out = Vec::with_capacity(6 * sizes.len());
+    let mut offset = 0u64;
+    for pass in 0..2 {
+        for (t, &(n, e)) in sizes.iter().enumerate() {
+            let [z, u, v, input, edge_neuron, edge_output] = layer_tensors(t + 1);
+            let group = if pass == 0 {
+                [(z, n), (u, n), (v, e)]
+            } else {
+                [(input, n), (edge_neuron, e), (edge_output, e)]
+            };
+            for ((name, dtype), len) in group {
+                let bytes = len.saturating_mul(dtype.bitsize() as u64 / 8);
+                out.push((name, dtype, len, offset, offset.saturating_add(bytes)));
+                offset = offset.saturating_add(bytes);
+            }
+        }
+    }
+    out
+}
+
+/// The header JSON of a ticket with the tensors of `table` and the metadata of `spec` and
+/// `stats`, unpadded.
+fn header_json(
+    table: &[(String, Dtype, u64, u64, u64)],
+    meta: BTreeMap<String, String>,
+) -> Result<String, ConstructionError> {
+    let json = |e: serde_json::Error| ConstructionError::Json {
+        message: e.to_string(),
+    };
+    let mut header = serde_json::Map::new();
+    for (name, dtype, len, start, end) in table {
+        header.insert(
+            name.clone(),
+            serde_json::json!({
+                "dtype": dtype.to_string(),
+                "shape": [len],
+                "data_offsets": [start, end],
+            }),
+        );
+    }
+    header.insert(
+        "__metadata__".to_owned(),
+        serde_json::to_value(meta).map_err(json)?,
+    );
+    serde_json::to_string(&header).map_err(json)
+}
+
+/// The header of a ticket, padded with spaces to [`reserved_header`]'s length, so that it
+/// depends on the layers' sizes and stats but its length does not: a streaming writer
+/// ([`TicketWriter`]) reserves it first and writes it last.
+fn header_text(
+    spec: &TicketSpec,
+    stats: &[LayerStats],
+    sizes: &[(u64, u64)],
+) -> Result<String, ConstructionError> {
+    let mut text = header_json(&tensor_table(sizes), metadata(spec, stats)?)?;
+    let reserved = reserved_header(spec, sizes.len())?;
+    debug_assert!(text.len() <= reserved);
+    text.extend(std::iter::repeat_n(
+        ' ',
+        reserved.saturating_sub(text.len()),
+    ));
+    Ok(text)
+}
+
+/// The header length of any ticket of `spec` with `layers` layers: the header with every
+/// size, offset and count at `u64::MAX` (the most digits any can have), rounded up to a
+/// multiple of 8 (so the data section is aligned).
+fn reserved_header(spec: &TicketSpec, layers: usize) -> Result<usize, ConstructionError> {
+    let widest = LayerStats {
+        consulted: u64::MAX,
+        weights: u64::MAX,
+        empty_slots: u64::MAX,
+        failed_weights: u64::MAX,
+        width_needed: u64::MAX,
+    };
+    let table: Vec<_> = tensor_table(&vec![(0, 0); layers])
+        .into_iter()
+        .map(|(name, dtype, ..)| (name, dtype, u64::MAX, u64::MAX, u64::MAX))
+        .collect();
+    let text = header_json(&table, metadata(spec, &vec![widest; layers])?)?;
+    Ok(text.len().div_ceil(8) * 8)
+}
+
+/// `(neurons, edges)` of a layer, refusing more than `u32::MAX` neurons (positions are U32).
+fn layer_size(layer: &PrunedLayer) -> Result<(u64, u64), ConstructionError> {
+    if layer.len() > u32::MAX as usize {
+        return Err(ConstructionError::TooLarge {
+            what: "kept neurons of one layer in a ticket",
+            value: layer.len() as f64,
+            limit: f64::from(u32::MAX),
+        });
+    }
+    Ok((layer.len() as u64, layer.edge_count() as u64))
+}
+
+/// The 8-byte arrays of a layer (`z`, `u`, `edge_v`) or its 4-byte ones (`input`,
+/// `edge_neuron`, `edge_output`), in file order.
+fn layer_data(p: &LayerParts, pass: usize) -> [Data<'_>; 3] {
+    if pass == 0 {
+        [Data::U64(&p.z), Data::F64(&p.u), Data::F64(&p.v)]
+    } else {
+        [
+            Data::U32(&p.input),
+            Data::Positions(&p.start),
+            Data::U32(&p.output),
+        ]
+    }
+}
+
+fn io_error(e: io::Error) -> ConstructionError {
+    ConstructionError::Io {
+        message: e.to_string(),
+    }
+}
+
 /// Writes the ticket of `pruned` with `spec` and `stats` to `w` (module docs), streaming the
-/// arrays.
+/// arrays. The bytes are those [`TicketWriter`] writes for the same layers.
 ///
 /// # Errors
 /// [`ConstructionError::Io`] if writing fails; [`ConstructionError::TooLarge`] if a layer has
@@ -387,79 +502,110 @@ pub fn write_ticket(
     pruned: &PrunedNetwork,
     stats: &[LayerStats],
 ) -> Result<(), ConstructionError> {
-    let mut outs: Vec<Out<'_>> = Vec::new();
     let layers = pruned.layers();
+    let sizes = layers
+        .iter()
+        .map(layer_size)
+        .collect::<Result<Vec<_>, _>>()?;
+    let text = header_text(spec, stats, &sizes)?;
+    w.write_all(&(text.len() as u64).to_le_bytes())
+        .map_err(io_error)?;
+    w.write_all(text.as_bytes()).map_err(io_error)?;
     for pass in 0..2 {
-        for (t, layer) in layers.iter().enumerate() {
-            let p = layer.parts();
-            if p.z.len() > u32::MAX as usize {
-                return Err(ConstructionError::TooLarge {
-                    what: "kept neurons of one layer in a ticket",
-                    value: p.z.len() as f64,
-                    limit: f64::from(u32::MAX),
-                });
-            }
-            let names = layer_tensors(t + 1);
-            let [z, u, v, input, edge_neuron, edge_output] = names;
-            let tensors = if pass == 0 {
-                vec![
-                    (z, Data::U64(&p.z), p.z.len()),
-                    (u, Data::F64(&p.u), p.u.len()),
-                    (v, Data::F64(&p.v), p.v.len()),
-                ]
-            } else {
-                vec![
-                    (input, Data::U32(&p.input), p.input.len()),
-                    (edge_neuron, Data::Positions(&p.start), p.output.len()),
-                    (edge_output, Data::U32(&p.output), p.output.len()),
-                ]
-            };
-            for ((name, dtype), data, len) in tensors {
-                outs.push(Out {
-                    name,
-                    dtype,
-                    len,
-                    data,
-                });
+        for layer in layers {
+            for data in layer_data(layer.parts(), pass) {
+                data.write(w).map_err(io_error)?;
             }
         }
     }
-    let mut header = serde_json::Map::new();
-    let mut offset = 0u64;
-    for o in &outs {
-        let bytes = (o.len * o.dtype.bitsize() / 8) as u64;
-        header.insert(
-            o.name.clone(),
-            serde_json::json!({
-                "dtype": o.dtype.to_string(),
-                "shape": [o.len],
-                "data_offsets": [offset, offset + bytes],
-            }),
-        );
-        offset += bytes;
-    }
-    header.insert(
-        "__metadata__".to_owned(),
-        serde_json::to_value(metadata(spec, stats)?).map_err(|e| ConstructionError::Json {
-            message: e.to_string(),
-        })?,
-    );
-    let mut text = serde_json::to_string(&header).map_err(|e| ConstructionError::Json {
-        message: e.to_string(),
-    })?;
-    while text.len() % 8 != 0 {
-        text.push(' ');
-    }
-    let io = |e: io::Error| ConstructionError::Io {
-        message: e.to_string(),
-    };
-    w.write_all(&(text.len() as u64).to_le_bytes())
-        .map_err(io)?;
-    w.write_all(text.as_bytes()).map_err(io)?;
-    for o in &outs {
-        o.data.write(w).map_err(io)?;
-    }
     Ok(())
+}
+
+/// A ticket written layer by layer, as a run hands Ĝ over ([`crate::LayerSink`]), holding no
+/// layer: the header's room is reserved first ([`reserved_header`]), each layer's 8-byte
+/// arrays go to `out` at once and its 4-byte ones to `spill`, and [`TicketWriter::finish`]
+/// appends the spill and writes the header. The bytes are those of [`write_ticket`].
+#[derive(Debug)]
+pub struct TicketWriter<W: Write + io::Seek, S: io::Read + Write + io::Seek> {
+    out: W,
+    spill: S,
+    spec: TicketSpec,
+    layers: usize,
+    reserved: usize,
+    sizes: Vec<(u64, u64)>,
+}
+
+impl<W: Write + io::Seek, S: io::Read + Write + io::Seek> TicketWriter<W, S> {
+    /// A ticket of `spec` with `layers` layers into `out` (at its start), with `spill` (empty)
+    /// for the 4-byte arrays.
+    ///
+    /// # Errors
+    /// [`ConstructionError::Io`] if writing fails.
+    pub fn new(
+        mut out: W,
+        spill: S,
+        spec: TicketSpec,
+        layers: usize,
+    ) -> Result<Self, ConstructionError> {
+        let reserved = reserved_header(&spec, layers)?;
+        out.write_all(&vec![b' '; 8 + reserved]).map_err(io_error)?;
+        Ok(TicketWriter {
+            out,
+            spill,
+            spec,
+            layers,
+            reserved,
+            sizes: Vec::with_capacity(layers),
+        })
+    }
+
+    /// Writes the next layer.
+    ///
+    /// # Errors
+    /// As [`write_ticket`]; [`ConstructionError::Ticket`] beyond the announced layers.
+    pub fn layer(&mut self, layer: &PrunedLayer) -> Result<(), ConstructionError> {
+        if self.sizes.len() == self.layers {
+            return Err(ticket_error(format!(
+                "a ticket of {} layers was given one more",
+                self.layers
+            )));
+        }
+        self.sizes.push(layer_size(layer)?);
+        let [a, b, c] = layer_data(layer.parts(), 0);
+        for data in [a, b, c] {
+            data.write(&mut self.out).map_err(io_error)?;
+        }
+        for data in layer_data(layer.parts(), 1) {
+            data.write(&mut self.spill).map_err(io_error)?;
+        }
+        Ok(())
+    }
+
+    /// Appends the spilled arrays and writes the header with `stats`; returns `out`.
+    ///
+    /// # Errors
+    /// [`ConstructionError::Io`] if writing fails; [`ConstructionError::Ticket`] if not every
+    /// layer was written.
+    pub fn finish(mut self, stats: &[LayerStats]) -> Result<W, ConstructionError> {
+        if self.sizes.len() != self.layers {
+            return Err(ticket_error(format!(
+                "a ticket of {} layers was given {}",
+                self.layers,
+                self.sizes.len()
+            )));
+        }
+        self.spill.seek(io::SeekFrom::Start(0)).map_err(io_error)?;
+        io::copy(&mut self.spill, &mut self.out).map_err(io_error)?;
+        let text = header_text(&self.spec, stats, &self.sizes)?;
+        debug_assert_eq!(text.len(), self.reserved);
+        self.out.seek(io::SeekFrom::Start(0)).map_err(io_error)?;
+        self.out
+            .write_all(&(text.len() as u64).to_le_bytes())
+            .map_err(io_error)?;
+        self.out.write_all(text.as_bytes()).map_err(io_error)?;
+        self.out.seek(io::SeekFrom::End(0)).map_err(io_error)?;
+        Ok(self.out)
+    }
 }
 
 /// The ticket of `pruned` as bytes ([`write_ticket`] into memory).

@@ -5,12 +5,14 @@
 mod common;
 use common::{cube, fixture, with_threads};
 
-use logprune_construction::ticket::{merge, ticket_bytes};
+use logprune_construction::ticket::{TicketWriter, merge, ticket_bytes};
 use logprune_construction::{
-    Construction, ConstructionError, Domain, NoProgress, PruneConfig, Shard, SolverKind, prune,
-    prune_shard, read_ticket, verify,
+    Construction, ConstructionError, Domain, LargeNetwork, LayerSink, NoProgress, Plan,
+    PruneConfig, PrunedLayer, Shard, SolverKind, TicketSpec, prune, prune_into, prune_shard,
+    read_ticket, verify,
 };
 use logprune_network::Network;
+use std::io::Cursor;
 
 fn configs() -> Vec<PruneConfig> {
     let mut v = Vec::new();
@@ -53,6 +55,47 @@ fn shards_merge_to_the_whole_ticket_byte_for_byte() {
                 let got = ticket_bytes(&m.spec, &m.pruned, &m.stats).unwrap();
                 assert!(got == want, "{:?}, {n} shards", cfg.construction);
             }
+        }
+    }
+}
+
+/// A ticket written into memory as the run hands its layers over.
+type MemoryWriter = TicketWriter<Cursor<Vec<u8>>, Cursor<Vec<u8>>>;
+
+#[derive(Default)]
+struct Streamed(Option<MemoryWriter>);
+
+impl LayerSink for Streamed {
+    fn begin(&mut self, plan: &Plan, large: &LargeNetwork) -> Result<(), ConstructionError> {
+        let spec = TicketSpec::of_run(plan, large, None);
+        self.0 = Some(TicketWriter::new(
+            Cursor::new(Vec::new()),
+            Cursor::new(Vec::new()),
+            spec,
+            large.depth(),
+        )?);
+        Ok(())
+    }
+    fn layer(&mut self, _t: usize, layer: PrunedLayer) -> Result<(), ConstructionError> {
+        self.0.as_mut().unwrap().layer(&layer)
+    }
+}
+
+#[test]
+fn a_streamed_run_writes_the_whole_runs_ticket_and_report() {
+    let (f, rows) = fixture("seq_bias");
+    for domain in [cube(&f), Domain::points(rows).unwrap()] {
+        for cfg in configs() {
+            let p = prune(&f, &domain, &cfg, &NoProgress).unwrap();
+            let want = ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats).unwrap();
+            let mut sink = Streamed::default();
+            let run = prune_into(&f, &domain, &cfg, &NoProgress, false, &mut sink).unwrap();
+            let got = sink.0.unwrap().finish(&run.stats).unwrap().into_inner();
+            assert!(got == want, "{:?}", cfg.construction);
+            // Everything but the wall-clock seconds.
+            let mut streamed = run.report;
+            streamed.seconds = p.report.seconds;
+            assert_eq!(streamed, p.report, "{:?}", cfg.construction);
         }
     }
 }
