@@ -1,12 +1,16 @@
-//! Runs the per-weight golden-ratio oracle on `ROWS` rows of a 1000×1000 layer (PyTorch's
+//! Runs the per-weight golden-ratio oracle on a 1000×1000 layer (PyTorch's
 //! default init, ε = 0.01, [0, 1]^1000) on one thread, for profilers (`perf record`,
-//! `valgrind --tool=callgrind`).
+//! `valgrind --tool=callgrind`). `LOGPRUNE_PROFILE_N` replaces 1000 (a smaller layer for
+//! callgrind).
 use logprune_construction::{Construction, Domain, NoProgress, Plan, PruneConfig, oracle};
 use logprune_network::{Activation, Architecture, random_uniform};
 use rand::SeedableRng;
 
 fn main() {
-    let n = 1000usize;
+    let n: usize = std::env::var("LOGPRUNE_PROFILE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
     let arch = Architecture::new(vec![n, n], vec![Activation::Identity]).expect("architecture");
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1000);
     let target = random_uniform(&arch, 1.0 / (n as f64).sqrt(), &mut rng).expect("target");
