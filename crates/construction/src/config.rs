@@ -407,6 +407,21 @@ impl PruneConfig {
         }
     }
 
+    /// This configuration at width `k` of its layout's width parameter: `neurons_per_input = k`
+    /// for the shared-input layout, `neurons_per_weight = k` for the others, at scale 1 and
+    /// without the comparison of tolerance rules. The configuration of each probe of a width
+    /// search.
+    pub fn at_width(&self, k: u64) -> PruneConfig {
+        let shared = self.construction == Construction::SharedInput;
+        PruneConfig {
+            neurons_per_weight: (!shared).then_some(k),
+            neurons_per_input: shared.then_some(k),
+            width_scale: 1.0,
+            compare_rules: false,
+            ..*self
+        }
+    }
+
     /// Validates the parameters that do not depend on the target.
     ///
     /// # Errors

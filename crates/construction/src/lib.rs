@@ -380,18 +380,6 @@ pub struct WidthSearch {
     pub probes: Vec<(u64, bool)>,
 }
 
-/// The configuration of `config` at width `k` of its layout's parameter (scale 1).
-fn at_width(config: &PruneConfig, k: u64) -> PruneConfig {
-    let shared = config.construction == Construction::SharedInput;
-    PruneConfig {
-        neurons_per_weight: (!shared).then_some(k),
-        neurons_per_input: shared.then_some(k),
-        width_scale: 1.0,
-        compare_rules: false,
-        ..*config
-    }
-}
-
 /// The smallest G for the given seed: bisects the layout's width parameter (the per-weight
 /// block `m`, the recycling window `m`, the batch pool per target weight, the shared-input
 /// `r`) down to the smallest width at which every target weight decomposes, then runs
@@ -427,17 +415,53 @@ fn search(
     config: &PruneConfig,
     progress: &dyn Progress,
 ) -> Result<(PruneConfig, Option<WidthSearch>), ConstructionError> {
-    let (plan, layout, _, _) = set_up(target, domain, config, false)?;
+    const DOUBLINGS: u32 = 20;
+    let found = smallest_width(target, domain, config, DOUBLINGS, progress)?;
+    let k = match &found {
+        Some(s) => s.found,
+        None => start_width(target, domain, config)?.saturating_mul(1 << DOUBLINGS),
+    };
+    Ok((config.at_width(k), found))
+}
+
+/// The width [`smallest_width`] starts from: the layout's width parameter for `config` (the
+/// configured width times the scale, or the theorem's), at least 1.
+///
+/// # Errors
+/// As [`Plan::new`] and the layout's.
+pub fn start_width(
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+) -> Result<u64, ConstructionError> {
+    let (_, layout, _, _) = set_up(target, domain, config, false)?;
+    Ok(layout.neurons_per_weight().max(1))
+}
+
+/// The bisection of [`search_width`] without the run at the end: the smallest width of the
+/// layout's parameter at which every target weight decomposes for `config`'s seed (each probe
+/// runs the oracle only), starting from [`start_width`] and doubling it at most
+/// `max_doublings` times. `None` when even `start_width · 2^max_doublings` failed.
+///
+/// # Errors
+/// The errors of the oracle other than an undecomposable weight (e.g.
+/// [`ConstructionError::TooManyCandidates`] for the exact solver on a wide G).
+pub fn smallest_width(
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+    max_doublings: u32,
+    progress: &dyn Progress,
+) -> Result<Option<WidthSearch>, ConstructionError> {
     let parameter = if config.construction == Construction::SharedInput {
         "neurons-per-input"
     } else {
         "neurons-per-weight"
     };
-    let start = layout.neurons_per_weight();
-    drop((plan, layout));
+    let start = start_width(target, domain, config)?;
     let mut probes = Vec::new();
     let mut probe = |k: u64| -> Result<bool, ConstructionError> {
-        let (plan, layout, large, _) = set_up(target, domain, &at_width(config, k), false)?;
+        let (plan, layout, large, _) = set_up(target, domain, &config.at_width(k), false)?;
         let ok = match oracle::run_items(
             &*layout,
             &large,
@@ -455,13 +479,13 @@ fn search(
         Ok(ok)
     };
     progress.start("search", 1 + 2 * u64::from(64 - start.leading_zeros()));
-    let mut hi = start.max(1);
+    let mut hi = start;
     let mut doublings = 0;
     while !probe(hi)? {
-        doublings += 1;
-        if doublings > 20 || hi > u64::MAX / 2 {
-            return Ok((at_width(config, hi), None));
+        if doublings >= max_doublings || hi > u64::MAX / 2 {
+            return Ok(None);
         }
+        doublings += 1;
         hi *= 2;
     }
     let mut lo = 0u64;
@@ -473,13 +497,12 @@ fn search(
             lo = mid;
         }
     }
-    let search = WidthSearch {
+    Ok(Some(WidthSearch {
         parameter,
         start,
         found: hi,
         probes,
-    };
-    Ok((at_width(config, hi), Some(search)))
+    }))
 }
 
 /// Prunes one shard of the run [`prune`] would do: the same plan and G, the work items of

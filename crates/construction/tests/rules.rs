@@ -7,7 +7,7 @@ use common::{cube, fixture};
 use logprune_construction::certificate::recurrence_prior;
 use logprune_construction::{
     Construction, Domain, NoProgress, Plan, PruneConfig, SolverKind, ToleranceRule, prune,
-    search_width,
+    search_width, smallest_width, start_width,
 };
 
 #[test]
@@ -101,4 +101,37 @@ fn the_width_search_finds_a_certified_width_with_a_failing_one_below() {
             s.probes
         );
     }
+}
+
+#[test]
+fn smallest_width_is_the_search_of_search_width_and_stops_at_its_doubling_limit() {
+    let (f, _) = fixture("seq_nobias");
+    let domain = cube(&f);
+    let cfg = PruneConfig {
+        construction: Construction::SharedInput,
+        solver: SolverKind::BestFit,
+        ..PruneConfig::new(0.05)
+    };
+    let s = smallest_width(&f, &domain, &cfg, 20, &NoProgress)
+        .unwrap()
+        .unwrap();
+    let p = search_width(&f, &domain, &cfg, &NoProgress).unwrap();
+    assert_eq!(Some(&s), p.report.width_search.as_ref());
+    assert_eq!(s.start, start_width(&f, &domain, &cfg).unwrap());
+    // From a start of 1 with no doubling allowed, only width 1 is probed; it fails.
+    let tiny = PruneConfig {
+        neurons_per_input: Some(1),
+        ..cfg
+    };
+    assert_eq!(
+        smallest_width(&f, &domain, &tiny, 0, &NoProgress).unwrap(),
+        None
+    );
+    // With doublings, the search climbs from 1 past the width found and bisects back to it.
+    let climbed = smallest_width(&f, &domain, &tiny, 20, &NoProgress)
+        .unwrap()
+        .unwrap();
+    assert_eq!(climbed.start, 1);
+    assert!(climbed.probes.contains(&(climbed.found, true)));
+    assert!(climbed.probes.contains(&(climbed.found - 1, false)));
 }
