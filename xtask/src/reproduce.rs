@@ -5,6 +5,9 @@
 //! the committed file under `data/` leaves them out, and the full table with them goes to the
 //! same relative path under `target/reproduce/` (not committed). `--check` compares `data/`
 //! byte for byte and writes nothing.
+//!
+//! The slow experiments (`logprune_experiments::slow_experiments`) run only with `--slow` or
+//! `--only NAME`; a plain `--check` leaves their files alone.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -12,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use logprune_experiments::{Artifact, Ctx, Experiment, Progress, experiments};
+use logprune_experiments::{
+    Artifact, Ctx, Experiment, Progress, SLOW_OUTPUTS, experiments, slow_experiments,
+};
 
 use crate::project_root;
 use logprune::fsutil::write_all_atomically;
@@ -29,6 +34,10 @@ pub struct ReproduceArgs {
     /// List the experiments and the items of the paper they reproduce, and exit.
     #[arg(long)]
     list: bool,
+    /// Also run the slow experiments (several minutes each; `--list` marks them), which a
+    /// plain run leaves out.
+    #[arg(long)]
+    slow: bool,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -47,15 +56,23 @@ impl Progress for Bar {
 
 /// Runs the command; returns the text for stdout or an error message.
 pub fn run(args: &ReproduceArgs) -> Result<String, String> {
-    let all = experiments();
+    let slow = slow_experiments();
     if args.list {
         let mut out = String::new();
-        for e in &all {
+        for e in &experiments() {
             let _ = writeln!(out, "{:<24} {}", e.name, e.paper);
+        }
+        for e in &slow {
+            let _ = writeln!(out, "{:<24} (slow: --only or --slow) {}", e.name, e.paper);
         }
         return Ok(out);
     }
-    let selected: Vec<Experiment> = if args.only.is_empty() {
+    let mut all = experiments();
+    let whole = args.only.is_empty();
+    if args.slow || !whole {
+        all.extend(slow.iter().copied());
+    }
+    let selected: Vec<Experiment> = if whole {
         all.clone()
     } else {
         let names: BTreeSet<&str> = all.iter().map(|e| e.name).collect();
@@ -130,10 +147,11 @@ pub fn run(args: &ReproduceArgs) -> Result<String, String> {
                 stale.push(format!("data/{}: {why}", p.rel));
             }
         }
-        if args.only.is_empty() {
+        if whole {
             let paths: BTreeSet<&Path> = produced.iter().map(|p| p.path.as_path()).collect();
+            let slow_files: BTreeSet<PathBuf> = SLOW_OUTPUTS.iter().map(|f| data.join(f)).collect();
             for extra in generated_files(&data) {
-                if !paths.contains(extra.as_path()) {
+                if !paths.contains(extra.as_path()) && !slow_files.contains(&extra) {
                     stale.push(format!(
                         "{}: not produced by any experiment (remove it)",
                         extra

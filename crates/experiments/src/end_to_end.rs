@@ -146,15 +146,15 @@ impl EndToEndConfig {
 }
 
 /// A target of the table, with what is needed to evaluate it.
-struct Target {
-    name: String,
-    network: Network,
-    domain: Domain,
-    digits: Option<DigitsEval>,
+pub(crate) struct Target {
+    pub(crate) name: String,
+    pub(crate) network: Network,
+    pub(crate) domain: Domain,
+    pub(crate) digits: Option<DigitsEval>,
 }
 
 /// The digits test set and F's predictions on it.
-struct DigitsEval {
+pub(crate) struct DigitsEval {
     test_x: Vec<Vec<f64>>,
     test_y: Vec<usize>,
     pred_f: Vec<usize>,
@@ -167,7 +167,11 @@ fn target_seed(depth: usize, width: usize) -> u64 {
     1000 * depth as u64 + width as u64
 }
 
-fn random_target(depth: usize, width: usize, norm: TargetNorm) -> Result<Target, ExperimentError> {
+pub(crate) fn random_target(
+    depth: usize,
+    width: usize,
+    norm: TargetNorm,
+) -> Result<Target, ExperimentError> {
     let err = |e: &dyn std::fmt::Display| {
         ExperimentError::computation(
             NAME,
@@ -194,7 +198,10 @@ fn random_target(depth: usize, width: usize, norm: TargetNorm) -> Result<Target,
     })
 }
 
-fn digits_target(cfg: &TrainConfig, split: (f64, u64)) -> Result<Target, ExperimentError> {
+pub(crate) fn digits_target(
+    cfg: &TrainConfig,
+    split: (f64, u64),
+) -> Result<Target, ExperimentError> {
     let comp = |e: digits::DigitsError| ExperimentError::computation(NAME, e);
     let data = digits::load_digits().map_err(comp)?;
     let s = data.split(split.0, split.1);
@@ -221,7 +228,7 @@ fn digits_target(cfg: &TrainConfig, split: (f64, u64)) -> Result<Target, Experim
 
 /// A message as an error (for [`ExperimentError::computation`]).
 #[derive(Debug)]
-struct SimpleError(String);
+pub(crate) struct SimpleError(pub(crate) String);
 
 impl std::fmt::Display for SimpleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -233,7 +240,7 @@ impl std::error::Error for SimpleError {}
 
 /// Forwards the construction crate's progress (target weights, then inputs) to the
 /// experiment's bar.
-struct Forward<'a>(&'a dyn crate::Progress);
+pub(crate) struct Forward<'a>(&'a dyn crate::Progress);
 
 impl logprune_construction::Progress for Forward<'_> {
     fn start(&self, _stage: &str, total: u64) {
@@ -294,17 +301,17 @@ pub const COLUMNS: &[&str] = &[
     "seconds",
 ];
 
-fn empty() -> Cell {
+pub(crate) fn empty() -> Cell {
     Cell::Text(String::new())
 }
 
-fn join_u64(v: &[u64]) -> String {
+pub(crate) fn join_u64(v: &[u64]) -> String {
     v.iter().map(u64::to_string).collect::<Vec<_>>().join(";")
 }
 
 /// Corollary 7 for the plan's F' and `k'`: the exact `N_G/N*` with Theorem 3's `M_i`, and the
 /// leading term `32 n_max k'`.
-fn corollary7(plan: &Plan, delta: f64) -> Result<(f64, f64), ExperimentError> {
+pub(crate) fn corollary7(plan: &Plan, delta: f64) -> Result<(f64, f64), ExperimentError> {
     let comp = |e| ExperimentError::computation(NAME, e);
     let w: Vec<u64> = plan
         .network()

@@ -27,7 +27,9 @@ pub mod digits;
 pub mod end_to_end;
 pub mod notation;
 pub mod peers;
+pub mod peers_mnist;
 pub mod plot;
+pub mod sample_efficiency;
 pub mod sampling_tables;
 pub mod table;
 
@@ -211,8 +213,20 @@ pub fn experiments() -> Vec<Experiment> {
     all.extend_from_slice(peers::EXPERIMENTS);
     all.extend_from_slice(notation::EXPERIMENTS);
     all.extend_from_slice(end_to_end::EXPERIMENTS);
+    all.extend_from_slice(sample_efficiency::EXPERIMENTS);
     all
 }
+
+/// The experiments that `cargo xtask reproduce` runs only when asked (`--only NAME` or
+/// `--slow`), because they take several minutes: Pensia et al.'s question on the 784-500-10
+/// network (`peers_mnist`, about 7 minutes on 2 cores).
+pub fn slow_experiments() -> Vec<Experiment> {
+    peers_mnist::EXPERIMENTS.to_vec()
+}
+
+/// The files under `data/` that the [`slow_experiments`] write: a default `reproduce --check`
+/// does not regenerate them, and does not count them as stray.
+pub const SLOW_OUTPUTS: &[&str] = peers_mnist::OUTPUTS;
 
 /// Runs `f` on a fresh rayon pool of `threads` threads (at least 1), so that a test can check
 /// that an experiment gives identical rows on 1 and on 2 threads.
