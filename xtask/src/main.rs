@@ -2,10 +2,12 @@
 //! under `data/` (writing them atomically, ARCHITECTURE.md, invariant 9); `bounds` and `prune`
 //! are aliases of the `logprune` command line (crates/cli), which users install.
 //!
-//! - `cargo xtask reproduce [--check] [--only NAME]... [--quiet]`: regenerates every table and
-//!   figure under `data/`; `--check` regenerates in memory and fails, naming each stale file.
+//! - `cargo xtask reproduce [--check] [--only NAME]... [--slow] [--quiet]`: regenerates every
+//!   table and figure under `data/`; `--check` regenerates in memory and fails, naming each
+//!   stale file; `--slow` adds the slow experiments.
 //! - `cargo xtask bounds ...`, `cargo xtask prune ...`: `logprune bounds ...`, `logprune prune ...`.
-//! - `cargo xtask scale [--only CASE]`: the scale benchmarks (figures under `target/scale/`).
+//! - `cargo xtask scale [--only CASE]... [--baseline BIN]`: the scale benchmarks (figures under
+//!   `target/scale/`), with the ratios to an older build's `BIN prune`.
 
 mod reproduce;
 mod scale;
@@ -31,7 +33,7 @@ enum Command {
     Bounds(logprune::bounds::BoundsArgs),
     /// `logprune prune`: prune G to a checked Ĝ for a target model.
     Prune(Box<logprune::prune::PruneArgs>),
-    /// The scale benchmarks (784-500-10 and 10 × 1000, PyTorch's default init, ε = 0.01):
+    /// The scale benchmarks (100×100, 300×300, 784-500-10 and 10 × 1000, PyTorch's default init, ε = 0.01):
     /// wall time, stages, peak memory, ticket size, into target/scale/.
     Scale(scale::ScaleArgs),
     /// One case of `scale`, in its own process (internal).

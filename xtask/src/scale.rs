@@ -4,8 +4,14 @@
 //! write the ticket), timed, with the child's peak resident memory (`VmHWM`). Wall-clock
 //! figures go to `target/scale/`, never into `data/` or tests.
 //!
+//! - `100x100`, `300x300`: single layers (10^4 and 9·10^4 weights), where older builds can
+//!   still run;
 //! - `784-500-10`: the MNIST architecture Pensia et al. prune (397k weights);
 //! - `10x1000`: ten layers of 1000 × 1000 (10^7 weights).
+//!
+//! `--baseline BIN` also runs an older build's `BIN prune --target T --eps 0.01 --input-box 0,1
+//! --quiet --out D` on the same target, right after the current code, and gives the ratios
+//! (its peak memory is polled from `/proc/PID/status` while it runs).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,13 +30,22 @@ pub struct ScaleArgs {
     /// Run only this case (repeatable): 784-500-10, 10x1000.
     #[arg(long = "only", value_name = "CASE")]
     only: Vec<String>,
+    /// An older build's binary (`logprune` or `xtask`) whose `prune` command is run on the
+    /// same targets for the ratios to today's code.
+    #[arg(long, value_name = "BIN")]
+    baseline: Option<PathBuf>,
     /// Extra flags for `logprune prune` (e.g. `--construction shared-input`), after `--`.
     #[arg(last = true)]
     extra: Vec<String>,
 }
 
 /// The cases: name, widths.
-const CASES: &[(&str, &[usize])] = &[("784-500-10", &[784, 500, 10]), ("10x1000", &[1000; 11])];
+const CASES: &[(&str, &[usize])] = &[
+    ("100x100", &[100, 100]),
+    ("300x300", &[300, 300]),
+    ("784-500-10", &[784, 500, 10]),
+    ("10x1000", &[1000; 11]),
+];
 
 /// A target with PyTorch's default init: every layer's weights and biases U[±1/√fan_in],
 /// ReLU between layers, identity output.
@@ -66,14 +81,23 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
     for o in &args.only {
         if !CASES.iter().any(|c| c.0 == o) {
             return Err(format!(
-                "--only {o}: no such case (expected one of: 784-500-10, 10x1000)"
+                "--only {o}: no such case (expected one of: {})",
+                CASES.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
             ));
         }
     }
     let dir = project_root().join("target").join("scale");
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    if let Some(b) = &args.baseline
+        && !b.is_file()
+    {
+        return Err(format!("--baseline {}: no such file", b.display()));
+    }
     let mut table = String::from(
         "| target | target weights | wall (s) | plan / prune / check (s) | write (s) | peak RSS (GB) | ticket (MB) | kept | products per weight | prune (weights/s) | certified | measured |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let mut baseline_table = String::from(
+        "| target | baseline wall (s) | baseline peak RSS (GB) | baseline output (MB) | wall: baseline / today | RSS: baseline / today |\n|---|---|---|---|---|---|\n",
     );
     for &(name, widths) in CASES {
         if !args.only.is_empty() && !args.only.iter().any(|o| o == name) {
@@ -138,6 +162,36 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
             g(&report["certified_bound"]),
             g(&report["empirical_max_error"]),
         );
+        if let Some(bin) = &args.baseline {
+            let bout = case.join("baseline");
+            let _ = std::fs::remove_dir_all(&bout);
+            let b = run_polled(
+                Command::new(bin)
+                    .arg("prune")
+                    .arg("--target")
+                    .arg(&target)
+                    .args(["--eps", "0.01", "--input-box", "0,1", "--quiet", "--out"])
+                    .arg(&bout),
+            )?;
+            let out_mb = dir_bytes(&bout) as f64 / 1e6;
+            let _ = std::fs::remove_dir_all(&bout);
+            let outcome = if b.ok {
+                format!("{:.1}", b.wall)
+            } else {
+                format!("{:.1} (failed: {})", b.wall, b.error)
+            };
+            let _ = writeln!(
+                baseline_table,
+                "| {name} | {outcome} | {:.2} | {out_mb:.0} | {:.1}× | {:.1}× |",
+                b.peak_kb as f64 / 1e6,
+                b.wall / wall,
+                b.peak_kb as f64 / rss_kb,
+            );
+        }
+    }
+    if args.baseline.is_some() {
+        table.push('\n');
+        table.push_str(&baseline_table);
     }
     std::fs::write(dir.join("scale.md"), &table).map_err(|e| e.to_string())?;
     let mut text = table;
@@ -147,6 +201,67 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
         dir.join("scale.md").display()
     );
     Ok(text)
+}
+
+/// What a polled baseline run gave.
+struct Polled {
+    ok: bool,
+    error: String,
+    wall: f64,
+    peak_kb: u64,
+}
+
+/// Runs `cmd` to completion, polling its peak resident memory (`VmHWM`) every 10 ms.
+fn run_polled(cmd: &mut Command) -> Result<Polled, String> {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run the baseline: {e}"))?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0;
+    let status = loop {
+        if let Some(kb) = std::fs::read_to_string(&status_path).ok().and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        }) {
+            peak_kb = peak_kb.max(kb);
+        }
+        match child.try_wait().map_err(|e| e.to_string())? {
+            Some(s) => break s,
+            None => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    };
+    let wall = start.elapsed().as_secs_f64();
+    let mut error = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read as _;
+        let _ = e.read_to_string(&mut error);
+    }
+    let error = format!(
+        "{status}: {}",
+        error.lines().last().unwrap_or("").trim().replace('|', "/")
+    );
+    Ok(Polled {
+        ok: status.success(),
+        error,
+        wall,
+        peak_kb,
+    })
+}
+
+/// Total size of the files in `dir` (0 if it does not exist).
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// The child of one case: `logprune prune` on `target` into `out`, then its peak memory.
