@@ -92,10 +92,7 @@ fn every_distribution_on_the_digits_at_eps_01() {
     // small magnitudes a greedy sum needs to reach ε_w/2 = 1.2e-7 (Remark 15's G, hyperbolic
     // but capped at c/√n, cannot reach the larger weights): README gives the counts at
     // larger widths.
-    assert!(
-        failed.iter().all(|(d, _)| *d != "hyperbolic"),
-        "{failed:?}"
-    );
+    assert!(failed.iter().all(|(d, _)| *d != "hyperbolic"), "{failed:?}");
     assert!(failed.iter().all(|(_, n)| *n > 100), "{failed:?}");
 }
 
