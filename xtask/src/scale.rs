@@ -175,17 +175,21 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
             )?;
             let out_mb = dir_bytes(&bout) as f64 / 1e6;
             let _ = std::fs::remove_dir_all(&bout);
-            let outcome = if b.ok {
-                format!("{:.1}", b.wall)
+            let (outcome, ratios) = if b.ok {
+                (
+                    format!("{:.1}", b.wall),
+                    format!("{:.1}× | {:.1}×", b.wall / wall, b.peak_kb as f64 / rss_kb),
+                )
             } else {
-                format!("{:.1} (failed: {})", b.wall, b.error)
+                (
+                    format!("{:.1} (failed: {})", b.wall, b.error),
+                    "— | —".to_owned(),
+                )
             };
             let _ = writeln!(
                 baseline_table,
-                "| {name} | {outcome} | {:.2} | {out_mb:.0} | {:.1}× | {:.1}× |",
+                "| {name} | {outcome} | {:.2} | {out_mb:.0} | {ratios} |",
                 b.peak_kb as f64 / 1e6,
-                b.wall / wall,
-                b.peak_kb as f64 / rss_kb,
             );
         }
     }
@@ -242,7 +246,12 @@ fn run_polled(cmd: &mut Command) -> Result<Polled, String> {
     }
     let error = format!(
         "{status}: {}",
-        error.lines().last().unwrap_or("").trim().replace('|', "/")
+        error
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .replace('|', "/")
     );
     Ok(Polled {
         ok: status.success(),
