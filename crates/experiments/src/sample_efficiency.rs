@@ -534,6 +534,15 @@ struct Point {
     neurons: f64,
 }
 
+/// A theorem's point of the figure: Theorem 3's and Theorem 30's `Σ M_i / N*` for the random
+/// target of width `n` at `eps`.
+struct TheoremPoint {
+    n: f64,
+    eps: f64,
+    theorem3: f64,
+    theorem30: f64,
+}
+
 /// `sample_efficiency.csv` for `cfg` and the points of its figure.
 ///
 /// # Errors
@@ -542,7 +551,7 @@ struct Point {
 fn table_and_points(
     cfg: &EfficiencyConfig,
     ctx: &Ctx<'_>,
-) -> Result<(Table, Vec<Point>, Vec<(f64, f64, f64, f64)>), ExperimentError> {
+) -> Result<(Table, Vec<Point>, Vec<TheoremPoint>), ExperimentError> {
     let mut targets = Vec::new();
     for &n in &cfg.widths {
         targets.push(random_target(2, n, TargetNorm::Spectral)?);
@@ -621,12 +630,12 @@ fn table_and_points(
         }
         for (ei, &eps) in cfg.eps.iter().enumerate() {
             let x = &th[ti * cfg.eps.len() + ei];
-            lines.push((
-                t.network.architecture().widths()[0] as f64,
+            lines.push(TheoremPoint {
+                n: t.network.architecture().widths()[0] as f64,
                 eps,
-                x.theorem3,
-                x.theorem30,
-            ));
+                theorem3: x.theorem3,
+                theorem30: x.theorem30,
+            });
         }
     }
     Ok((table, points, lines))
@@ -649,7 +658,7 @@ pub fn sample_efficiency_table(
 /// cells that succeed), with Theorem 3's and Theorem 30's lines.
 fn figure(
     points: &[Point],
-    lines: &[(f64, f64, f64, f64)],
+    lines: &[TheoremPoint],
     cfg: &EfficiencyConfig,
     eps: f64,
 ) -> Result<String, ExperimentError> {
@@ -674,20 +683,20 @@ fn figure(
             }
             if !pts.is_empty() {
                 series.push(
-                    Series::new(format!("{} / {}", c.name(), d.name()), pts).mark(Mark::Line),
+                    Series::new(format!("{} / {}", c.name(), d.name()), pts).mark(Mark::LinePoints),
                 );
             }
         }
     }
-    let at = |f: fn(&(f64, f64, f64, f64)) -> f64| -> Vec<(f64, f64)> {
+    let at = |f: fn(&TheoremPoint) -> f64| -> Vec<(f64, f64)> {
         lines
             .iter()
-            .filter(|l| l.1 == eps)
-            .map(|l| (l.0, f(l)))
+            .filter(|l| l.eps == eps)
+            .map(|l| (l.n, f(l)))
             .collect()
     };
-    series.push(Series::new("Theorem 3 (Σ M_i / N*)", at(|l| l.2)).mark(Mark::Points));
-    series.push(Series::new("Theorem 30 (Σ M_i / N*)", at(|l| l.3)).mark(Mark::Points));
+    series.push(Series::new("Theorem 3 (Σ M_i / N*)", at(|l| l.theorem3)).mark(Mark::Points));
+    series.push(Series::new("Theorem 30 (Σ M_i / N*)", at(|l| l.theorem30)).mark(Mark::Points));
     let chart = Chart {
         title: format!(
             "G's neurons per target weight at the smallest width found, ε = {eps} (2-layer random targets; seed 0, best solver)"
