@@ -52,6 +52,16 @@ impl Construction {
             Construction::SharedInput => "shared-input",
         }
     }
+
+    /// The command-line flag that sets this layout's width: `neurons-per-input` (the
+    /// shared-input `r`) or `neurons-per-weight` (the per-weight block `m`, the recycling
+    /// window, the batch pool per target weight). [`PruneConfig::at_width`] sets it.
+    pub fn width_parameter(self) -> &'static str {
+        match self {
+            Construction::SharedInput => "neurons-per-input",
+            _ => "neurons-per-weight",
+        }
+    }
 }
 
 impl fmt::Display for Construction {

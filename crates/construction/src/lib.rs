@@ -453,11 +453,7 @@ pub fn smallest_width(
     max_doublings: u32,
     progress: &dyn Progress,
 ) -> Result<Option<WidthSearch>, ConstructionError> {
-    let parameter = if config.construction == Construction::SharedInput {
-        "neurons-per-input"
-    } else {
-        "neurons-per-weight"
-    };
+    let parameter = config.construction.width_parameter();
     let start = start_width(target, domain, config)?;
     let mut probes = Vec::new();
     let mut probe = |k: u64| -> Result<bool, ConstructionError> {

@@ -256,6 +256,7 @@ pub fn error_kind(e: &ConstructionError) -> &'static str {
     match e {
         ConstructionError::Undecomposable { .. } => "undecomposable",
         ConstructionError::NotWithinEps { .. } => "not-within-eps",
+        ConstructionError::NotWithinTolerance { .. } => "not-within-tolerance",
         ConstructionError::EpsilonWUnderflow { .. } => "epsilon-w-underflow",
         ConstructionError::TooLarge { .. } => "too-large",
         ConstructionError::TooManyCandidates { .. } => "too-many-candidates",

@@ -460,11 +460,7 @@ fn row(cell: Cell5<'_>, th: &Theorems, o: &Outcome, cfg: &EfficiencyConfig) -> V
     let t = cell.target;
     let arch = t.network.architecture();
     let opt_u = |v: Option<u64>| v.map_or_else(empty, Cell::from);
-    let parameter = if cell.construction == Construction::SharedInput {
-        "neurons-per-input"
-    } else {
-        "neurons-per-weight"
-    };
+    let parameter = cell.construction.width_parameter();
     let mut r = crate::row![
         t.name.as_str(),
         arch.widths().iter().copied().max().unwrap_or(0),
