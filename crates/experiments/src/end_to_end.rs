@@ -310,9 +310,12 @@ pub(crate) fn join_u64(v: &[u64]) -> String {
     v.iter().map(u64::to_string).collect::<Vec<_>>().join(";")
 }
 
-/// Corollary 7 for the plan's F' and `k'`: the exact `N_G/N*` with Theorem 3's `M_i`, and the
-/// leading term `32 n_max k'`.
-pub(crate) fn corollary7(plan: &Plan, delta: f64) -> Result<(f64, f64), ExperimentError> {
+/// The plan's architecture as [`Widths`] and Theorem 3's `M_i` for every layer, with the
+/// plan's `k'`.
+pub(crate) fn theorem3_widths(
+    plan: &Plan,
+    delta: f64,
+) -> Result<(Widths, Vec<Count>), ExperimentError> {
     let comp = |e| ExperimentError::computation(NAME, e);
     let w: Vec<u64> = plan
         .network()
@@ -328,9 +331,17 @@ pub(crate) fn corollary7(plan: &Plan, delta: f64) -> Result<(f64, f64), Experime
         .map(|p| theorem3::m_i(kp, p[1], p[0], layers, delta))
         .collect::<Result<_, _>>()
         .map_err(comp)?;
-    let widths = Widths::new(w).map_err(comp)?;
+    Ok((Widths::new(w).map_err(comp)?, m))
+}
+
+/// Corollary 7 for the plan's F' and `k'`: the exact `N_G/N*` with Theorem 3's `M_i`, and the
+/// leading term `32 n_max k'`.
+pub(crate) fn corollary7(plan: &Plan, delta: f64) -> Result<(f64, f64), ExperimentError> {
+    let comp = |e| ExperimentError::computation(NAME, e);
+    let (widths, m) = theorem3_widths(plan, delta)?;
     let ratio = theorem3::corollary7_ratio(&widths, &m).map_err(comp)?;
-    let leading = theorem3::corollary7_leading_term(widths.n_max(), kp).map_err(comp)?;
+    let leading =
+        theorem3::corollary7_leading_term(widths.n_max(), plan.k_prime()).map_err(comp)?;
     Ok((ratio.value(), leading))
 }
 

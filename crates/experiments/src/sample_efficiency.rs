@@ -32,7 +32,7 @@ use rayon::prelude::*;
 
 use crate::digits::TrainConfig;
 use crate::end_to_end::{
-    Target, TargetNorm, corollary7, digits_target, empty, error_kind, random_target,
+    Target, TargetNorm, digits_target, empty, error_kind, random_target, theorem3_widths,
 };
 use crate::plot::{Chart, Legend, Mark, Series, svg};
 use crate::table::{Cell, Table};
@@ -302,19 +302,15 @@ fn theorems(target: &Target, eps: f64, delta: f64) -> Result<Theorems, Experimen
     };
     let plan = Plan::new(&target.network, &target.domain, &config).map_err(comp)?;
     let kp = plan.k_prime();
-    let widths = plan.network().architecture().widths();
-    let layers = widths.len() - 1;
-    let n_star = plan.network().architecture().num_weights() as f64;
+    let (widths, m3) = theorem3_widths(&plan, delta)?;
     let bcomp = |e| ExperimentError::computation(NAME, e);
-    let (mut t3, mut t30) = (0.0, 0.0);
-    for w in widths.windows(2) {
-        let (n_in, n_out) = (w[0] as u64, w[1] as u64);
-        let m3: Count = theorem3::m_i(kp, n_out, n_in, layers, delta).map_err(bcomp)?;
-        let m30: Count = theorem30::m_i(kp, n_out, n_in, n_star, delta).map_err(bcomp)?;
-        t3 += m3.value();
-        t30 += m30.value();
-    }
-    let (c7, _) = corollary7(&plan, delta)?;
+    let m30 = theorem30::m_all(kp, &widths, delta).map_err(bcomp)?;
+    let n_star = widths.n_star();
+    let sum = |m: &[Count]| m.iter().map(|c| c.value()).sum::<f64>();
+    let (t3, t30) = (sum(&m3), sum(&m30));
+    let c7 = theorem3::corollary7_ratio(&widths, &m3)
+        .map_err(bcomp)?
+        .value();
     Ok(Theorems {
         k_prime: kp,
         theorem3: t3 / n_star,
