@@ -71,7 +71,12 @@ fn pytorch_default(widths: &[usize], seed: u64) -> Result<Network, String> {
 
 /// The child's peak resident memory in kB (`VmHWM` of `/proc/self/status`).
 pub fn peak_rss_kb() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    vm_hwm_kb("/proc/self/status")
+}
+
+/// `VmHWM` (peak resident memory, kB) of a `/proc/PID/status` file.
+fn vm_hwm_kb(status: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(status).ok()?;
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
@@ -172,6 +177,7 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
                     .arg(&target)
                     .args(["--eps", "0.01", "--input-box", "0,1", "--quiet", "--out"])
                     .arg(&bout),
+                &case.join("baseline.stderr"),
             )?;
             let out_mb = dir_bytes(&bout) as f64 / 1e6;
             let _ = std::fs::remove_dir_all(&bout);
@@ -215,22 +221,21 @@ struct Polled {
     peak_kb: u64,
 }
 
-/// Runs `cmd` to completion, polling its peak resident memory (`VmHWM`) every 10 ms.
-fn run_polled(cmd: &mut Command) -> Result<Polled, String> {
+/// Runs `cmd` to completion, polling its peak resident memory (`VmHWM`) every 10 ms; its
+/// standard error goes to the file `stderr` (not a pipe, which a chatty child could fill).
+fn run_polled(cmd: &mut Command, stderr: &Path) -> Result<Polled, String> {
+    let err_file = std::fs::File::create(stderr)
+        .map_err(|e| format!("cannot create {}: {e}", stderr.display()))?;
     let start = Instant::now();
     let mut child = cmd
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .stderr(err_file)
         .spawn()
         .map_err(|e| format!("cannot run the baseline: {e}"))?;
     let status_path = format!("/proc/{}/status", child.id());
     let mut peak_kb = 0;
     let status = loop {
-        if let Some(kb) = std::fs::read_to_string(&status_path).ok().and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        }) {
+        if let Some(kb) = vm_hwm_kb(&status_path) {
             peak_kb = peak_kb.max(kb);
         }
         match child.try_wait().map_err(|e| e.to_string())? {
@@ -239,15 +244,10 @@ fn run_polled(cmd: &mut Command) -> Result<Polled, String> {
         }
     };
     let wall = start.elapsed().as_secs_f64();
-    let mut error = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        use std::io::Read as _;
-        let _ = e.read_to_string(&mut error);
-    }
+    let text = std::fs::read_to_string(stderr).unwrap_or_default();
     let error = format!(
         "{status}: {}",
-        error
-            .lines()
+        text.lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("")
             .trim()
