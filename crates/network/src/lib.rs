@@ -44,6 +44,7 @@
 
 mod activation;
 mod architecture;
+pub mod graph;
 pub mod inputs;
 pub mod interval;
 pub mod io;
@@ -53,6 +54,7 @@ mod random;
 
 pub use activation::{Activation, ParseActivationError};
 pub use architecture::{Architecture, ArchitectureError};
+pub use graph::{Conv2d, Graph, GraphError, Node, NodeId, Op, Pool2d, Shape, Window};
 pub use inputs::{InputError, read_input_rows};
 pub use interval::{ActivationBounds, InputBox, IntervalError, IntervalVector};
 pub use io::{
