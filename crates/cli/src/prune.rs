@@ -461,11 +461,10 @@ fn dense_preflight(
 ) -> impl Fn(&Plan, &LargeNetwork) -> Result<(), ConstructionError> {
     move |plan, large| {
         let bounds = memory::kept_bounds(plan, large);
-        let widths = large.widths();
         let bytes: f64 = bounds
             .iter()
             .enumerate()
-            .map(|(t, b)| 8.0 * b.1 as f64 * (widths[t] + widths[t + 1]) as f64)
+            .map(|(t, b)| 8.0 * b.1 as f64 * (large.fan_in(t) + large.fan_out(t)) as f64)
             .sum();
         if bytes > DENSE_PRUNED_LIMIT {
             return Err(ConstructionError::DenseTooLarge {

@@ -339,7 +339,7 @@ pub(crate) fn verify_layer(
     t: usize,
     layer: &PrunedLayer,
 ) -> Result<u64, ConstructionError> {
-    let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
+    let (n_in, n_out) = (large.fan_in(t), large.fan_out(t));
     for (what, expected, found) in [
         ("inputs", n_in, layer.n_in()),
         ("outputs", n_out, layer.n_out()),

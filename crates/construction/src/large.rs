@@ -200,7 +200,7 @@ impl core::str::FromStr for Generator {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct LargeNetwork {
-    widths: Vec<usize>,
+    fans: Vec<[usize; 2]>,
     intermediate: Vec<u64>,
     laws: Vec<[Law; 2]>,
     generator: Generator,
@@ -223,8 +223,28 @@ impl LargeNetwork {
         generator: Generator,
         seed: u64,
     ) -> Result<Self, ConstructionError> {
-        let widths = architecture.widths().to_vec();
-        let ell = widths.len() - 1;
+        let fans: Vec<[usize; 2]> = architecture
+            .widths()
+            .windows(2)
+            .map(|w| [w[0], w[1]])
+            .collect();
+        Self::with_fans(fans, intermediate, laws, generator, seed)
+    }
+
+    /// G for target layers of fan-in and fan-out `fans[t] = [n_in, n_out]`, which need not
+    /// chain (the linear nodes of a graph target: a conv's fan-in is `c_in·kh·kw`, plus one
+    /// for a bias column); otherwise as [`LargeNetwork::new`].
+    ///
+    /// # Errors
+    /// As [`LargeNetwork::new`].
+    pub fn with_fans(
+        fans: Vec<[usize; 2]>,
+        intermediate: Vec<u64>,
+        laws: Vec<[Law; 2]>,
+        generator: Generator,
+        seed: u64,
+    ) -> Result<Self, ConstructionError> {
+        let ell = fans.len();
         for (what, found) in [
             ("intermediate widths", intermediate.len()),
             ("weight laws", laws.len()),
@@ -245,7 +265,7 @@ impl LargeNetwork {
             });
         }
         for (t, &m) in intermediate.iter().enumerate() {
-            let wide = widths[t].max(widths[t + 1]) as u64;
+            let wide = fans[t][0].max(fans[t][1]) as u64;
             if m.checked_mul(wide).is_none() {
                 return Err(ConstructionError::TooLarge {
                     what: "intermediate width times layer width (generator index)",
@@ -255,7 +275,7 @@ impl LargeNetwork {
             }
         }
         Ok(LargeNetwork {
-            widths,
+            fans,
             intermediate,
             laws,
             generator,
@@ -263,9 +283,21 @@ impl LargeNetwork {
         })
     }
 
-    /// The target widths `n_0, ..., n_ℓ`.
-    pub fn widths(&self) -> &[usize] {
-        &self.widths
+    /// `[n_in, n_out]` of every target layer (`[n_{i-1}, n_i]` for an MLP).
+    pub fn fans(&self) -> &[[usize; 2]] {
+        &self.fans
+    }
+
+    /// The fan-in `n_{i-1}` of target layer `t` (the columns of its target matrix).
+    #[inline]
+    pub fn fan_in(&self, t: usize) -> usize {
+        self.fans[t][0]
+    }
+
+    /// The fan-out `n_i` of target layer `t` (the rows of its target matrix).
+    #[inline]
+    pub fn fan_out(&self, t: usize) -> usize {
+        self.fans[t][1]
     }
 
     /// ℓ, the number of target layers (G has `2ℓ` layers).
@@ -304,7 +336,7 @@ impl LargeNetwork {
         self.intermediate
             .iter()
             .enumerate()
-            .map(|(t, &m)| (self.widths[t] + self.widths[t + 1]) as f64 * m as f64)
+            .map(|(t, &m)| (self.fans[t][0] + self.fans[t][1]) as f64 * m as f64)
             .sum()
     }
 
@@ -322,7 +354,7 @@ impl LargeNetwork {
             Self::stream(t, Side::Input),
             z,
             b,
-            self.widths[t],
+            self.fans[t][0],
         )
     }
 
@@ -334,7 +366,7 @@ impl LargeNetwork {
             Self::stream(t, Side::Output),
             z,
             a,
-            self.widths[t + 1],
+            self.fans[t][1],
         )
     }
 
@@ -344,7 +376,7 @@ impl LargeNetwork {
         self.generator.words(
             self.seed,
             Self::stream(t, Side::Input),
-            (z0, b, self.widths[t]),
+            (z0, b, self.fans[t][0]),
             out,
         );
     }
@@ -355,7 +387,7 @@ impl LargeNetwork {
         self.generator.words(
             self.seed,
             Self::stream(t, Side::Output),
-            (z0, a, self.widths[t + 1]),
+            (z0, a, self.fans[t][1]),
             out,
         );
     }
@@ -392,7 +424,7 @@ impl LargeNetwork {
             }
             Generator::PhiloxV2 => {
                 let (su, sv) = (Self::stream(t, Side::Input), Self::stream(t, Side::Output));
-                let (fu, fv) = (self.widths[t] as u64, self.widths[t + 1] as u64);
+                let (fu, fv) = (self.fans[t][0] as u64, self.fans[t][1] as u64);
                 let first = z0 >> 2;
                 let groups = (((z0 + n as u64 - 1) >> 2) - first + 1) as usize;
                 let mut counters = [[0u32; 4]; 34];
@@ -471,8 +503,8 @@ impl LargeNetwork {
             return Err(bad);
         }
         match side {
-            Side::Input if port < self.widths[t] => Ok(self.u(t, neuron, port)),
-            Side::Output if port < self.widths[t + 1] => Ok(self.v(t, port, neuron)),
+            Side::Input if port < self.fans[t][0] => Ok(self.u(t, neuron, port)),
+            Side::Output if port < self.fans[t][1] => Ok(self.v(t, port, neuron)),
             _ => Err(bad),
         }
     }
@@ -508,8 +540,8 @@ impl LargeNetwork {
             });
         }
         let m = self.intermediate[t] as usize;
-        let u = Mat::from_fn(m, self.widths[t], |z, b| self.u(t, z as u64, b));
-        let v = Mat::from_fn(self.widths[t + 1], m, |a, z| self.v(t, a, z as u64));
+        let u = Mat::from_fn(m, self.fans[t][0], |z, b| self.u(t, z as u64, b));
+        let v = Mat::from_fn(self.fans[t][1], m, |a, z| self.v(t, a, z as u64));
         Ok((u, v))
     }
 }

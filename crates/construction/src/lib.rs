@@ -655,7 +655,7 @@ pub fn export_large(
     let mut weights = Vec::with_capacity(2 * large.depth());
     let mut masks = Vec::with_capacity(2 * large.depth());
     for (t, layer) in pruned.layers().iter().enumerate() {
-        let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
+        let (n_in, n_out) = (large.fan_in(t), large.fan_out(t));
         let m = large.intermediate_widths()[t] as usize;
         let (u, v) = large.dense_layer(t)?;
         weights.push(NamedTensor::from_mat(

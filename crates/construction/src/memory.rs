@@ -78,13 +78,12 @@ impl MemoryEstimate {
 /// The per-layer bounds `(E_i, min(E_i, M_i))` on kept edges and neurons (module docs).
 pub fn kept_bounds(plan: &Plan, large: &LargeNetwork) -> Vec<(u64, u64)> {
     let k = plan.golden_ratio_steps();
-    let widths = large.widths();
     plan.minus_columns()
         .iter()
         .enumerate()
         .map(|(t, &minus)| {
-            let edges = (widths[t + 1] as u64)
-                .saturating_mul((widths[t] + minus) as u64)
+            let edges = (large.fan_out(t) as u64)
+                .saturating_mul((large.fan_in(t) + minus) as u64)
                 .saturating_mul(k);
             (edges, edges.min(large.intermediate_widths()[t]))
         })
@@ -129,7 +128,6 @@ pub fn sampled(
         Err(ConstructionError::Undecomposable { .. }) => return Ok(estimate(plan, large, whole)),
         Err(e) => return Err(e),
     };
-    let widths = large.widths();
     let sampled: Vec<(u64, u64)> = bounds
         .iter()
         .enumerate()
@@ -139,7 +137,7 @@ pub fn sampled(
                 return (edges_bound, neurons_bound);
             }
             let rate = edge_counts[t] as f64 / s.weights as f64;
-            let weights = (widths[t] * widths[t + 1]) as f64;
+            let weights = (large.fan_in(t) * large.fan_out(t)) as f64;
             let edges = ((rate * 1.25 * weights).ceil() as u64 + 64).min(edges_bound);
             (edges, edges.min(neurons_bound))
         })
@@ -155,7 +153,6 @@ fn estimate_from(
     bounds: &[(u64, u64)],
     whole: bool,
 ) -> MemoryEstimate {
-    let widths = large.widths();
     let kept_edges = bounds.iter().map(|b| b.0).fold(0u64, u64::saturating_add);
     let kept_neurons = bounds.iter().map(|b| b.1).fold(0u64, u64::saturating_add);
     let bytes = |b: &(u64, u64)| {
@@ -178,10 +175,10 @@ fn estimate_from(
     let oracle_bytes = (largest[0].saturating_add(largest[1])).saturating_mul(64);
     let minus = plan.minus_columns();
     let matrices: u64 = (0..large.depth())
-        .map(|t| 8 * widths[t + 1] as u64 * (4 * widths[t] + 2 * minus[t]) as u64)
+        .map(|t| 8 * large.fan_out(t) as u64 * (4 * large.fan_in(t) + 2 * minus[t]) as u64)
         .sum();
-    let n0 = widths[0] as u64;
-    let n_max = *widths.iter().max().unwrap_or(&1) as u64;
+    let n0 = large.fans().first().map_or(1, |f| f[0]) as u64;
+    let n_max = large.fans().iter().flatten().copied().max().unwrap_or(1) as u64;
     let inputs = 16 * BOX_INPUTS as u64 * n0;
     let passes = 8 * 256 * n_max * 6 * 2 + 8 * LITERAL_INPUTS as u64 * n_max * 2;
     let targets: u64 = 2 * 8 * plan.network().architecture().num_weights() as u64;

@@ -114,7 +114,7 @@ impl Layout for Batch {
         out: &mut ItemOutput,
     ) -> Result<(), ConstructionError> {
         let (large, spec, progress) = (work.large, work.spec, work.progress);
-        let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
+        let (n_in, n_out) = (large.fan_in(t), large.fan_out(t));
         let len = large.intermediate_widths()[t];
         let mut pool = Pool::new(len);
         let cache = (spec.solver != SolverKind::GoldenRatio).then(|| Cache::new(large, t));
@@ -263,7 +263,7 @@ struct Cache {
 
 impl Cache {
     fn new(large: &LargeNetwork, t: usize) -> Self {
-        let (n_in, len) = (large.widths()[t], large.intermediate_widths()[t]);
+        let (n_in, len) = (large.fan_in(t), large.intermediate_widths()[t]);
         let u: Option<Vec<Vec<f64>>> =
             (len.saturating_mul(n_in as u64) <= U_CACHE_MAX).then(|| {
                 (0..n_in)

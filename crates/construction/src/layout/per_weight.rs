@@ -83,7 +83,7 @@ impl Layout for PerWeight {
     }
 
     fn items(&self, large: &LargeNetwork, t: usize) -> usize {
-        large.widths()[t + 1]
+        large.fan_out(t)
     }
 
     fn run_item(
@@ -94,7 +94,7 @@ impl Layout for PerWeight {
         out: &mut ItemOutput,
     ) -> Result<(), ConstructionError> {
         let (large, spec, progress) = (work.large, work.spec, work.progress);
-        let n_in = large.widths()[t];
+        let n_in = large.fan_in(t);
         let mut longest = 0;
         let mut source = RangeSource::new(large, t, (a, 0), 0..0);
         for b in 0..n_in {
@@ -105,7 +105,7 @@ impl Layout for PerWeight {
             longest = longest.max(outcome.consulted);
             out.record(&x, &outcome, kernel.weights());
         }
-        out.width_needed = longest * (n_in * large.widths()[t + 1]) as u64;
+        out.width_needed = longest * (n_in * large.fan_out(t)) as u64;
         progress.advance(n_in as u64);
         Ok(())
     }

@@ -116,7 +116,7 @@ impl Recycling {
 
     /// The window range `R` of layer `t` of `large` (`M_i / n_big`).
     fn range(large: &LargeNetwork, t: usize) -> u64 {
-        let big = large.widths()[t].max(large.widths()[t + 1]) as u64;
+        let big = large.fan_in(t).max(large.fan_out(t)) as u64;
         large.intermediate_widths()[t] / big
     }
 
@@ -131,7 +131,7 @@ impl Recycling {
         out: &mut ItemOutput,
         mut trace: Option<&mut Trace>,
     ) -> Result<(), ConstructionError> {
-        let (n_in, n_out) = (large.widths()[t], large.widths()[t + 1]);
+        let (n_in, n_out) = (large.fan_in(t), large.fan_out(t));
         let n_small = n_in.min(n_out);
         debug_assert!(
             {
@@ -211,7 +211,7 @@ impl Layout for Recycling {
     }
 
     fn items(&self, large: &LargeNetwork, t: usize) -> usize {
-        large.widths()[t].max(large.widths()[t + 1])
+        large.fan_in(t).max(large.fan_out(t))
     }
 
     fn run_item(
@@ -223,7 +223,7 @@ impl Layout for Recycling {
     ) -> Result<(), ConstructionError> {
         let (large, spec, progress) = (work.large, work.spec, work.progress);
         self.window(large, spec, kernel, (t, j), out, None)?;
-        progress.advance(large.widths()[t].min(large.widths()[t + 1]) as u64);
+        progress.advance(large.fan_in(t).min(large.fan_out(t)) as u64);
         Ok(())
     }
 }

@@ -95,7 +95,7 @@ impl Layout for SharedInput {
     }
 
     fn items(&self, large: &LargeNetwork, t: usize) -> usize {
-        large.widths()[t + 1]
+        large.fan_out(t)
     }
 
     fn run_item(
@@ -106,7 +106,7 @@ impl Layout for SharedInput {
         out: &mut ItemOutput,
     ) -> Result<(), ConstructionError> {
         let (large, spec, progress) = (work.large, work.spec, work.progress);
-        let n_in = large.widths()[t];
+        let n_in = large.fan_in(t);
         let mut longest = 0;
         let mut source = RangeSource::new(large, t, (a, 0), 0..0);
         for b in 0..n_in {
