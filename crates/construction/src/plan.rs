@@ -88,8 +88,8 @@ impl Plan {
     /// over the `2N*` halves of Theorem 30's step 3), or `config.neurons_per_weight`.
     ///
     /// # Errors
-    /// Invalid configuration or domain, a domain of the wrong dimension, a target with a
-    /// tanh/sigmoid hidden layer and biases, an all-zero target, `w_max` below `max |w*|`,
+    /// Invalid configuration or domain, a domain of the wrong dimension, biases that a
+    /// constant unit cannot carry ([`Network::with_bias_unit`]), an all-zero target, `w_max` below `max |w*|`,
     /// overflowing activation bounds, an underflowing `ε_w`.
     pub fn new(
         target: &Network,

@@ -103,9 +103,10 @@ pub enum NetworkError {
     #[error("the input set is empty; F_max needs at least one input")]
     NoInputs,
     /// The constant bias unit cannot be carried through a hidden layer whose
-    /// activation does not fix 1 (tanh, sigmoid: `σ(1) ≠ 1`).
+    /// activation maps the unit's positive value to a value that is not positive and
+    /// finite ([`Network::with_bias_unit`]).
     #[error(
-        "layer {layer} has activation {activation} with σ(1) ≠ 1, so a constant unit cannot carry the biases through it; only relu and identity hidden layers are supported"
+        "layer {layer} has activation {activation}, which maps the constant bias unit to a value that is not positive and finite, so the unit cannot carry the next layer's biases"
     )]
     BiasUnitUnsupported {
         /// Layer `i` (1-based).
@@ -602,29 +603,31 @@ impl Network {
     /// # Construction
     ///
     /// The input gets a trailing coordinate fixed to 1, and every hidden layer
-    /// gets one more neuron, the *unit*, that stays 1:
+    /// gets one more neuron, the *unit*, whose value `u_i` is the same for every input:
     ///
     /// ```text
-    /// hidden layer i < ℓ:  W'_i = [ W_i  b_i ]   of shape (n_i + 1) × (n_{i-1} + 1)
-    ///                             [ 0ᵀ   1   ]
-    /// last layer ℓ:        W'_ℓ = [ W_ℓ  b_ℓ ]   of shape n_ℓ × (n_{ℓ-1} + 1)
+    /// u_0 = 1,  u_i = σ_i(u_{i-1})
+    /// hidden layer i < ℓ:  W'_i = [ W_i  b_i/u_{i-1} ]   of shape (n_i + 1) × (n_{i-1} + 1)
+    ///                             [ 0ᵀ   1           ]
+    /// last layer ℓ:        W'_ℓ = [ W_ℓ  b_ℓ/u_{ℓ-1} ]   of shape n_ℓ × (n_{ℓ-1} + 1)
     /// ```
     ///
-    /// By induction, if the unit of layer `i-1` is 1 then row `j ≤ n_i` of
-    /// layer `i` computes `σ_i(W_i F_{i-1}(x) + b_i·1)`, and the unit computes
-    /// `σ_i(0ᵀ F_{i-1}(x) + 1·1) = σ_i(1)`, which is 1 exactly when
-    /// `σ_i(1) = 1`: true for ReLU and identity, false for tanh and sigmoid
-    /// (`tanh 1 ≈ 0.76`, `σ(1) ≈ 0.73`). A tanh or sigmoid **hidden** layer
-    /// is therefore refused with [`NetworkError::BiasUnitUnsupported`] (any
-    /// output activation is fine: the last layer has no unit). A missing bias
-    /// is a zero column. The widths become `n_i + 1` for `i < ℓ`, `n_ℓ`
-    /// unchanged; the largest weight becomes `max(w_max, max|b|, 1)`, and
-    /// `F'_max(X × {1}) = max(F_max(X), 1)` since the unit counts as an
-    /// activation (use [`crate::InputBox::with_unit`] for the box of F').
+    /// By induction, if the unit of layer `i-1` is `u_{i-1}` then row `j ≤ n_i` of
+    /// layer `i` computes `σ_i(W_i F_{i-1}(x) + (b_i/u_{i-1})·u_{i-1}) = σ_i(W_i F_{i-1}(x) + b_i)`,
+    /// and the unit computes `σ_i(0ᵀ F_{i-1}(x) + 1·u_{i-1}) = u_i`. For ReLU, identity,
+    /// leaky ReLU and ELU `σ(1) = 1`, so every `u_i = 1` and the bias column is `b_i`
+    /// itself; for tanh and the sigmoid the unit decays (`tanh 1 ≈ 0.76`, `σ(1) ≈ 0.73`) and
+    /// the bias column is scaled up to match. A unit that is not positive and finite is
+    /// refused with [`NetworkError::BiasUnitUnsupported`] (no activation of [`Activation`]
+    /// does that on a positive input). A missing bias is a zero column. The widths become
+    /// `n_i + 1` for `i < ℓ`, `n_ℓ` unchanged; the largest weight becomes
+    /// `max(w_max, max|b_i|/u_{i-1}, 1)`, and `F'_max(X × {1}) = max(F_max(X), 1)` since the
+    /// unit counts as an activation (use [`crate::InputBox::with_unit`] for the box of F').
     ///
-    /// In floating point the identity is exact for [`Network::forward`]: the
-    /// unit's column is summed last, so `Σ_j W[r,j] x_j + b_r·1` is the same
-    /// sequence of operations as F's sum followed by its bias.
+    /// In floating point the identity is exact for [`Network::forward`] when every
+    /// `u_i = 1`: the unit's column is summed last, so `Σ_j W[r,j] x_j + b_r·1` is the same
+    /// sequence of operations as F's sum followed by its bias. With a decaying unit,
+    /// `(b/u)·u` may differ from `b` by a rounding of `b` (half an ulp each).
     ///
     /// # Example
     ///
@@ -645,24 +648,30 @@ impl Network {
     pub fn with_bias_unit(&self) -> Result<Network, NetworkError> {
         let ell = self.depth();
         let mut layers = Vec::with_capacity(ell);
+        // The unit's value at the input of layer k (u_0 = 1).
+        let mut unit = 1.0_f64;
         for (k, layer) in self.layers.iter().enumerate() {
             let hidden = k + 1 < ell;
-            if hidden && !layer.activation.fixes_one() {
-                return Err(NetworkError::BiasUnitUnsupported {
-                    layer: k + 1,
-                    activation: layer.activation,
-                });
-            }
             let (rows, cols) = layer.weight.shape();
             let out_rows = if hidden { rows + 1 } else { rows };
             let bias = layer.bias.as_deref();
+            // `b/1 = b` exactly, so a unit that stays 1 leaves the biases' bits alone.
             let w = Mat::from_fn(out_rows, cols + 1, |r, c| match (r < rows, c < cols) {
                 (true, true) => layer.weight[(r, c)],
-                (true, false) => bias.map_or(0.0, |b| b[r]),
+                (true, false) => bias.map_or(0.0, |b| b[r] / unit),
                 (false, true) => 0.0,
                 (false, false) => 1.0,
             });
             layers.push(Layer::new(w, layer.activation));
+            if hidden {
+                unit = layer.activation.apply(unit);
+                if !(unit > 0.0 && unit.is_finite()) {
+                    return Err(NetworkError::BiasUnitUnsupported {
+                        layer: k + 1,
+                        activation: layer.activation,
+                    });
+                }
+            }
         }
         Network::new(layers)
     }
@@ -860,21 +869,30 @@ mod tests {
     }
 
     #[test]
-    fn bias_unit_refuses_tanh_and_sigmoid_hidden_layers() {
+    fn bias_unit_decays_through_tanh_and_sigmoid_hidden_layers() {
         for act in [Activation::Tanh, Activation::Sigmoid] {
             let net = Network::new(vec![
-                Layer::with_bias(mat![[1.0]], vec![1.0], act),
-                Layer::new(mat![[1.0]], Activation::Identity),
+                Layer::with_bias(mat![[1.0, -0.5]], vec![0.75], act),
+                Layer::with_bias(mat![[2.0]], vec![-0.3], act),
+                Layer::with_bias(mat![[1.5]], vec![0.2], Activation::Identity),
             ])
             .unwrap();
-            assert_eq!(
-                net.with_bias_unit(),
-                Err(NetworkError::BiasUnitUnsupported {
-                    layer: 1,
-                    activation: act
-                })
-            );
-            // As an output activation it is fine.
+            let fp = net.with_bias_unit().unwrap();
+            assert_eq!(fp.architecture().widths(), &[3, 2, 2, 1]);
+            // The unit's value after each hidden layer, and the scaled bias columns.
+            let u1 = act.apply(1.0);
+            let u2 = act.apply(u1);
+            let w = fp.layers();
+            assert_eq!(w[0].weight[(0, 2)], 0.75);
+            assert_eq!(w[1].weight[(0, 1)], -0.3 / u1);
+            assert_eq!(w[2].weight[(0, 1)], 0.2 / u2);
+            assert!(u1 < 1.0 && u2 < u1);
+            for x in [[0.5, -1.0], [-0.25, 0.75], [0.0, 0.0]] {
+                let a = fp.forward(&[x[0], x[1], 1.0]).unwrap()[0];
+                let b = net.forward(&x).unwrap()[0];
+                assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1.0), "{act}: {a} vs {b}");
+            }
+            // As an output activation it is exact.
             let out = Network::new(vec![Layer::with_bias(mat![[2.0]], vec![-1.0], act)]).unwrap();
             let fp = out.with_bias_unit().unwrap();
             assert_eq!(
