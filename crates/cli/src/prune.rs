@@ -30,8 +30,10 @@ Examples:
 The target is a PyTorch `nn.Sequential` of `Linear` layers (biases allowed) saved with
 `safetensors.torch.save_file(model.state_dict(), ...)`: keys `<k>.weight` of shape (out, in)
 and optional `<k>.bias`, F32/F64/F16/BF16, layers ordered by the numbers in their names. ReLU
-follows every hidden layer; `--output-activation` follows the last (default identity: logits).
-Biases are carried by a constant unit: Ĝ then takes `(x, 1)`.
+follows every hidden layer (`--hidden-activation` relu, tanh, sigmoid, ...); `--output-activation`
+follows the last (default identity: logits). Biases are carried by a constant unit: Ĝ then takes
+`(x, 1)`; after a tanh or sigmoid layer the unit decays (σ(1), σ(σ(1)), ...) and the next bias
+column is scaled to match.
 
 G is the construction of Section 5 of \"Logarithmic Pruning is All You Need\" (Orseau,
 Hutter, Rivasplata 2020), its weights generated from `--seed` and never stored. With `--eps`,
@@ -147,28 +149,10 @@ pub enum GeneratorArg {
     PhiloxV1,
 }
 
-/// An activation, as the command line names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ActivationArg {
-    /// Identity (logits).
-    Identity,
-    /// ReLU.
-    Relu,
-    /// tanh.
-    Tanh,
-    /// The logistic sigmoid.
-    Sigmoid,
-}
-
-impl From<ActivationArg> for Activation {
-    fn from(a: ActivationArg) -> Self {
-        match a {
-            ActivationArg::Identity => Activation::Identity,
-            ActivationArg::Relu => Activation::Relu,
-            ActivationArg::Tanh => Activation::Tanh,
-            ActivationArg::Sigmoid => Activation::Sigmoid,
-        }
-    }
+/// An activation as the command line names it (`relu`, `identity`, `tanh`, `sigmoid`, and
+/// whatever else [`Activation`]'s parser takes); the parser's message names the choices.
+fn activation(s: &str) -> Result<Activation, String> {
+    s.parse::<Activation>().map_err(|e| e.to_string())
 }
 
 /// A finite number `> 0`.
@@ -265,9 +249,13 @@ pub struct TargetArgs {
     /// The input domain as the box [LO, HI]^{n_0} [default: -1,1].
     #[arg(long, value_name = "LO,HI", allow_hyphen_values = true, value_parser = input_box)]
     pub input_box: Option<(f64, f64)>,
+    /// The activation after every hidden layer of a safetensors `nn.Sequential` (stored in
+    /// the ticket).
+    #[arg(long, value_name = "NAME", default_value = "relu", value_parser = activation)]
+    pub hidden_activation: Activation,
     /// The activation after the last layer.
-    #[arg(long, value_name = "NAME", value_enum, default_value = "identity")]
-    pub output_activation: ActivationArg,
+    #[arg(long, value_name = "NAME", default_value = "identity", value_parser = activation)]
+    pub output_activation: Activation,
 }
 
 /// Arguments of `logprune prune` (the details are in [`LONG_HELP`], shown by `--help`).
@@ -378,8 +366,8 @@ fn check_out(out: &Path) -> Result<(), String> {
 fn target_and_domain(a: &TargetArgs) -> Result<(Network, Domain), String> {
     let bytes = read(&a.target, "target")?;
     let options = LoadOptions {
-        hidden_activation: Activation::Relu,
-        output_activation: a.output_activation.into(),
+        hidden_activation: a.hidden_activation,
+        output_activation: a.output_activation,
     };
     let target = load_network(&bytes, &options)
         .map_err(|e| format!("target {}: {e}", a.target.display()))?;

@@ -383,7 +383,11 @@ fn bad_input_is_an_error_not_a_panic() {
     ])
     .unwrap();
     let p = prune(&tanh, &cube(&tanh), &PruneConfig::new(0.1), &NoProgress).unwrap();
-    assert!(p.report.certified_bound <= 0.1, "{}", p.report.certified_bound);
+    assert!(
+        p.report.certified_bound <= 0.1,
+        "{}",
+        p.report.certified_bound
+    );
     assert!(p.report.empirical_max_error <= 0.1);
     // The bias column of F' is 0.5 (u_0 = 1); the second layer has none.
     assert_eq!(p.plan.network().layers()[0].weight[(0, 1)], 0.5);

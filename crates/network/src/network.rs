@@ -890,7 +890,10 @@ mod tests {
             for x in [[0.5, -1.0], [-0.25, 0.75], [0.0, 0.0]] {
                 let a = fp.forward(&[x[0], x[1], 1.0]).unwrap()[0];
                 let b = net.forward(&x).unwrap()[0];
-                assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1.0), "{act}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1.0),
+                    "{act}: {a} vs {b}"
+                );
             }
             // As an output activation it is exact.
             let out = Network::new(vec![Layer::with_bias(mat![[2.0]], vec![-1.0], act)]).unwrap();
