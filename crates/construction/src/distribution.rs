@@ -87,7 +87,7 @@ impl GDistribution {
         Ok(())
     }
 
-    /// The laws of `[U_i, V_i]` for every layer of G with target widths `widths` and
+    /// The laws of `[U_i, V_i]` for every layer of G with target fans `fans` (`[n_in, n_out]`) and
     /// intermediate widths `intermediate`, given Theorem 3's range `[α, β]`.
     ///
     /// # Errors
@@ -97,11 +97,11 @@ impl GDistribution {
     pub fn laws(
         &self,
         range: (f64, f64),
-        widths: &[usize],
+        fans: &[[usize; 2]],
         intermediate: &[u64],
     ) -> Result<Vec<[Law; 2]>, ConstructionError> {
         self.check()?;
-        let fan_ins = |t: usize| [widths[t] as f64, intermediate[t] as f64];
+        let fan_ins = |t: usize| [fans[t][0] as f64, intermediate[t] as f64];
         (0..intermediate.len())
             .map(|t| {
                 let side = |fan_in: f64| -> Result<Law, ConstructionError> {
@@ -289,7 +289,7 @@ mod tests {
         ));
         // Kaiming: U[±1/√fan_in] with G's own fan-ins n_{i-1} (for U) and M_i (for V).
         let laws = GDistribution::KaimingUniform
-            .laws((1e-3, 1.0), &[4, 9], &[100])
+            .laws((1e-3, 1.0), &[[4, 9]], &[100])
             .unwrap();
         let [Law::Uniform(u), Law::Uniform(v)] = laws[0] else {
             panic!("{laws:?}")
@@ -297,14 +297,14 @@ mod tests {
         assert_eq!((u.half_width(), v.half_width()), (0.5, 0.1));
         // Remark 15: the hyperbolic law capped at c/√fan_in.
         let laws = GDistribution::Remark15 { c: 1.0 }
-            .laws((1e-3, 1.0), &[4, 9], &[100])
+            .laws((1e-3, 1.0), &[[4, 9]], &[100])
             .unwrap();
         let [Law::Hyperbolic(u), Law::Hyperbolic(v)] = laws[0] else {
             panic!("{laws:?}")
         };
         assert_eq!((u.alpha(), u.beta(), v.beta()), (1e-3, 0.5, 0.1));
         assert!(matches!(
-            GDistribution::Remark15 { c: 1e-4 }.laws((1e-3, 1.0), &[4, 9], &[100]),
+            GDistribution::Remark15 { c: 1e-4 }.laws((1e-3, 1.0), &[[4, 9]], &[100]),
             Err(ConstructionError::InvalidDistributionParameter { .. })
         ));
         // Serialized with its parameters.

@@ -77,7 +77,7 @@ pub use distribution::{GDistribution, Law, LawSpec};
 pub use error::ConstructionError;
 pub use kernel::Half;
 pub use large::{Generator, LargeNetwork, Side};
-pub use plan::Plan;
+pub use plan::{Plan, PlanCore};
 pub use pruned::{DenseTensor, KeptNeuron, LayerParts, NeuronRef, PrunedLayer, PrunedNetwork};
 pub use ticket::{Shard, Ticket, TicketSpec, read_ticket, write_ticket};
 

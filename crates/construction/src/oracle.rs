@@ -9,7 +9,8 @@
 
 use std::time::Instant;
 
-use logprune_network::Network;
+use faer::{Mat, MatRef};
+use logprune_network::{Activation, Network};
 use rayon::prelude::*;
 
 use crate::kernel::Kernel;
@@ -17,11 +18,64 @@ use crate::layout::{Edge, Failure, ItemOutput, Layout, Work, schedule};
 use crate::pruned::LayerParts;
 use crate::{ConstructionError, LargeNetwork, Progress, PrunedLayer, PrunedNetwork, SolverKind};
 
+/// The target matrices of the layers G approximates.
+#[derive(Clone, Copy, Debug)]
+pub enum Targets<'a> {
+    /// The layers of a bias-free MLP F' (each followed by its activation in Ĝ).
+    Chain(&'a Network),
+    /// The linear nodes of a graph target, each as its `n_out × n_in` target matrix (a conv's
+    /// columns are its `(input channel, tap)` pairs, then a bias column); the graph applies
+    /// the activations, so Ĝ's layer applies none.
+    Matrices(&'a [Mat<f64>]),
+}
+
+impl<'a> Targets<'a> {
+    /// The number of target layers.
+    pub fn depth(&self) -> usize {
+        match self {
+            Targets::Chain(f) => f.depth(),
+            Targets::Matrices(m) => m.len(),
+        }
+    }
+
+    /// The target matrix `W*` of layer `t` (`n_out × n_in`).
+    pub fn weight(&self, t: usize) -> MatRef<'a, f64> {
+        match *self {
+            Targets::Chain(f) => f.layers()[t].weight(),
+            Targets::Matrices(m) => m[t].as_ref(),
+        }
+    }
+
+    /// The activation Ĝ's layer `t` applies.
+    pub fn activation(&self, t: usize) -> Activation {
+        match self {
+            Targets::Chain(f) => f.architecture().activations()[t],
+            Targets::Matrices(_) => Activation::Identity,
+        }
+    }
+
+    /// `[n_in, n_out]` of layer `t`.
+    pub fn fan(&self, t: usize) -> [usize; 2] {
+        let w = self.weight(t);
+        [w.ncols(), w.nrows()]
+    }
+
+    /// The number of target weights.
+    pub fn num_weights(&self) -> usize {
+        (0..self.depth())
+            .map(|t| {
+                let [i, o] = self.fan(t);
+                i * o
+            })
+            .sum()
+    }
+}
+
 /// What the oracle needs besides G and the layout.
 #[derive(Clone, Copy, Debug)]
 pub struct OracleSpec<'a> {
-    /// The bias-free target F' (its weights are the targets `w*`).
-    pub target: &'a Network,
+    /// The target matrices (the weights `w*`).
+    pub target: Targets<'a>,
     /// `needs_minus[t][b]`: whether column `b` of layer `t` needs `ŵ⁻`.
     pub needs_minus: &'a [Vec<bool>],
     /// The per-half tolerance (`ε_w/2`, or `T`).
@@ -154,20 +208,15 @@ pub(crate) fn run_items(
 ) -> Result<OracleRun, ConstructionError> {
     let start = Instant::now();
     let target = spec.target;
-    let arch = target.architecture();
-    let widths = arch.widths();
-    let ell = arch.depth();
-    assert!(
-        large.fans().len() == ell
-            && large
-                .fans()
-                .iter()
-                .zip(widths.windows(2))
-                .all(|(f, w)| f == w),
+    let ell = target.depth();
+    let fans: Vec<[usize; 2]> = (0..ell).map(|t| target.fan(t)).collect();
+    assert_eq!(
+        large.fans(),
+        fans,
         "G and the target differ in their widths"
     );
     assert_eq!(
-        layout.widths(widths).ok().as_deref(),
+        layout.widths(&fans).ok().as_deref(),
         Some(large.intermediate_widths()),
         "G's intermediate widths are not the layout's"
     );
@@ -176,11 +225,12 @@ pub(crate) fn run_items(
             && spec
                 .needs_minus
                 .iter()
-                .zip(widths)
-                .all(|(c, &n)| c.len() == n),
+                .zip(&fans)
+                .all(|(c, f)| c.len() == f[0]),
         "needs_minus does not have the target's shape"
     );
-    progress.start("prune", arch.num_weights() as u64);
+    let total = target.num_weights() as u64;
+    progress.start("prune", total);
     let sched = schedule(spec)?;
     let mixed = layout.mixes_signs();
     let work = Work {
@@ -235,7 +285,7 @@ pub(crate) fn run_items(
             construction: layout.construction(),
             empty_slots: stats.iter().map(|s| s.empty_slots).sum(),
             failed: stats.iter().map(|s| s.failed_weights).sum(),
-            total: arch.num_weights() as u64,
+            total,
             neurons_per_weight: layout.neurons_per_weight(),
             tolerance: spec.tolerance,
             first_layer: f.t + 1,
@@ -265,7 +315,7 @@ type AssembledLayer = (PrunedLayer, LayerStats, Option<Failure>);
 /// Layer `t` of Ĝ from its items' outputs (in item order): the edges sorted by
 /// `(z, output)` and grouped into neurons; the layer's stats and its first failure.
 fn assemble_layer(
-    target: &Network,
+    target: Targets<'_>,
     t: usize,
     mut items: Vec<ItemOutput>,
 ) -> Result<AssembledLayer, ConstructionError> {
@@ -309,13 +359,8 @@ fn assemble_layer(
         edges.par_sort_unstable_by_key(key);
         layer_parts(vec![edges])?
     };
-    let arch = target.architecture();
-    let layer = PrunedLayer::from_parts(
-        arch.widths()[t],
-        arch.widths()[t + 1],
-        arch.activations()[t],
-        parts,
-    )?;
+    let [n_in, n_out] = target.fan(t);
+    let layer = PrunedLayer::from_parts(n_in, n_out, target.activation(t), parts)?;
     Ok((layer, stats, first))
 }
 

@@ -56,15 +56,26 @@ use crate::{Accuracy, ConstructionError, Domain, LargeNetwork, PruneConfig, Tole
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
-    config: PruneConfig,
+    core: PlanCore,
     network: Network,
     has_bias_unit: bool,
     domain: Domain,
-    needs_minus: Vec<Vec<bool>>,
     f_max: f64,
     input_norms: Vec<f64>,
     target_norms: Vec<f64>,
     perturbations: Vec<f64>,
+}
+
+/// The decisions of a plan that layouts, G and the oracle read, whatever the target (a chain
+/// [`Plan`] or a graph's): the configuration, each target layer's fan-in and fan-out, which
+/// columns need `ŵ⁻`, `ε_w` and the per-half tolerance, `w_max`, Theorem 3's `[α, β]`, `k'`,
+/// `δ_w`, `m` and `k`. [`Plan`] dereferences to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanCore {
+    config: PruneConfig,
+    fans: Vec<[usize; 2]>,
+    num_weights: usize,
+    needs_minus: Vec<Vec<bool>>,
     epsilon_w: f64,
     epsilon_w_rules: [Option<f64>; 2],
     w_max: f64,
@@ -73,6 +84,14 @@ pub struct Plan {
     delta_w: f64,
     m_theorem: u64,
     k_steps: u64,
+}
+
+impl core::ops::Deref for Plan {
+    type Target = PlanCore;
+
+    fn deref(&self) -> &PlanCore {
+        &self.core
+    }
 }
 
 impl Plan {
@@ -229,48 +248,25 @@ impl Plan {
             // Each half within T: Theorem 3's per-weight accuracy is ε_w = 2T.
             (Accuracy::WeightTolerance(tolerance), _) => 2.0 * tolerance,
         };
-        let range = theorem3_range(epsilon_w, w_max)?;
-        let ew = LogNum::from_value(epsilon_w)?;
-        let k_prime = theorem3::k_prime(ew, w_max)?;
-        let n_star = arch.num_weights() as f64;
-        let delta_w = theorem30::delta_w(config.delta, n_star)?;
-        let per_half = (k_prime * (k_prime.ln() - delta_w.ln())).ceil();
-        let m_theorem_f = 8.0 * per_half;
-        if !(m_theorem_f < u64::MAX as f64) {
-            return Err(ConstructionError::TooLarge {
-                what: "neurons per target weight m",
-                value: m_theorem_f,
-                limit: u64::MAX as f64,
-            });
-        }
-        let m_theorem = m_theorem_f as u64;
-        // k of Theorem 30 (the golden-ratio intervals at ε_w/2), as the schedule counts them.
-        let k_steps = theorem3::k(ew, w_max)?
-            .max(GoldenRatio::new(w_max)?.schedule(epsilon_w / 2.0)?.steps() as u64);
+        let fans = widths.windows(2).map(|w| [w[0], w[1]]).collect();
+        let core = PlanCore::new(
+            *config,
+            fans,
+            arch.num_weights(),
+            needs_minus,
+            (epsilon_w, [lemma1, recurrence]),
+            w_max,
+        )?;
         Ok(Plan {
-            config: *config,
+            core,
             network,
             has_bias_unit,
             domain,
-            needs_minus,
             f_max,
             input_norms,
             target_norms,
             perturbations,
-            epsilon_w,
-            epsilon_w_rules: [lemma1, recurrence],
-            w_max,
-            range,
-            k_prime,
-            delta_w: delta_w.value(),
-            m_theorem,
-            k_steps,
         })
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &PruneConfig {
-        &self.config
     }
 
     /// The bias-free target F' that Ĝ approximates (F itself when it has no biases).
@@ -286,19 +282,6 @@ impl Plan {
     /// The domain of F' (the user's domain, `× {1}` with a bias unit).
     pub fn domain(&self) -> &Domain {
         &self.domain
-    }
-
-    /// `needs_minus()[t][b]`: whether column `b` of layer `t` (paper's `i = t+1`) needs `ŵ⁻`.
-    pub fn needs_minus(&self) -> &[Vec<bool>] {
-        &self.needs_minus
-    }
-
-    /// `|N_i|`, the number of columns of each layer that need `ŵ⁻`.
-    pub fn minus_columns(&self) -> Vec<usize> {
-        self.needs_minus
-            .iter()
-            .map(|c| c.iter().filter(|&&x| x).count())
-            .collect()
     }
 
     /// The certified upper bound on `F_max(X)` of F' (Section 2).
@@ -320,6 +303,101 @@ impl Plan {
     /// `s_i = √(n_i (n_{i-1} + |N_i|))/2`, per layer.
     pub fn perturbations(&self) -> &[f64] {
         &self.perturbations
+    }
+
+    /// What the oracle needs of this plan: F', the columns that need `ŵ⁻`, the per-half
+    /// tolerance `ε_w/2`, `w_max` and the solver.
+    pub fn oracle_spec(&self) -> crate::oracle::OracleSpec<'_> {
+        crate::oracle::OracleSpec {
+            target: crate::oracle::Targets::Chain(self.network()),
+            needs_minus: self.needs_minus(),
+            tolerance: self.tolerance(),
+            w_max: self.w_max(),
+            solver: self.config().solver,
+        }
+    }
+}
+
+impl PlanCore {
+    /// The decisions shared by every target kind, from the target's shape (`fans[t] =
+    /// [n_in, n_out]` of each target layer, `num_weights` target weights, the columns that
+    /// need `ŵ⁻`), `ε_w` with the value each tolerance rule gave (`[Lemma 1, recurrence]`)
+    /// and `w_max`: Theorem 3's `[α, β]`, `k' = log_{3/2}(3w_max/ε_w)`, `δ_w = δ/(2N*)` from
+    /// `logprune-bounds`, `m = 8⌈k' ln(k'/δ_w)⌉` (Theorem 3's proof, step 2: Corollary 10 with
+    /// the factor 8 of the density `p_{w≥0}/8`, and the union bound over the `2N*` halves of
+    /// Theorem 30's step 3) and `k` of Theorem 30.
+    ///
+    /// # Errors
+    /// An `ε_w` or `w_max` outside the bounds' domain; an `m` that overflows `u64`.
+    pub(crate) fn new(
+        config: PruneConfig,
+        fans: Vec<[usize; 2]>,
+        num_weights: usize,
+        needs_minus: Vec<Vec<bool>>,
+        (epsilon_w, epsilon_w_rules): (f64, [Option<f64>; 2]),
+        w_max: f64,
+    ) -> Result<Self, ConstructionError> {
+        let range = theorem3_range(epsilon_w, w_max)?;
+        let ew = LogNum::from_value(epsilon_w)?;
+        let k_prime = theorem3::k_prime(ew, w_max)?;
+        let n_star = num_weights as f64;
+        let delta_w = theorem30::delta_w(config.delta, n_star)?;
+        let per_half = (k_prime * (k_prime.ln() - delta_w.ln())).ceil();
+        let m_theorem_f = 8.0 * per_half;
+        if !(m_theorem_f < u64::MAX as f64) {
+            return Err(ConstructionError::TooLarge {
+                what: "neurons per target weight m",
+                value: m_theorem_f,
+                limit: u64::MAX as f64,
+            });
+        }
+        let m_theorem = m_theorem_f as u64;
+        // k of Theorem 30 (the golden-ratio intervals at ε_w/2), as the schedule counts them.
+        let k_steps = theorem3::k(ew, w_max)?
+            .max(GoldenRatio::new(w_max)?.schedule(epsilon_w / 2.0)?.steps() as u64);
+        Ok(PlanCore {
+            config,
+            fans,
+            num_weights,
+            needs_minus,
+            epsilon_w,
+            epsilon_w_rules,
+            w_max,
+            range,
+            k_prime,
+            delta_w: delta_w.value(),
+            m_theorem,
+            k_steps,
+        })
+    }
+
+    /// `[n_in, n_out]` of each target layer (`[n_{i-1}, n_i]` for an MLP; for a conv of a
+    /// graph target, `[c_in·kh·kw (+1 for a bias), c_out]`).
+    pub fn fans(&self) -> &[[usize; 2]] {
+        &self.fans
+    }
+
+    /// `N*`, the number of target weights (biases included).
+    pub fn num_target_weights(&self) -> usize {
+        self.num_weights
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PruneConfig {
+        &self.config
+    }
+
+    /// `needs_minus()[t][b]`: whether column `b` of layer `t` (paper's `i = t+1`) needs `ŵ⁻`.
+    pub fn needs_minus(&self) -> &[Vec<bool>] {
+        &self.needs_minus
+    }
+
+    /// `|N_i|`, the number of columns of each layer that need `ŵ⁻`.
+    pub fn minus_columns(&self) -> Vec<usize> {
+        self.needs_minus
+            .iter()
+            .map(|c| c.iter().filter(|&&x| x).count())
+            .collect()
     }
 
     /// `ε_w`, the per-weight accuracy of Lemma 1 (each half gets `ε_w/2`).
@@ -372,18 +450,6 @@ impl Plan {
         self.m_theorem
     }
 
-    /// What the oracle needs of this plan: F', the columns that need `ŵ⁻`, the per-half
-    /// tolerance `ε_w/2`, `w_max` and the solver.
-    pub fn oracle_spec(&self) -> crate::oracle::OracleSpec<'_> {
-        crate::oracle::OracleSpec {
-            target: self.network(),
-            needs_minus: self.needs_minus(),
-            tolerance: self.tolerance(),
-            w_max: self.w_max(),
-            solver: self.config().solver,
-        }
-    }
-
     /// `k`, the number of golden-ratio intervals at `ε_w/2` (Theorem 30's
     /// `k = ⌈log_{3/2}(2w_max/ε_w)⌉`, at least the schedule's count): the most neurons one
     /// half keeps with the golden-ratio solver, and the refill allowance of recycling.
@@ -397,12 +463,17 @@ impl Plan {
     /// # Errors
     /// As [`LargeNetwork::new`]; a law that cannot be built; the layout's width errors.
     pub fn large_network(&self, layout: &dyn Layout) -> Result<LargeNetwork, ConstructionError> {
-        let arch = self.network.architecture();
-        let widths = layout.widths(arch.widths())?;
+        let widths = layout.widths(&self.fans)?;
         let laws = self
             .config
             .distribution
-            .laws(self.range, arch.widths(), &widths)?;
-        LargeNetwork::new(arch, widths, laws, self.config.generator, self.config.seed)
+            .laws(self.range, &self.fans, &widths)?;
+        LargeNetwork::with_fans(
+            self.fans.clone(),
+            widths,
+            laws,
+            self.config.generator,
+            self.config.seed,
+        )
     }
 }

@@ -214,11 +214,7 @@ fn too_small_a_width_fails_with_counts() {
             ..config(c, 0.5)
         };
         let p = Plan::new(&f, &cube(&f), &cfg).unwrap();
-        let widths_g = c
-            .layout(&p)
-            .unwrap()
-            .widths(p.network().architecture().widths())
-            .unwrap();
+        let widths_g = c.layout(&p).unwrap().widths(p.fans()).unwrap();
         let w = p.network().architecture().widths().to_vec();
         for t in 0..3 {
             let (n_in, n_out) = (w[t] as u64, w[t + 1] as u64);

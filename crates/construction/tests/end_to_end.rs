@@ -11,7 +11,7 @@ use faer::mat;
 use logprune_construction::{
     ConstructionError, Domain, NoProgress, Progress, PruneConfig, Pruning, SolverKind, prune,
 };
-use logprune_network::{Activation, Layer, Network, NetworkError, read_tensors};
+use logprune_network::{Activation, Layer, Network, read_tensors};
 
 /// Named tolerances.
 mod prec {

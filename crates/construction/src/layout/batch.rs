@@ -34,7 +34,7 @@ use logprune_bounds::theorem3;
 use crate::kernel::{CandidateSource, Chunk, Kernel};
 use crate::layout::{ItemOutput, Layout, Work, count_u64, scaled, target_weight, too_large};
 use crate::source::{GeneratorSource, NeuronSet, low_bits};
-use crate::{Construction, ConstructionError, LargeNetwork, Plan, SolverKind};
+use crate::{Construction, ConstructionError, LargeNetwork, PlanCore, SolverKind};
 use logprune_sampling::LogWeight;
 
 /// The batch layout (see the [module documentation](self)).
@@ -52,13 +52,12 @@ impl Batch {
     /// # Errors
     /// [`ConstructionError::TooLarge`] for a pool beyond `u64`; a bound that cannot be
     /// computed.
-    pub fn new(plan: &Plan) -> Result<Self, ConstructionError> {
+    pub fn new(plan: &PlanCore) -> Result<Self, ConstructionError> {
         let c = plan.config();
-        let arch = plan.network().architecture();
-        let ell = arch.depth();
+        let ell = plan.fans().len();
         let (mut pools, mut theorem) = (Vec::with_capacity(ell), Vec::with_capacity(ell));
         let mut per_weight = 1u64;
-        for p in arch.widths().windows(2) {
+        for p in plan.fans() {
             let (n_in, n_out) = (p[0] as u64, p[1] as u64);
             let th = theorem3::m_i(plan.k_prime(), n_out, n_in, ell, c.delta)?;
             let base = match c.neurons_per_weight {
@@ -93,8 +92,8 @@ impl Layout for Batch {
     }
 
     /// The pools.
-    fn widths(&self, widths: &[usize]) -> Result<Vec<u64>, ConstructionError> {
-        debug_assert_eq!(widths.len(), self.pools.len() + 1);
+    fn widths(&self, fans: &[[usize; 2]]) -> Result<Vec<u64>, ConstructionError> {
+        debug_assert_eq!(fans.len(), self.pools.len());
         Ok(self.pools.clone())
     }
 

@@ -32,7 +32,7 @@ use logprune_decomposition::GoldenRatioSchedule;
 
 use crate::kernel::{Half, Kernel, TargetWeight, WeightOutcome};
 use crate::oracle::OracleSpec;
-use crate::{Construction, ConstructionError, LargeNetwork, Plan, Progress};
+use crate::{Construction, ConstructionError, LargeNetwork, PlanCore, Progress};
 
 /// A layout of G (see the [module documentation](self)).
 pub trait Layout: Send + Sync {
@@ -43,11 +43,12 @@ pub trait Layout: Send + Sync {
     /// recycling the window `m`, batch `max_i ⌈M_i/(n_i n_{i-1})⌉`, shared-input `r`.
     fn neurons_per_weight(&self) -> u64;
 
-    /// G's intermediate widths `M_i` for the target widths `n_0..n_ℓ`.
+    /// G's intermediate widths `M_i` for target layers of fan-in and fan-out
+    /// `fans[t] = [n_in, n_out]` ([`crate::PlanCore::fans`]).
     ///
     /// # Errors
     /// [`ConstructionError::TooLarge`] if a width overflows `u64`.
-    fn widths(&self, widths: &[usize]) -> Result<Vec<u64>, ConstructionError>;
+    fn widths(&self, fans: &[[usize; 2]]) -> Result<Vec<u64>, ConstructionError>;
 
     /// The theorem's `M_i` (or the documented rule's) for this layout, unscaled and
     /// saturating at `u64::MAX` (it is only reported).
@@ -97,7 +98,7 @@ impl Construction {
     /// # Errors
     /// [`ConstructionError::TooLarge`] if a width does not fit `u64`; a bound that cannot be
     /// computed.
-    pub fn layout(self, plan: &Plan) -> Result<Box<dyn Layout>, ConstructionError> {
+    pub fn layout(self, plan: &PlanCore) -> Result<Box<dyn Layout>, ConstructionError> {
         Ok(match self {
             Construction::PerWeight => Box::new(per_weight::PerWeight::new(plan)?),
             Construction::Recycling => Box::new(recycling::Recycling::new(plan)?),
@@ -263,7 +264,7 @@ pub(crate) fn target_weight(spec: &OracleSpec<'_>, t: usize, a: usize, b: usize)
         t,
         a,
         b,
-        w: spec.target.layers()[t].weight()[(a, b)],
+        w: spec.target.weight(t)[(a, b)],
         need_minus: spec.needs_minus[t][b],
     }
 }

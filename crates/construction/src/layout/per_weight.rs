@@ -13,7 +13,7 @@
 use crate::kernel::Kernel;
 use crate::layout::{ItemOutput, Layout, Work, product3, scaled, target_weight};
 use crate::source::RangeSource;
-use crate::{Construction, ConstructionError, LargeNetwork, Plan};
+use crate::{Construction, ConstructionError, LargeNetwork, PlanCore};
 
 /// The per-weight layout (see the [module documentation](self)).
 #[derive(Clone, Debug, PartialEq)]
@@ -36,13 +36,13 @@ impl PerWeight {
     ///
     /// # Errors
     /// [`ConstructionError::TooLarge`] for a scaled `m` beyond `u64`.
-    pub fn new(plan: &Plan) -> Result<Self, ConstructionError> {
+    pub fn new(plan: &PlanCore) -> Result<Self, ConstructionError> {
         let c = plan.config();
         let m_theorem = plan.neurons_per_weight_theorem();
         let m = scaled(c.neurons_per_weight.unwrap_or(m_theorem), c.width_scale)?;
-        let w = plan.network().architecture().widths();
-        let theorem = w
-            .windows(2)
+        let theorem = plan
+            .fans()
+            .iter()
             .map(|p| (p[0] as u64 * p[1] as u64).saturating_mul(m_theorem))
             .collect();
         Ok(PerWeight { m, theorem })
@@ -64,9 +64,8 @@ impl Layout for PerWeight {
     }
 
     /// `M_i = n_i n_{i-1} m`.
-    fn widths(&self, widths: &[usize]) -> Result<Vec<u64>, ConstructionError> {
-        widths
-            .windows(2)
+    fn widths(&self, fans: &[[usize; 2]]) -> Result<Vec<u64>, ConstructionError> {
+        fans.iter()
             .map(|p| {
                 product3(
                     "intermediate width M_i = n_i n_{i-1} m",

@@ -45,7 +45,7 @@ use crate::kernel::Kernel;
 use crate::layout::{ItemOutput, Layout, Work, count_u64, scaled, target_weight, too_large};
 use crate::oracle::OracleSpec;
 use crate::source::{GeneratorSource, SortedNeurons};
-use crate::{Construction, ConstructionError, LargeNetwork, Plan};
+use crate::{Construction, ConstructionError, LargeNetwork, PlanCore};
 
 /// The recycling layout (see the [module documentation](self)).
 #[derive(Clone, Debug, PartialEq)]
@@ -86,9 +86,9 @@ impl Recycling {
     /// # Errors
     /// [`ConstructionError::TooLarge`] for a width beyond `u64`; a bound that cannot be
     /// computed.
-    pub fn new(plan: &Plan) -> Result<Self, ConstructionError> {
+    pub fn new(plan: &PlanCore) -> Result<Self, ConstructionError> {
         let c = plan.config();
-        let n_star = plan.network().architecture().num_weights() as f64;
+        let n_star = plan.num_target_weights() as f64;
         let delta_w = theorem30::delta_w(c.delta, n_star)?;
         let base = match c.neurons_per_weight {
             Some(k) => k,
@@ -99,9 +99,9 @@ impl Recycling {
             }
         };
         let m = scaled(base, c.width_scale)?;
-        let w = plan.network().architecture().widths();
-        let theorem = w
-            .windows(2)
+        let theorem = plan
+            .fans()
+            .iter()
             .map(|p| {
                 theorem30::m_i(plan.k_prime(), p[1] as u64, p[0] as u64, n_star, c.delta)
                     .map(count_u64)
@@ -193,9 +193,8 @@ impl Layout for Recycling {
     }
 
     /// `M_i = n_big·R`, `R = m + 2k·n_small` ([`geometry`]).
-    fn widths(&self, widths: &[usize]) -> Result<Vec<u64>, ConstructionError> {
-        widths
-            .windows(2)
+    fn widths(&self, fans: &[[usize; 2]]) -> Result<Vec<u64>, ConstructionError> {
+        fans.iter()
             .map(|p| {
                 let (big, _, r) = geometry(p[0], p[1], self.m, self.k)
                     .ok_or_else(|| too_large("window range R = m + 2k n_small", f64::MAX))?;
@@ -232,7 +231,7 @@ impl Layout for Recycling {
 mod tests {
     use super::*;
     use crate::layout::schedule;
-    use crate::{Domain, PruneConfig, SolverKind};
+    use crate::{Domain, Plan, PruneConfig, SolverKind};
     use faer::Mat;
     use logprune_network::{Activation, Network};
     use std::collections::BTreeSet;

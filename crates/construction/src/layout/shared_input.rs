@@ -28,7 +28,7 @@
 use crate::kernel::Kernel;
 use crate::layout::{ItemOutput, Layout, Work, product3, scaled, target_weight};
 use crate::source::RangeSource;
-use crate::{Construction, ConstructionError, LargeNetwork, Plan};
+use crate::{Construction, ConstructionError, LargeNetwork, PlanCore};
 
 /// The shared-input layout (see the [module documentation](self)).
 #[derive(Clone, Debug, PartialEq)]
@@ -39,7 +39,7 @@ pub struct SharedInput {
 
 impl SharedInput {
     /// The default `r` for `plan`: the per-weight block `m` of Corollary 10 (module docs).
-    pub fn default_r(plan: &Plan) -> u64 {
+    pub fn default_r(plan: &PlanCore) -> u64 {
         plan.neurons_per_weight_theorem()
     }
 
@@ -48,13 +48,13 @@ impl SharedInput {
     ///
     /// # Errors
     /// [`ConstructionError::TooLarge`] for a scaled `r` beyond `u64`.
-    pub fn new(plan: &Plan) -> Result<Self, ConstructionError> {
+    pub fn new(plan: &PlanCore) -> Result<Self, ConstructionError> {
         let c = plan.config();
         let rule = Self::default_r(plan);
         let r = scaled(c.neurons_per_input.unwrap_or(rule), c.width_scale)?;
-        let w = plan.network().architecture().widths();
-        let theorem = w
-            .windows(2)
+        let theorem = plan
+            .fans()
+            .iter()
             .map(|p| (p[0] as u64).saturating_mul(rule))
             .collect();
         Ok(SharedInput { r, theorem })
@@ -78,9 +78,8 @@ impl Layout for SharedInput {
     }
 
     /// `M_i = n_{i-1} r`.
-    fn widths(&self, widths: &[usize]) -> Result<Vec<u64>, ConstructionError> {
-        widths
-            .windows(2)
+    fn widths(&self, fans: &[[usize; 2]]) -> Result<Vec<u64>, ConstructionError> {
+        fans.iter()
             .map(|p| product3("intermediate width M_i = n_{i-1} r", p[0] as u64, 1, self.r))
             .collect()
     }
