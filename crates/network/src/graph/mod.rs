@@ -15,8 +15,10 @@
 //! - Linear operations ([`Op::Dense`], [`Op::Conv`]) carry weights that G approximates;
 //!   [`Op::Scale`] is a per-channel affine map carried exactly; the rest have no parameters.
 
+mod forward;
 mod shape;
 
+pub use forward::{ForwardError, im2col};
 pub use shape::{GraphError, Shape};
 
 use faer::Mat;
@@ -315,5 +317,7 @@ impl Graph {
     }
 }
 
+#[cfg(test)]
+mod forward_tests;
 #[cfg(test)]
 mod tests;
