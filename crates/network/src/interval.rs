@@ -8,8 +8,10 @@
 //! An interval vector is held in midpoint-radius form `m ± r` (Rump's
 //! arithmetic). For one affine layer the exact image of `m ± r` is
 //! `W m + b ± |W| r`, so a box is propagated through `W` without loss (this is
-//! the same as splitting `W = W⁺ - W⁻` and mapping interval ends); the
-//! activations are nondecreasing, so `[l, u] ↦ [σ(l), σ(u)]`.
+//! the same as splitting `W = W⁺ - W⁻` and mapping interval ends); an
+//! activation maps `[l, u]` to [`crate::Activation::image`]`(l, u)`, its exact image
+//! rounded outward (`[σ(l), σ(u)]` for a nondecreasing σ; GELU and a negative
+//! leaky-ReLU slope or ELU α are not monotone).
 //!
 //! # Rounding
 //!
@@ -34,16 +36,17 @@
 //! slower on x86. A radius is exactly 0 only when both ends are equal (a
 //! neuron that ReLU clamps to 0 on the whole domain). Interval ends
 //! are then `fl(ŝ ± r')` moved one ulp outward (`next_down`/`next_up`), which
-//! covers the last rounding. tanh and the sigmoid come from the platform's
+//! covers the last rounding. tanh, the sigmoid and ELU come from the platform's
 //! libm, assumed accurate to a few ulps (glibc: ≤ 2 ulps): their ends are
-//! widened by `8ε|y| + TINY` and clamped to their true ranges. ReLU and
-//! identity are exact. A bound that overflows to ±∞ is an error, never a
+//! widened by `8ε|y| + TINY` and clamped to their true ranges; GELU's by the
+//! allowance of [`crate::Activation::image`]. ReLU, identity and leaky ReLU are exact
+//! (a leaky slope's product rounded outward by one ulp when inexact). A bound that overflows to ±∞ is an error, never a
 //! silent `inf`.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 
-use crate::{Activation, Layer, Network};
+use crate::{Layer, Network};
 
 /// Errors of interval propagation.
 #[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
@@ -290,47 +293,6 @@ impl ActivationBounds {
     }
 }
 
-/// The activation of an interval's lower end, rounded down (the true
-/// `σ(lo)` is ≥ the result).
-fn act_down(act: Activation, x: f64) -> f64 {
-    match act {
-        Activation::Relu => x.max(0.0),
-        Activation::Identity => x,
-        Activation::Tanh => {
-            let y = x.tanh();
-            (y - (8.0 * f64::EPSILON * y.abs() + TINY))
-                .next_down()
-                .max(-1.0)
-        }
-        Activation::Sigmoid => {
-            let y = act.apply(x);
-            (y - (8.0 * f64::EPSILON * y.abs() + TINY))
-                .next_down()
-                .max(0.0)
-        }
-    }
-}
-
-/// The activation of an interval's upper end, rounded up.
-fn act_up(act: Activation, x: f64) -> f64 {
-    match act {
-        Activation::Relu => x.max(0.0),
-        Activation::Identity => x,
-        Activation::Tanh => {
-            let y = x.tanh();
-            (y + (8.0 * f64::EPSILON * y.abs() + TINY))
-                .next_up()
-                .min(1.0)
-        }
-        Activation::Sigmoid => {
-            let y = act.apply(x);
-            (y + (8.0 * f64::EPSILON * y.abs() + TINY))
-                .next_up()
-                .min(1.0)
-        }
-    }
-}
-
 /// One layer on a batch of interval vectors in midpoint-radius form (one per
 /// column). Returns the certified post-activation ends `(lo, hi)`.
 fn propagate_layer(
@@ -400,8 +362,7 @@ fn propagate_layer(
             let t_ij = ct[i] + b.abs();
             let rh = cr[i];
             let r = (rh + (c * f64::EPSILON * (rh + t_ij) + 2.0 * c * TINY)).next_up();
-            let l = act_down(act, (z - r).next_down());
-            let h = act_up(act, (z + r).next_up());
+            let (l, h) = act.image((z - r).next_down(), (z + r).next_up());
             if !(l.is_finite() && h.is_finite()) {
                 return Err(IntervalError::Overflow { layer: layer_index });
             }
@@ -626,6 +587,7 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Activation;
     use faer::mat;
 
     #[test]
@@ -688,12 +650,13 @@ mod tests {
         for act in [Activation::Tanh, Activation::Sigmoid] {
             for x in [-800.0, -3.0, -1e-300, 0.0, 0.5, 40.0] {
                 let y = act.apply(x);
-                assert!(act_down(act, x) <= y && y <= act_up(act, x), "{act} {x}");
+                let (l, h) = act.image(x, x);
+                assert!(l <= y && y <= h, "{act} {x}");
             }
-            assert!(act_up(act, 1e3) <= 1.0);
+            assert!(act.image(1e3, 1e3).1 <= 1.0);
         }
-        assert!(act_down(Activation::Sigmoid, -1e3) >= 0.0);
-        assert!(act_down(Activation::Tanh, -1e3) >= -1.0);
+        assert!(Activation::Sigmoid.image(-1e3, -1e3).0 >= 0.0);
+        assert!(Activation::Tanh.image(-1e3, -1e3).0 >= -1.0);
     }
 
     #[test]

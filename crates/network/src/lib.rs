@@ -51,8 +51,9 @@ pub mod io;
 mod network;
 pub mod norms;
 mod random;
+mod special;
 
-pub use activation::{Activation, ParseActivationError};
+pub use activation::{Activation, GELU_LIPSCHITZ, GELU_MIN, ParseActivationError};
 pub use architecture::{Architecture, ArchitectureError};
 pub use graph::{Conv2d, Graph, GraphError, Node, NodeId, Op, Pool2d, Shape, Window};
 pub use inputs::{InputError, read_input_rows};

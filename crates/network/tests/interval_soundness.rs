@@ -62,8 +62,8 @@ proptest! {
     fn box_enclosures_contain_samples(
         seed in any::<u64>(),
         widths in proptest::collection::vec(1usize..6, 2..5),
-        act in 0usize..4,
-        out in 0usize..4,
+        act in 0usize..Activation::ALL.len(),
+        out in 0usize..Activation::ALL.len(),
         bias in any::<bool>(),
         half_width in 0.0f64..2.0,
     ) {
@@ -98,7 +98,7 @@ proptest! {
     fn point_bounds_are_tight(
         seed in any::<u64>(),
         widths in proptest::collection::vec(1usize..8, 2..6),
-        act in 0usize..4,
+        act in 0usize..Activation::ALL.len(),
         bias in any::<bool>(),
         n in 1usize..40,
     ) {

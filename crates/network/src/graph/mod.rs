@@ -139,7 +139,7 @@ impl Op {
             Op::Dense { .. } => "dense".into(),
             Op::Conv(_) => "conv".into(),
             Op::Scale { .. } => "scale".into(),
-            Op::Activation(a) => a.name().into(),
+            Op::Activation(a) => a.to_string(),
             Op::MaxPool(_) => "max-pool".into(),
             Op::AvgPool(_) => "avg-pool".into(),
             Op::GlobalAvgPool => "global-avg-pool".into(),

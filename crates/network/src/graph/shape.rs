@@ -107,7 +107,8 @@ pub enum GraphError {
         name: String,
         /// Operation name.
         op: String,
-        /// Which parameter (`weight`, `bias`, `scale`, `shift`).
+        /// Which parameter (`weight`, `bias`, `scale`, `shift`, or an activation's
+        /// `parameter`).
         what: &'static str,
         /// Its flat index.
         index: usize,
@@ -311,7 +312,12 @@ pub(crate) fn infer(input: Shape, nodes: &[Node]) -> Result<Vec<Shape>, GraphErr
                 }
                 x
             }
-            Op::Activation(_) => x,
+            Op::Activation(a) => {
+                if let Some(p) = a.parameter().filter(|p| !p.is_finite()) {
+                    return Err(non_finite("parameter", (0, p)));
+                }
+                x
+            }
             Op::MaxPool(p) => pool_shape(x, p).map_err(shape_err)?,
             Op::AvgPool(p) => {
                 if p.window.dilation != [1, 1] {

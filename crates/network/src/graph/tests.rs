@@ -128,3 +128,33 @@ fn the_conv_matrix_has_one_column_per_channel_and_tap() {
     assert_eq!((m.nrows(), m.ncols()), (2, 8));
     assert_eq!(m[(1, 5)], 13.0);
 }
+
+#[test]
+fn a_non_finite_activation_parameter_is_refused() {
+    let err = Graph::new(
+        Shape::flat(3),
+        vec![node(
+            "leaky",
+            Op::Activation(Activation::LeakyRelu(f64::NAN)),
+            vec![0],
+        )],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            GraphError::NonFinite {
+                node: 1,
+                what: "parameter",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let g = Graph::new(
+        Shape::flat(3),
+        vec![node("gelu", Op::Activation(Activation::Gelu), vec![0])],
+    )
+    .unwrap();
+    assert_eq!(g.nodes()[0].op.name(), "gelu");
+}
