@@ -324,3 +324,6 @@ fn import_graph(graph: &GraphProto, options: &ImportOptions) -> Result<Graph, On
     let nodes = passes::finish(b.nodes, &b.origins, out);
     Ok(Graph::new(shape, nodes)?)
 }
+
+#[cfg(test)]
+mod tests;

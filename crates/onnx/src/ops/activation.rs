@@ -45,16 +45,24 @@ fn activation_of(at: &At) -> Result<Activation, OnnxError> {
     }
 }
 
-fn leaky_relu(at: &At, _alpha: f64) -> Result<Activation, OnnxError> {
-    Err(at.err("LeakyRelu needs Activation::LeakyRelu in logprune-network"))
+fn finite(at: &At, alpha: f64) -> Result<f64, OnnxError> {
+    if alpha.is_finite() {
+        Ok(alpha)
+    } else {
+        Err(at.attr_err("alpha", alpha.to_string(), "a finite number"))
+    }
 }
 
-fn elu(at: &At, _alpha: f64) -> Result<Activation, OnnxError> {
-    Err(at.err("Elu needs Activation::Elu in logprune-network"))
+fn leaky_relu(at: &At, alpha: f64) -> Result<Activation, OnnxError> {
+    Ok(Activation::LeakyRelu(finite(at, alpha)?))
 }
 
-fn gelu(at: &At) -> Result<Activation, OnnxError> {
-    Err(at.err("Gelu needs Activation::Gelu in logprune-network"))
+fn elu(at: &At, alpha: f64) -> Result<Activation, OnnxError> {
+    Ok(Activation::Elu(finite(at, alpha)?))
+}
+
+fn gelu(_at: &At) -> Result<Activation, OnnxError> {
+    Ok(Activation::Gelu)
 }
 
 pub(crate) fn activation(b: &mut Builder, at: &At) -> Result<(), OnnxError> {
