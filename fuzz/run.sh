@@ -21,5 +21,6 @@ esac
 dict=()
 case "$target" in load_network|read_tensors) dict=(-dict=fuzz/dicts/safetensors.dict) ;; esac
 case "$target" in read_ticket) dict=(-dict=fuzz/dicts/safetensors.dict) ;; esac
+case "$target" in import_onnx) dict=(-dict=fuzz/dicts/onnx.dict) ;; esac
 exec cargo "${tc[@]}" fuzz run "${san[@]}" "$target" \
   "fuzz/corpus/$target" "${seeds[@]}" -- -runs="$runs" -print_final_stats=1 -timeout=10 "${dict[@]}"
