@@ -8,6 +8,8 @@
 //! - `cargo xtask bounds ...`, `cargo xtask prune ...`: `logprune bounds ...`, `logprune prune ...`.
 //! - `cargo xtask scale [--only CASE]... [--baseline BIN]`: the scale benchmarks (figures under
 //!   `target/scale/`), with the ratios to an older build's `BIN prune`.
+//! - `cargo xtask target --widths 784,500,10 [--seed S] --out FILE`: a random target with
+//!   PyTorch's default init, as `scale` makes them (`scripts/slurm-array-check.sh` uses it).
 
 mod reproduce;
 mod scale;
@@ -36,6 +38,19 @@ enum Command {
     /// The scale benchmarks (100×100, 300×300, 784-500-10 and 10 × 1000, PyTorch's default init, ε = 0.01):
     /// wall time, stages, peak memory, ticket size, into target/scale/.
     Scale(scale::ScaleArgs),
+    /// Write a random target with PyTorch's default init (as `scale` makes them) to a
+    /// safetensors file.
+    Target {
+        /// The widths n_0,...,n_ℓ, e.g. 784,500,10.
+        #[arg(long, value_name = "N0,N1,...", value_delimiter = ',', required = true)]
+        widths: Vec<usize>,
+        /// The seed of its weights.
+        #[arg(long, default_value = "2020")]
+        seed: u64,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// One case of `scale`, in its own process (internal).
     #[command(hide = true)]
     ScaleChild {
@@ -62,6 +77,7 @@ fn main() -> ExitCode {
         Command::Bounds(args) => logprune::run(&logprune::Command::Bounds(args)),
         Command::Prune(args) => logprune::run(&logprune::Command::Prune(args)),
         Command::Scale(args) => scale::run(&args),
+        Command::Target { widths, seed, out } => scale::write_target(&widths, seed, &out),
         Command::ScaleChild { target, out, extra } => {
             let (t, o) = scale::case_paths(&target, &out);
             scale::child(&t, &o, &extra)

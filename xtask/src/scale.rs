@@ -69,6 +69,23 @@ fn pytorch_default(widths: &[usize], seed: u64) -> Result<Network, String> {
     Network::new(layers).map_err(|e| e.to_string())
 }
 
+/// `cargo xtask target`: writes [`pytorch_default`] of `widths` with `seed` to `out`.
+pub fn write_target(widths: &[usize], seed: u64, out: &Path) -> Result<String, String> {
+    if widths.len() < 2 || widths.contains(&0) {
+        return Err(format!(
+            "--widths {widths:?}: expected at least two widths, each at least 1 (e.g. 784,500,10)"
+        ));
+    }
+    let f = pytorch_default(widths, seed)?;
+    let bytes = network_to_safetensors(&f).map_err(|e| e.to_string())?;
+    logprune::fsutil::write_all_atomically(&[(out.to_path_buf(), bytes)])?;
+    Ok(format!(
+        "wrote {} ({} weights, widths {widths:?}, seed {seed})\n",
+        out.display(),
+        f.architecture().num_weights()
+    ))
+}
+
 /// The child's peak resident memory in kB (`VmHWM` of `/proc/self/status`).
 pub fn peak_rss_kb() -> Option<u64> {
     vm_hwm_kb("/proc/self/status")

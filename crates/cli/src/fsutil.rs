@@ -1,10 +1,68 @@
 //! Atomic writes: every file of a command is staged in a temporary sibling and renamed only
 //! when all of them are written, so a failed command leaves no half-written file
 //! (ARCHITECTURE.md, invariant 9). Large files are streamed ([`Contents::Stream`]).
+//!
+//! The temporaries not yet committed or removed, and the directories created for them, are
+//! registered, so that a command stopped by a signal removes them before it exits
+//! ([`remove_pending_and_exit`], called by [`crate::signals`]): registering a temporary and
+//! creating it happen under one lock, and committing a set of files under another, so the
+//! signal's cleanup sees every temporary and never runs between two renames of one set.
 
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// What a stopped command must remove.
+struct Pending {
+    /// Temporaries created and neither committed nor removed yet.
+    temps: Vec<PathBuf>,
+    /// Directories created for them (removed if empty).
+    dirs: Vec<PathBuf>,
+    /// Whether a set of files was committed.
+    committed: bool,
+}
+
+static PENDING: Mutex<Pending> = Mutex::new(Pending {
+    temps: Vec::new(),
+    dirs: Vec::new(),
+    committed: false,
+});
+
+/// Held while a set of staged files is renamed into place.
+static COMMITTING: Mutex<()> = Mutex::new(());
+
+fn pending() -> MutexGuard<'static, Pending> {
+    PENDING.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Removes every registered temporary and the directories created for them that are empty,
+/// prints `message` (one line) on stderr and exits with `code`; waits for a commit in
+/// progress to finish first, and holds both locks until the process has exited, so no new
+/// temporary appears meanwhile.
+pub fn remove_pending_and_exit(message: &str, code: i32) -> ! {
+    let _committing = COMMITTING.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut p = pending();
+    for t in &p.temps {
+        let _ = fs::remove_file(t);
+    }
+    // Deepest first, so a directory made for another's child goes after it.
+    p.dirs
+        .sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for d in &p.dirs {
+        let _ = fs::remove_dir(d);
+    }
+    let when = if p.committed {
+        "after its outputs were written"
+    } else {
+        "temporaries removed, nothing written"
+    };
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!(); // below the progress bar
+    }
+    eprintln!("{message}: {when}");
+    std::process::exit(code)
+}
 
 /// A writer of a file's contents, streamed through a buffer.
 pub type Writer<'a> = Box<dyn FnOnce(&mut dyn Write) -> Result<(), String> + 'a>;
@@ -38,7 +96,12 @@ impl Staged {
         let dir = dest
             .parent()
             .ok_or_else(|| format!("{} has no parent directory", dest.display()))?;
-        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        {
+            let mut p = pending();
+            let created = missing_dirs(dir);
+            fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            p.dirs.extend(created);
+        }
         let name = dest
             .file_name()
             .ok_or_else(|| format!("{} has no file name", dest.display()))?
@@ -49,13 +112,18 @@ impl Staged {
             dest: dest.to_path_buf(),
             committed: false,
         };
-        let f = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&staged.tmp)
-            .map_err(|e| format!("cannot create {}: {e}", staged.tmp.display()))?;
+        let opened = {
+            let mut p = pending();
+            p.temps.push(staged.tmp.clone());
+            fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&staged.tmp)
+        };
+        // The lock is released before `staged` may be dropped (its drop takes it).
+        let f = opened.map_err(|e| format!("cannot create {}: {e}", staged.tmp.display()))?;
         Ok((staged, f))
     }
 
@@ -88,6 +156,9 @@ impl Staged {
             )
         })?;
         self.committed = true;
+        let mut p = pending();
+        p.temps.retain(|t| t != &self.tmp);
+        p.committed = true;
         Ok(())
     }
 }
@@ -95,9 +166,19 @@ impl Staged {
 impl Drop for Staged {
     fn drop(&mut self) {
         if !self.committed {
+            let mut p = pending();
             let _ = fs::remove_file(&self.tmp);
+            p.temps.retain(|t| t != &self.tmp);
         }
     }
+}
+
+/// `dir` and those of its ancestors that do not exist, deepest first.
+fn missing_dirs(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect()
 }
 
 /// Writes several files all-or-nothing: every file is staged first; if any staging fails,
@@ -123,6 +204,7 @@ pub fn commit_with(ready: Vec<Staged>, files: Vec<(PathBuf, Contents<'_>)>) -> R
     for (path, contents) in files {
         staged.push(Staged::with(&path, contents)?);
     }
+    let _committing = COMMITTING.lock().unwrap_or_else(PoisonError::into_inner);
     for s in staged {
         s.commit()?;
     }
@@ -139,12 +221,9 @@ pub struct NewDirs {
 impl NewDirs {
     /// Records which of `dir` and its ancestors do not exist.
     pub fn new(dir: &Path) -> Self {
-        let missing = dir
-            .ancestors()
-            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
-            .map(Path::to_path_buf)
-            .collect();
-        NewDirs { missing }
+        NewDirs {
+            missing: missing_dirs(dir),
+        }
     }
 
     /// Keeps them.

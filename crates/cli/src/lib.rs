@@ -20,6 +20,7 @@ pub mod bounds;
 pub mod fsutil;
 pub mod progress;
 pub mod prune;
+pub mod signals;
 
 use clap::{Parser, Subcommand};
 

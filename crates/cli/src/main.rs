@@ -6,6 +6,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = logprune::Cli::parse();
+    if let Err(e) = logprune::signals::install() {
+        eprintln!("warning: {e}; a stopped run may leave temporaries behind");
+    }
     match logprune::run(&cli.command) {
         Ok(text) => {
             print!("{text}");

@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 use logprune_construction::ticket::{self, merge, write_ticket};
 use logprune_construction::{
-    Accuracy, Construction, ConstructionError, DENSE_PRUNED_LIMIT, Domain, GDistribution,
-    Generator, LargeNetwork, LayerSink, Plan, Progress, PruneConfig, PrunedLayer, Report, Shard,
-    SolverKind, Ticket, TicketSpec, ToleranceRule, export_large, memory, prune_into, prune_shard,
-    prune_with, read_ticket, search_width, verify,
+    Accuracy, Construction, ConstructionError, DENSE_PRUNED_LIMIT, Domain, Fingerprint,
+    GDistribution, Generator, LargeNetwork, LayerSink, Plan, Progress, PruneConfig, PrunedLayer,
+    Report, Shard, ShardTimings, SolverKind, Ticket, TicketSpec, ToleranceRule, export_large,
+    memory, prune_into, prune_shard, prune_with, read_ticket, resources, search_width, verify,
+    verify_merged,
 };
 use logprune_network::{Activation, LoadOptions, Network, load_network, read_input_rows};
 
@@ -69,6 +70,14 @@ Writes, atomically (nothing on failure), into `--out DIR`:
                       (0/1) such that large ⊙ masks, with its all-zero intermediate neurons
                       dropped, is exactly pruned.safetensors (G of at most 5e7 weights).
   with --shard K/N:   only shard-K-of-N.ticket.safetensors; `logprune merge` joins the shards.
+`--print-resources` writes nothing: it prints what the run (or shard) needs as sbatch flags,
+`--mem=<MiB>M --cpus-per-task=<threads>` (the memory estimate plus 128 MiB for the process and
+the target file; the threads are RAYON_NUM_THREADS or the CPUs this process may use).
+
+Every ticket records a fingerprint (SHA-256) of the target, the domain and the accuracy
+settings; `logprune merge` and `logprune verify` refuse a ticket for another one. SIGINT and
+SIGTERM stop the run at once: its temporaries are removed, --out is left as it was, and the
+exit code is 130 or 143.
 ";
 
 /// A construction, as the command line names it.
@@ -340,12 +349,16 @@ pub struct PruneArgs {
     /// Prune only shard K of N of the work and write its partial ticket.
     #[arg(long, value_name = "K/N", value_parser = shard, conflicts_with_all = ["dense", "export_large"])]
     pub shard: Option<Shard>,
+    /// Print the memory and threads the run (or shard) needs, as `--mem=<MiB>M
+    /// --cpus-per-task=<threads>` for sbatch, and prune nothing.
+    #[arg(long, conflicts_with_all = ["dense", "export_large", "search_width"])]
+    pub print_resources: bool,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
     /// The output directory (created if needed).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "print_resources")]
+    pub out: Option<PathBuf>,
 }
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
@@ -468,6 +481,25 @@ fn dense_preflight(
     }
 }
 
+/// The bytes a process needs beyond the estimate of its run ([`resources`]): the program,
+/// its threads' stacks, the allocator's slack (the target file's bytes are added apart).
+const PROCESS_OVERHEAD: u64 = 128 << 20;
+
+/// `logprune prune --print-resources`: `--mem=<MiB>M --cpus-per-task=<threads>` for the run
+/// or shard `args` describe, without pruning.
+fn print_resources(args: &PruneArgs) -> Result<String, String> {
+    let config = config_of(args)?;
+    let (target, domain) = target_and_domain(&args.target)?;
+    let r = resources(&target, &domain, &config, args.shard).map_err(|e| e.to_string())?;
+    let file = std::fs::metadata(&args.target.target).map_or(0, |m| m.len());
+    let mib = r
+        .memory
+        .saturating_add(PROCESS_OVERHEAD)
+        .saturating_add(file)
+        .div_ceil(1 << 20);
+    Ok(format!("--mem={mib}M --cpus-per-task={}\n", r.threads))
+}
+
 /// The ticket file as a stream, counted on `bar` as the stage `write`.
 fn ticket_stream<'a>(
     spec: &'a logprune_construction::TicketSpec,
@@ -488,7 +520,14 @@ fn ticket_stream<'a>(
 /// # Errors
 /// The message of what failed.
 pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
-    check_out(&args.out)?;
+    if args.print_resources {
+        return print_resources(args);
+    }
+    let out = args
+        .out
+        .as_deref()
+        .ok_or("--out DIR is required (unless --print-resources)")?;
+    check_out(out)?;
     let config = config_of(args)?;
     let (target, domain) = target_and_domain(&args.target)?;
     let bar = Bar::new(args.quiet);
@@ -496,7 +535,7 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
         let result = prune_shard(&target, &domain, &config, s, &bar);
         bar.finish();
         let t = result.map_err(|e| e.to_string())?;
-        let path = args.out.join(format!(
+        let path = out.join(format!(
             "shard-{}-of-{}.ticket.safetensors",
             s.index, s.count
         ));
@@ -513,7 +552,7 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
     }
     let dense = args.dense || args.export_large;
     if !dense {
-        return run_streamed(args, &target, &domain, &config, &bar);
+        return run_streamed(args, out, &target, &domain, &config, &bar);
     }
     let preflight = dense_preflight(args.export_large);
     let result = if args.search_width {
@@ -526,15 +565,15 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
     let spec = p.ticket_spec();
     let mut files: Vec<(PathBuf, Contents<'_>)> = vec![
         (
-            args.out.join("ticket.safetensors"),
+            out.join("ticket.safetensors"),
             ticket_stream(&spec, &p.pruned, &p.stats, &bar),
         ),
         (
-            args.out.join("report.json"),
+            out.join("report.json"),
             Contents::Bytes(p.report.to_json().map_err(|e| e.to_string())?.into_bytes()),
         ),
         (
-            args.out.join("pruned.safetensors"),
+            out.join("pruned.safetensors"),
             Contents::Bytes(
                 p.pruned
                     .to_safetensors()
@@ -545,8 +584,8 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
     if args.export_large {
         let (large, masks) =
             export_large(&p.large, &p.pruned).map_err(|e| format!("--export-large: {e}"))?;
-        files.push((args.out.join("large.safetensors"), Contents::Bytes(large)));
-        files.push((args.out.join("masks.safetensors"), Contents::Bytes(masks)));
+        files.push((out.join("large.safetensors"), Contents::Bytes(large)));
+        files.push((out.join("masks.safetensors"), Contents::Bytes(masks)));
     }
     let paths: Vec<PathBuf> = files.iter().map(|f| f.0.clone()).collect();
     write_streams_atomically(files)?;
@@ -556,34 +595,47 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
 
 /// The ticket file of a run, written as the run hands Ĝ's layers over
 /// ([`logprune_construction::ticket::TicketWriter`]): staged beside its destination with a
-/// spill file for the 4-byte arrays; the spill is always removed, the ticket only appears
-/// when [`TicketFile::commit`] is reached.
+/// spill file for the 4-byte arrays, both created when the first layer comes (so a run that
+/// fails or is stopped before has created nothing); the spill is always removed, the ticket
+/// only appears when [`TicketFile::finish`]'s result is committed.
 struct TicketFile {
     dest: PathBuf,
+    /// The spec and the number of layers, from [`LayerSink::begin`].
+    spec: Option<(TicketSpec, usize)>,
     staged: Option<(Staged, Staged)>,
     writer: Option<ticket::TicketWriter<std::io::BufWriter<std::fs::File>, std::fs::File>>,
 }
 
 impl LayerSink for TicketFile {
     fn begin(&mut self, plan: &Plan, large: &LargeNetwork) -> Result<(), ConstructionError> {
-        let io = |message: String| ConstructionError::Io { message };
-        let (ticket, file) = Staged::open(&self.dest).map_err(io)?;
-        let (spill, spill_file) = Staged::open(&self.dest.with_extension("spill")).map_err(io)?;
-        let spec = TicketSpec::of_run(plan, large, None);
-        self.writer = Some(ticket::TicketWriter::new(
-            std::io::BufWriter::with_capacity(1 << 20, file),
-            spill_file,
-            spec,
-            large.depth(),
-        )?);
-        self.staged = Some((ticket, spill));
+        self.spec = Some((TicketSpec::of_run(plan, large, None), large.depth()));
         Ok(())
     }
 
     fn layer(&mut self, _t: usize, layer: PrunedLayer) -> Result<(), ConstructionError> {
+        if self.writer.is_none() {
+            let Some((spec, depth)) = self.spec.take() else {
+                return Err(ConstructionError::Ticket {
+                    message: "a layer came before the run began".to_owned(),
+                });
+            };
+            let io = |message: String| ConstructionError::Io { message };
+            let (ticket, file) = Staged::open(&self.dest).map_err(io)?;
+            let (spill, spill_file) =
+                Staged::open(&self.dest.with_extension("spill")).map_err(io)?;
+            self.writer = Some(ticket::TicketWriter::new(
+                std::io::BufWriter::with_capacity(1 << 20, file),
+                spill_file,
+                spec,
+                depth,
+            )?);
+            self.staged = Some((ticket, spill));
+        }
         match &mut self.writer {
             Some(w) => w.layer(&layer),
-            None => unreachable!("begin comes first"),
+            None => Err(ConstructionError::Ticket {
+                message: "the ticket file was not opened".to_owned(),
+            }),
         }
     }
 }
@@ -610,15 +662,17 @@ impl TicketFile {
 /// ([`prune_into`]), so the run holds one layer of Ĝ at a time; then the report.
 fn run_streamed(
     args: &PruneArgs,
+    out: &Path,
     target: &Network,
     domain: &Domain,
     config: &PruneConfig,
     bar: &Bar,
 ) -> Result<String, String> {
-    let ticket_path = args.out.join("ticket.safetensors");
-    let new_dirs = NewDirs::new(&args.out);
+    let ticket_path = out.join("ticket.safetensors");
+    let new_dirs = NewDirs::new(out);
     let mut sink = TicketFile {
         dest: ticket_path.clone(),
+        spec: None,
         staged: None,
         writer: None,
     };
@@ -627,7 +681,7 @@ fn run_streamed(
     let run = result.map_err(|e| e.to_string())?;
     let ticket = sink.finish(&run.stats)?;
     let report = run.report.to_json().map_err(|e| e.to_string())?;
-    let report_path = args.out.join("report.json");
+    let report_path = out.join("report.json");
     commit_with(
         vec![ticket],
         vec![(report_path.clone(), Contents::Bytes(report.into_bytes()))],
@@ -818,8 +872,12 @@ pub fn run_verify(args: &VerifyArgs) -> Result<String, String> {
             diffs.join("\n  ")
         ));
     }
+    let fingerprint = match ticket.spec.fingerprint {
+        Some(_) => "its fingerprint matches the target and domain; ".to_owned(),
+        None => format!("note: the ticket {NO_FINGERPRINT}\n"),
+    };
     Ok(format!(
-        "verified {}: {} kept weights re-derived from G ({}, seed {}); certified sup ‖F − Ĝ‖₂ ≤ {:.4e}, measured max {:.4e} over {} inputs; every field of {} matches\n",
+        "{fingerprint}verified {}: {} kept weights re-derived from G ({}, seed {}); certified sup ‖F − Ĝ‖₂ ≤ {:.4e}, measured max {:.4e} over {} inputs; every field of {} matches\n",
         args.ticket.display(),
         recomputed.weights_verified,
         recomputed.generator,
@@ -848,25 +906,80 @@ pub struct MergeArgs {
     pub shards: Vec<PathBuf>,
 }
 
-/// Runs `logprune merge`: the shards joined into the run's ticket, checked like a whole run,
-/// and written with its report.
+/// `message` with the file of every shard it names (`shard K/N`) appended, one per line.
+fn with_files(message: String, files: &[(Option<Shard>, &Path)]) -> String {
+    let mut out = message.clone();
+    for (shard, path) in files {
+        let Some(s) = shard else { continue };
+        let needle = format!("shard {s}");
+        let named = message.match_indices(&needle).any(|(i, _)| {
+            !message[i + needle.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        });
+        if named {
+            let _ = write!(out, "\n  shard {s} is {}", path.display());
+        }
+    }
+    out
+}
+
+/// What a run prints about a ticket without a fingerprint.
+const NO_FINGERPRINT: &str = "has no fingerprint (written before fingerprints): its tie to this target rests on re-deriving its weights from G only";
+
+/// Runs `logprune merge`: each shard's fingerprint checked against the target and domain
+/// (naming the file), the shards joined into the run's ticket, checked like a whole run, and
+/// written with its report, whose `seconds` keep the shards' stage times (`prune`: summed;
+/// `shards`: the sums and the slowest shard).
 ///
 /// # Errors
 /// What failed.
 pub fn run_merge(args: &MergeArgs) -> Result<String, String> {
     check_out(&args.out)?;
-    let shards = args
-        .shards
-        .iter()
-        .map(|p| read_ticket(&read(p, "shard")?).map_err(|e| format!("{}: {e}", p.display())))
-        .collect::<Result<Vec<Ticket>, _>>()?;
-    let ticket = merge(shards).map_err(|e| e.to_string())?;
     let (target, domain) = target_and_domain(&args.target)?;
+    let mut shards: Vec<Ticket> = Vec::with_capacity(args.shards.len());
+    let mut given: Option<Fingerprint> = None;
+    for p in &args.shards {
+        let t = read_ticket(&read(p, "shard")?).map_err(|e| format!("{}: {e}", p.display()))?;
+        let fingerprint = match given {
+            Some(f) => f,
+            None => *given.insert(
+                Fingerprint::new(&target, &domain, &t.spec.config(None))
+                    .map_err(|e| format!("target {}: {e}", args.target.target.display()))?,
+            ),
+        };
+        t.spec
+            .check_fingerprint(&fingerprint)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        shards.push(t);
+    }
+    let unfingerprinted: Vec<String> = shards
+        .iter()
+        .filter(|t| t.spec.fingerprint.is_none())
+        .map(|t| t.spec.name())
+        .collect();
+    let timings = ShardTimings::of(&shards);
+    let files: Vec<(Option<Shard>, &Path)> = shards
+        .iter()
+        .zip(&args.shards)
+        .map(|(t, p)| (t.spec.shard, p.as_path()))
+        .collect();
+    let ticket = merge(shards).map_err(|e| with_files(e.to_string(), &files))?;
     let bar = Bar::new(args.quiet);
-    let result = verify(&ticket, &target, &domain, &bar);
+    let result = match &timings {
+        Some(t) => verify_merged(&ticket, t, &target, &domain, &bar),
+        None => verify(&ticket, &target, &domain, &bar),
+    };
     bar.finish();
     let report = result.map_err(|e| e.to_string())?;
     report.verify().map_err(|e| e.to_string())?;
+    let mut json = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+    if let (Some(t), Some(seconds)) = (&timings, json.get_mut("seconds")) {
+        seconds["shards"] = serde_json::to_value(t).map_err(|e| e.to_string())?;
+    }
+    let mut json = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+    json.push('\n');
     let paths = vec![
         args.out.join("ticket.safetensors"),
         args.out.join("report.json"),
@@ -876,11 +989,28 @@ pub fn run_merge(args: &MergeArgs) -> Result<String, String> {
             paths[0].clone(),
             ticket_stream(&ticket.spec, &ticket.pruned, &ticket.stats, &bar),
         ),
-        (
-            paths[1].clone(),
-            Contents::Bytes(report.to_json().map_err(|e| e.to_string())?.into_bytes()),
-        ),
+        (paths[1].clone(), Contents::Bytes(json.into_bytes())),
     ])?;
     bar.finish();
-    Ok(summary(&args.target.target, &report, &paths))
+    let mut text = summary(&args.target.target, &report, &paths);
+    if let Some(t) = &timings {
+        let _ = writeln!(
+            text,
+            "{} shards: plan {:.2} s, prune {:.2} s summed; slowest shard {} (plan {:.2}, prune {:.2})",
+            t.shards,
+            t.plan_total,
+            t.prune_total,
+            t.slowest,
+            t.slowest_seconds.plan,
+            t.slowest_seconds.prune
+        );
+    }
+    if !unfingerprinted.is_empty() {
+        let _ = writeln!(
+            text,
+            "note: {} {NO_FINGERPRINT}",
+            unfingerprinted.join(", ")
+        );
+    }
+    Ok(text)
 }

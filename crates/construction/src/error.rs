@@ -413,4 +413,34 @@ pub enum ConstructionError {
     /// Writing safetensors failed.
     #[error(transparent)]
     Safetensors(#[from] SafetensorsError),
+    /// A ticket's fingerprint is not the one of the target and domain it is checked against
+    /// (ARCHITECTURE.md, invariant 15).
+    #[error(
+        "{ticket} was pruned for another target: {part} (digest {}… in the ticket, {}… for the target and domain given)",
+        .found.short(),
+        .expected.short()
+    )]
+    FingerprintMismatch {
+        /// `shard K/N` or `the ticket`.
+        ticket: String,
+        /// Which part differs.
+        part: crate::FingerprintPart,
+        /// That part's digest in the ticket.
+        found: crate::Sha256Digest,
+        /// That part's digest for the target, domain and settings given.
+        expected: crate::Sha256Digest,
+    },
+    /// Shards of a run are missing from a merge.
+    #[error(
+        "{} of {count} shards missing: {} (resubmit them with --array={})",
+        .missing.len(),
+        crate::ticket::array_spec(.missing),
+        crate::ticket::array_spec(.missing)
+    )]
+    ShardsMissing {
+        /// `N`.
+        count: u32,
+        /// The missing `K`s (1-based, as `--shard K/N`), increasing.
+        missing: Vec<u32>,
+    },
 }

@@ -54,6 +54,7 @@ pub mod check;
 mod config;
 mod distribution;
 mod error;
+pub mod fingerprint;
 pub mod kernel;
 pub mod large;
 pub mod layout;
@@ -75,11 +76,12 @@ pub use config::{
 };
 pub use distribution::{GDistribution, Law, LawSpec};
 pub use error::ConstructionError;
+pub use fingerprint::{Fingerprint, FingerprintPart, Sha256Digest};
 pub use kernel::Half;
 pub use large::{Generator, LargeNetwork, Side};
 pub use plan::{Plan, PlanCore};
 pub use pruned::{DenseTensor, KeptNeuron, LayerParts, NeuronRef, PrunedLayer, PrunedNetwork};
-pub use ticket::{Shard, Ticket, TicketSpec, read_ticket, write_ticket};
+pub use ticket::{Shard, ShardTimings, Ticket, TicketSpec, read_ticket, write_ticket};
 
 /// The most bytes [`PrunedNetwork::to_safetensors`] writes (the dense Ĝ allocates kept ×
 /// width): 2 GiB.
@@ -515,7 +517,7 @@ pub fn prune_shard(
     shard: Shard,
     progress: &dyn Progress,
 ) -> Result<Ticket, ConstructionError> {
-    let (plan, layout, large, _) = set_up(target, domain, config, true)?;
+    let (plan, layout, large, plan_seconds) = set_up(target, domain, config, true)?;
     let mut offsets = Vec::with_capacity(large.depth());
     let mut g = 0u64;
     for t in 0..large.depth() {
@@ -536,9 +538,58 @@ pub fn prune_shard(
         },
     )?;
     Ok(Ticket {
-        spec: TicketSpec::of_run(&plan, &large, Some(shard)),
+        spec: TicketSpec {
+            shard_seconds: Some(ticket::ShardSeconds {
+                plan: plan_seconds,
+                prune: out.seconds,
+            }),
+            ..TicketSpec::of_run(&plan, &large, Some(shard))
+        },
         pruned: PrunedNetwork::new(layers)?,
         stats: out.layers,
+    })
+}
+
+/// What one run (or one shard of it) needs of a machine: the memory the run's check against
+/// its budget accepts ([`memory::estimate`], or [`memory::sampled`] when the bound exceeds
+/// [`PruneConfig::max_memory`], as the run itself decides) and the threads it runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resources {
+    /// The estimate's bytes.
+    pub memory: u64,
+    /// The threads the oracle and the check run on (rayon's pool: `RAYON_NUM_THREADS` or
+    /// the CPUs this process may use).
+    pub threads: usize,
+}
+
+/// The [`Resources`] of the run [`prune_shard`] (with `shard`) or [`prune_into`] (with a
+/// sink that does not hold the layers, `shard = None`) would do, without pruning: the plan,
+/// the layout, G and the memory estimate only.
+///
+/// # Errors
+/// As [`Plan::new`], the layout's, and [`memory::sampled`]'s; not
+/// [`ConstructionError::MemoryBudget`] (the estimate is what is asked for).
+pub fn resources(
+    target: &Network,
+    domain: &Domain,
+    config: &PruneConfig,
+    shard: Option<Shard>,
+) -> Result<Resources, ConstructionError> {
+    let unlimited = PruneConfig {
+        max_memory: None,
+        ..*config
+    };
+    let (plan, layout, large, _) = set_up(target, domain, &unlimited, shard.is_some())?;
+    let whole = shard.is_some() || !oracle::one_layer_at_a_time(&*layout, &large);
+    let mut estimate = memory::estimate(&plan, &large, whole);
+    if let Some(limit) = config.max_memory
+        && estimate.check(limit).is_err()
+    {
+        estimate = memory::sampled(&plan, &*layout, &large, whole)?;
+    }
+    Ok(Resources {
+        memory: estimate.total,
+        threads: rayon::current_num_threads(),
     })
 }
 
@@ -546,11 +597,16 @@ pub fn prune_shard(
 /// ticket's spec, requires the same G (generator, seed, laws, widths), re-derives every kept
 /// weight from it, and recomputes the certificate and the measurement ([`check()`]).
 ///
+/// First of all, a ticket's fingerprint ([`fingerprint`]) must be the one of `target`,
+/// `domain` and its own accuracy settings (a ticket written before fingerprints has none and
+/// skips this step; [`TicketSpec::check_fingerprint`]).
+///
 /// Returns the recomputed report (its timings are the check's).
 ///
 /// # Errors
-/// [`ConstructionError::Ticket`] for a shard or a ticket whose G is not the one its spec and
-/// the target give; [`ConstructionError::WeightMismatch`] or
+/// [`ConstructionError::FingerprintMismatch`] before anything is recomputed, naming the part
+/// that differs; [`ConstructionError::Ticket`] for a shard or a ticket whose G is not the one
+/// its spec and the target give; [`ConstructionError::WeightMismatch`] or
 /// [`ConstructionError::NotAnEdge`] for a kept weight that is not G's; the errors of
 /// [`Plan::new`] and [`check()`].
 pub fn verify(
@@ -559,6 +615,38 @@ pub fn verify(
     domain: &Domain,
     progress: &dyn Progress,
 ) -> Result<Report, ConstructionError> {
+    verify_with(ticket, target, domain, 0.0, progress)
+}
+
+/// [`verify`] of a ticket merged from shards ([`ticket::merge`]), whose report keeps the
+/// shards' pruning seconds, summed, as its `prune` time (the plan and check times are the
+/// verification's own).
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_merged(
+    ticket: &Ticket,
+    shards: &ShardTimings,
+    target: &Network,
+    domain: &Domain,
+    progress: &dyn Progress,
+) -> Result<Report, ConstructionError> {
+    verify_with(ticket, target, domain, shards.prune_total, progress)
+}
+
+/// [`verify`] with the oracle's seconds to report.
+fn verify_with(
+    ticket: &Ticket,
+    target: &Network,
+    domain: &Domain,
+    prune_seconds: f64,
+    progress: &dyn Progress,
+) -> Result<Report, ConstructionError> {
+    ticket.spec.check_fingerprint(&Fingerprint::new(
+        target,
+        domain,
+        &ticket.spec.config(None),
+    )?)?;
     if let Some(s) = ticket.spec.shard {
         return Err(ConstructionError::Ticket {
             message: format!("shard {s} is part of a run: merge the shards first"),
@@ -590,7 +678,7 @@ pub fn verify(
             large: &large,
             pruned: &ticket.pruned,
             stats: &ticket.stats,
-            seconds: (plan_seconds, 0.0),
+            seconds: (plan_seconds, prune_seconds),
             other_rule: None,
             width_search: None,
         },

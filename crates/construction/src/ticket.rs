@@ -27,8 +27,10 @@
 //! JSON text, the [`TicketSpec`] fields: G's generator (name and counter-layout version),
 //! seed, distribution and the law of each layer and side with its parameters, G's widths
 //! `M_i`; the target's widths (of F', with the bias unit), whether it has the bias unit, its
-//! activations; the accuracy (`ε` or `T`), `δ`, construction, solver and width options; and
-//! for a shard of a run, which one. `stats` holds the oracle's per-layer counts.
+//! activations; the accuracy (`ε` or `T`), `δ`, construction, solver and width options; the
+//! [`Fingerprint`] of the target, domain and accuracy settings (tickets written before it
+//! have none, and still read); and for a shard of a run, which one and the wall-clock seconds
+//! of its stages. `stats` holds the oracle's per-layer counts.
 //!
 //! The writer is a pure function of its inputs (byte-identical for equal tickets) and streams
 //! the arrays; the reader checks everything (names, dtypes, shapes, metadata, the layer
@@ -41,6 +43,7 @@ use logprune_network::{Activation, Architecture};
 use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
+use crate::fingerprint::Fingerprint;
 use crate::oracle::LayerStats;
 use crate::pruned::LayerParts;
 use crate::{
@@ -142,6 +145,59 @@ pub struct TicketSpec {
     pub w_max: Option<f64>,
     /// For a shard of a run, which one; `None` for a whole ticket.
     pub shard: Option<Shard>,
+    /// The fingerprint of the target, domain and accuracy settings ([`crate::fingerprint`]);
+    /// `None` in a ticket written before fingerprints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
+    /// For a shard, the wall-clock seconds of its stages (volatile; `None` for a whole
+    /// ticket, so a merged ticket is the whole run's, byte for byte).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_seconds: Option<ShardSeconds>,
+}
+
+/// The wall-clock seconds of a shard's stages.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardSeconds {
+    /// Planning.
+    pub plan: f64,
+    /// The oracle on the shard's work items.
+    pub prune: f64,
+}
+
+/// The stage times of the shards of a merged run: summed, and the slowest shard's.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ShardTimings {
+    /// The number of shards.
+    pub shards: u32,
+    /// Their planning seconds, summed.
+    pub plan_total: f64,
+    /// Their pruning seconds, summed.
+    pub prune_total: f64,
+    /// The shard whose plan and prune took longest.
+    pub slowest: Shard,
+    /// Its seconds.
+    pub slowest_seconds: ShardSeconds,
+}
+
+impl ShardTimings {
+    /// The timings of `shards` (those that record their seconds); `None` if none does.
+    pub fn of(shards: &[Ticket]) -> Option<Self> {
+        let timed: Vec<(Shard, ShardSeconds)> = shards
+            .iter()
+            .filter_map(|t| Some((t.spec.shard?, t.spec.shard_seconds?)))
+            .collect();
+        let total = |x: &(Shard, ShardSeconds)| x.1.plan + x.1.prune;
+        let &(slowest, slowest_seconds) = timed
+            .iter()
+            .reduce(|a, b| if total(b) > total(a) { b } else { a })?;
+        Some(ShardTimings {
+            shards: timed.len() as u32,
+            plan_total: timed.iter().map(|x| x.1.plan).sum(),
+            prune_total: timed.iter().map(|x| x.1.prune).sum(),
+            slowest,
+            slowest_seconds,
+        })
+    }
 }
 
 impl TicketSpec {
@@ -172,6 +228,47 @@ impl TicketSpec {
             width_scale: c.width_scale,
             w_max: c.w_max,
             shard,
+            fingerprint: Some(Fingerprint::of_plan(plan)),
+            shard_seconds: None,
+        }
+    }
+
+    /// `shard K/N`, or `the ticket` for a whole one.
+    pub fn name(&self) -> String {
+        match self.shard {
+            Some(s) => format!("shard {s}"),
+            None => "the ticket".to_owned(),
+        }
+    }
+
+    /// Checks the recorded fingerprint against `given`, the fingerprint of the target and
+    /// domain the ticket is checked against (its settings part is recomputed from this spec,
+    /// so accuracy settings that do not match their digest are refused too). Returns whether
+    /// the ticket has a fingerprint: one written before fingerprints passes unchecked.
+    ///
+    /// # Errors
+    /// [`ConstructionError::FingerprintMismatch`] naming the ticket (or shard) and the first
+    /// part that differs.
+    pub fn check_fingerprint(&self, given: &Fingerprint) -> Result<bool, ConstructionError> {
+        let Some(recorded) = self.fingerprint else {
+            return Ok(false);
+        };
+        let expected = given.with_settings(&self.config(None));
+        match expected.differs(&recorded) {
+            None => Ok(true),
+            Some(part) => {
+                let pick = |f: &Fingerprint| match part {
+                    crate::FingerprintPart::Target => f.target,
+                    crate::FingerprintPart::Domain => f.domain,
+                    crate::FingerprintPart::Settings => f.settings,
+                };
+                Err(ConstructionError::FingerprintMismatch {
+                    ticket: self.name(),
+                    part,
+                    found: pick(&recorded),
+                    expected: pick(&expected),
+                })
+            }
         }
     }
 
@@ -774,13 +871,85 @@ pub fn read_ticket(bytes: &[u8]) -> Result<Ticket, ConstructionError> {
     })
 }
 
+/// `ks` (1-based shard indices) as a SLURM array spec, increasing, with runs of three or
+/// more written as ranges: `[3, 7]` → `3,7`, `[2, 3, 4, 7]` → `2-4,7`, `[1, 2]` → `1,2`.
+pub fn array_spec(ks: &[u32]) -> String {
+    let mut ks = ks.to_vec();
+    ks.sort_unstable();
+    ks.dedup();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < ks.len() {
+        let mut j = i;
+        while j + 1 < ks.len() && ks[j + 1] == ks[j] + 1 {
+            j += 1;
+        }
+        match j - i {
+            0 => parts.push(ks[i].to_string()),
+            1 => parts.extend([ks[i].to_string(), ks[j].to_string()]),
+            _ => parts.push(format!("{}-{}", ks[i], ks[j])),
+        }
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
+/// The fields in which two specs differ (the shard and its seconds aside), as messages:
+/// for the fingerprint the part that differs, for the others both values.
+fn spec_differences(a: &TicketSpec, b: &TicketSpec) -> Vec<String> {
+    let plain = |s: &TicketSpec| {
+        let mut v = serde_json::to_value(TicketSpec {
+            shard: None,
+            shard_seconds: None,
+            ..s.clone()
+        })
+        .unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            m.remove("fingerprint");
+        }
+        v
+    };
+    let (va, vb) = (plain(a), plain(b));
+    let mut out = Vec::new();
+    match (a.fingerprint, b.fingerprint) {
+        (Some(x), Some(y)) => {
+            if let Some(part) = x.differs(&y) {
+                out.push(format!("fingerprint: {part}"));
+            }
+        }
+        (None, None) => {}
+        (Some(_), None) => out.push(format!(
+            "fingerprint: {} has one, {} has none",
+            a.name(),
+            b.name()
+        )),
+        (None, Some(_)) => out.push(format!(
+            "fingerprint: {} has one, {} has none",
+            b.name(),
+            a.name()
+        )),
+    }
+    if let (Some(ma), Some(mb)) = (va.as_object(), vb.as_object()) {
+        for (k, x) in ma {
+            let y = mb.get(k).unwrap_or(&serde_json::Value::Null);
+            if x != y {
+                out.push(format!("`{k}`: {x} vs {y}"));
+            }
+        }
+    }
+    out
+}
+
 /// Merges the shards of one run into the whole ticket: the same spec but for the shard, every
 /// shard `1..=N` exactly once; each layer's kept edges united and regrouped exactly as the
 /// oracle groups them, so the result equals the unsharded run's; the stats summed (widths
 /// needed: the largest).
 ///
 /// # Errors
-/// [`ConstructionError::Ticket`] if the tickets are not the shards of one run.
+/// [`ConstructionError::Ticket`] if the tickets are not the shards of one run (naming the
+/// shard and the fields in which it differs from the first, the fingerprint's part among
+/// them) or a shard is given twice; [`ConstructionError::ShardsMissing`] naming every missing
+/// shard.
 pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
     let Some(first) = shards.first() else {
         return Err(ticket_error("no shards to merge".to_owned()));
@@ -793,29 +962,44 @@ pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
     let mut seen = vec![false; count as usize];
     let base = TicketSpec {
         shard: None,
+        shard_seconds: None,
         ..first.spec.clone()
     };
     for s in &shards {
         let Some(sh) = s.spec.shard else {
             return Err(ticket_error("a ticket to merge is not a shard".to_owned()));
         };
-        if sh.count != count
-            || (TicketSpec {
-                shard: None,
-                ..s.spec.clone()
-            }) != base
-        {
+        if sh.count != count {
             return Err(ticket_error(format!(
-                "shard {sh} is not of the same run as shard {}",
-                first.spec.shard.map_or(String::new(), |x| x.to_string())
+                "shard {sh} is not of the same run as {}: {} shards, expected {count}",
+                first.spec.name(),
+                sh.count
+            )));
+        }
+        let unsharded = TicketSpec {
+            shard: None,
+            shard_seconds: None,
+            ..s.spec.clone()
+        };
+        if unsharded != base {
+            let differences = spec_differences(&first.spec, &s.spec);
+            return Err(ticket_error(format!(
+                "shard {sh} is not of the same run as {}: {}",
+                first.spec.name(),
+                if differences.is_empty() {
+                    "their specs differ".to_owned()
+                } else {
+                    differences.join("; ")
+                }
             )));
         }
         if std::mem::replace(&mut seen[(sh.index - 1) as usize], true) {
             return Err(ticket_error(format!("shard {sh} is given twice")));
         }
     }
-    if let Some(k) = seen.iter().position(|&x| !x) {
-        return Err(ticket_error(format!("shard {}/{count} is missing", k + 1)));
+    let missing: Vec<u32> = (1..=count).filter(|&k| !seen[(k - 1) as usize]).collect();
+    if !missing.is_empty() {
+        return Err(ConstructionError::ShardsMissing { count, missing });
     }
     let ell = base.widths_g.len();
     let mut layers = Vec::with_capacity(ell);

@@ -5,11 +5,11 @@
 mod common;
 use common::{cube, fixture, with_threads};
 
-use logprune_construction::ticket::{TicketWriter, merge, ticket_bytes};
+use logprune_construction::ticket::{TicketWriter, array_spec, merge, ticket_bytes};
 use logprune_construction::{
-    Construction, ConstructionError, Domain, LargeNetwork, LayerSink, NoProgress, Plan,
-    PruneConfig, PrunedLayer, Shard, SolverKind, TicketSpec, prune, prune_into, prune_shard,
-    read_ticket, verify,
+    Construction, ConstructionError, Domain, Fingerprint, FingerprintPart, LargeNetwork, LayerSink,
+    NoProgress, Plan, PruneConfig, PrunedLayer, Shard, ShardTimings, SolverKind, TicketSpec, prune,
+    prune_into, prune_shard, read_ticket, verify, verify_merged,
 };
 use logprune_network::Network;
 use std::io::Cursor;
@@ -159,10 +159,19 @@ fn verify_passes_on_a_good_ticket_and_fails_on_a_tampered_one() {
         matches!(e, ConstructionError::WeightMismatch { layer: 2, .. }),
         "{e}"
     );
-    // Another target: its G is not the ticket's.
+    // Another target: refused by its fingerprint, before anything is recomputed.
     let (g, _) = fixture("seq_nobias");
     let e = verify(&ticket, &g, &cube(&g), &NoProgress).unwrap_err();
-    assert!(matches!(e, ConstructionError::Ticket { .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ConstructionError::FingerprintMismatch {
+                part: FingerprintPart::Target,
+                ..
+            }
+        ),
+        "{e}"
+    );
     // A shard is refused.
     let s = prune_shard(&f, &domain, &cfg, Shard::new(1, 2).unwrap(), &NoProgress).unwrap();
     assert!(matches!(
@@ -193,4 +202,132 @@ fn merge_refuses_shards_that_do_not_make_a_run() {
     .unwrap();
     assert!(merge(vec![shard(1, 2), other]).is_err(), "other seed");
     assert!(merge(vec![shard(1, 2), shard(2, 2)]).is_ok());
+}
+
+/// `f` with its first weight moved by `by`.
+fn nudged(f: &Network, by: f64) -> Network {
+    let mut layers = f.clone().into_layers();
+    layers[0].weight[(0, 0)] += by;
+    Network::new(layers).unwrap()
+}
+
+#[test]
+fn the_fingerprint_ties_tickets_and_shards_to_their_target() {
+    let (f, rows) = fixture("seq_bias");
+    let domain = cube(&f);
+    let cfg = PruneConfig::new(0.05);
+    let p = prune(&f, &domain, &cfg, &NoProgress).unwrap();
+    let spec = p.ticket_spec();
+    assert_eq!(
+        spec.fingerprint,
+        Some(Fingerprint::new(&f, &domain, &cfg).unwrap())
+    );
+    let ticket = read_ticket(&ticket_bytes(&spec, &p.pruned, &p.stats).unwrap()).unwrap();
+    assert_eq!(ticket.spec.fingerprint, spec.fingerprint, "read back");
+
+    // A target one weight of which moved by 1e-7 has the same G, but another fingerprint.
+    let g = nudged(&f, 1e-7);
+    let e = verify(&ticket, &g, &domain, &NoProgress).unwrap_err();
+    assert!(
+        matches!(&e, ConstructionError::FingerprintMismatch { ticket, part: FingerprintPart::Target, .. } if ticket == "the ticket"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("weights or structure"), "{e}");
+    // Another domain.
+    let e = verify(
+        &ticket,
+        &f,
+        &Domain::points(rows.clone()).unwrap(),
+        &NoProgress,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConstructionError::FingerprintMismatch {
+                part: FingerprintPart::Domain,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Accuracy settings edited in the metadata without their digest.
+    let mut edited = ticket.clone();
+    edited.spec.delta = 0.02;
+    let e = verify(&edited, &f, &domain, &NoProgress).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConstructionError::FingerprintMismatch {
+                part: FingerprintPart::Settings,
+                ..
+            }
+        ),
+        "{e}"
+    );
+
+    // A ticket written before fingerprints still reads and verifies.
+    let old_spec = TicketSpec {
+        fingerprint: None,
+        ..spec.clone()
+    };
+    let old = read_ticket(&ticket_bytes(&old_spec, &p.pruned, &p.stats).unwrap()).unwrap();
+    assert_eq!(old.spec.fingerprint, None);
+    let r = verify(&old, &f, &domain, &NoProgress).unwrap();
+    assert_eq!(r.certified_bound, p.report.certified_bound);
+
+    // Shards: each against the target, and against each other.
+    let shard = |net: &Network, k| {
+        prune_shard(net, &domain, &cfg, Shard::new(k, 3).unwrap(), &NoProgress).unwrap()
+    };
+    let given = Fingerprint::new(&f, &domain, &cfg).unwrap();
+    let foreign = shard(&g, 2);
+    assert!(shard(&f, 2).spec.check_fingerprint(&given).unwrap());
+    let e = foreign.spec.check_fingerprint(&given).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("shard 2/3 was pruned for another target"),
+        "{e}"
+    );
+    let e = merge(vec![shard(&f, 1), foreign, shard(&f, 3)]).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("shard 2/3 is not of the same run as shard 1/3")
+            && msg.contains("weights or structure"),
+        "{msg}"
+    );
+    // The merged ticket of the right shards is the whole run's, fingerprint included, and
+    // its report keeps the shards' pruning time.
+    let shards = vec![shard(&f, 1), shard(&f, 2), shard(&f, 3)];
+    let timings = ShardTimings::of(&shards).unwrap();
+    assert_eq!(timings.shards, 3);
+    assert!(timings.prune_total > 0.0 && timings.slowest_seconds.prune <= timings.prune_total);
+    let m = merge(shards).unwrap();
+    assert_eq!(m.spec, spec);
+    let r = verify_merged(&m, &timings, &f, &domain, &NoProgress).unwrap();
+    assert_eq!(r.seconds.prune, timings.prune_total);
+}
+
+#[test]
+fn merge_names_every_missing_shard_as_an_array_spec() {
+    let (f, _) = fixture("seq_nobias");
+    let cfg = PruneConfig::new(0.05);
+    let shard =
+        |k| prune_shard(&f, &cube(&f), &cfg, Shard::new(k, 8).unwrap(), &NoProgress).unwrap();
+    let given: Vec<_> = [1, 2, 4, 5, 6, 8].into_iter().map(shard).collect();
+    let e = merge(given).unwrap_err();
+    assert_eq!(
+        e,
+        ConstructionError::ShardsMissing {
+            count: 8,
+            missing: vec![3, 7]
+        }
+    );
+    assert!(e.to_string().contains("--array=3,7"), "{e}");
+    let e = merge(vec![shard(1), shard(5), shard(6)]).unwrap_err();
+    assert!(e.to_string().contains("--array=2-4,7,8"), "{e}");
+    assert_eq!(array_spec(&[7, 3]), "3,7");
+    assert_eq!(array_spec(&[2, 3, 4, 7]), "2-4,7");
+    assert_eq!(array_spec(&[1, 2, 3, 4, 5, 6, 7, 8]), "1-8");
+    assert_eq!(array_spec(&[]), "");
 }
