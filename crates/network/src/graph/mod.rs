@@ -16,9 +16,11 @@
 //!   [`Op::Scale`] is a per-channel affine map carried exactly; the rest have no parameters.
 
 mod forward;
+mod norms;
 mod shape;
 
 pub use forward::{ForwardError, im2col};
+pub use norms::conv_operator_norm_bound;
 pub use shape::{GraphError, Shape};
 
 use faer::Mat;
@@ -319,5 +321,7 @@ impl Graph {
 
 #[cfg(test)]
 mod forward_tests;
+#[cfg(test)]
+mod norms_tests;
 #[cfg(test)]
 mod tests;
