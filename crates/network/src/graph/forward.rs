@@ -275,7 +275,7 @@ pub(crate) fn avg_pool(
 }
 
 /// Applies `fold` to the in-range values of every window (taps in row-major order).
-fn pool_fold(
+pub(crate) fn pool_fold(
     shape: Shape,
     window: &Window,
     (oh, ow): (usize, usize),

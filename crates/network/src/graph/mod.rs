@@ -16,6 +16,7 @@
 //!   [`Op::Scale`] is a per-channel affine map carried exactly; the rest have no parameters.
 
 mod forward;
+mod interval;
 mod norms;
 mod shape;
 
@@ -321,6 +322,8 @@ impl Graph {
 
 #[cfg(test)]
 mod forward_tests;
+#[cfg(test)]
+mod interval_tests;
 #[cfg(test)]
 mod norms_tests;
 #[cfg(test)]
