@@ -57,7 +57,7 @@ pub use activation::{Activation, GELU_LIPSCHITZ, GELU_MIN, ParseActivationError}
 pub use architecture::{Architecture, ArchitectureError};
 pub use graph::{
     Conv2d, ForwardError, Graph, GraphError, Node, NodeId, Op, Pool2d, Shape, Window,
-    conv_operator_norm_bound, im2col,
+    conv_operator_norm_bound, im2col, schur_bound_grouped,
 };
 pub use inputs::{InputError, read_input_rows};
 pub use interval::{ActivationBounds, InputBox, IntervalError, IntervalVector};

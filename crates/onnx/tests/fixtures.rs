@@ -12,7 +12,10 @@ const ORT_RTOL: f64 = 1e-4;
 fn check(name: &str) -> f64 {
     let g = import(&read(&format!("{name}.onnx")), &ImportOptions::default()).unwrap();
     let io = read(&format!("{name}.io.safetensors"));
-    let got: Vec<Vec<f64>> = rows(&io, "input").iter().map(|x| reference_forward(&g, x)).collect();
+    let got: Vec<Vec<f64>> = rows(&io, "input")
+        .iter()
+        .map(|x| reference_forward(&g, x))
+        .collect();
     let err = max_rel_error(&got, &rows(&io, "output_ort"));
     println!("{name}: max relative error vs onnxruntime {err:.3e}");
     assert!(err < ORT_RTOL, "{name}: {err}");

@@ -367,8 +367,12 @@ impl Graph {
         (s.h, s.w)
     }
 
-    /// Node `id`'s value for a batch, given its inputs' values (one input per column).
-    pub(crate) fn apply_node(&self, id: NodeId, inputs: &[MatRef<'_, f64>], par: Par) -> Mat<f64> {
+    /// Node `id`'s value for a batch, given its inputs' values (one input per column, in the
+    /// order of the node's `inputs`; a validated graph's shapes, unchecked).
+    ///
+    /// # Panics
+    /// If `id` is 0 or not a node, or the inputs do not have the node's input shapes.
+    pub fn apply_node(&self, id: NodeId, inputs: &[MatRef<'_, f64>], par: Par) -> Mat<f64> {
         let node = &self.nodes[id - 1];
         let x = inputs[0];
         let in_shape = self.shapes[node.inputs[0]];

@@ -21,7 +21,7 @@ mod norms;
 mod shape;
 
 pub use forward::{ForwardError, im2col};
-pub use norms::conv_operator_norm_bound;
+pub use norms::{conv_operator_norm_bound, schur_bound_grouped};
 pub use shape::{GraphError, Shape};
 
 use faer::Mat;
