@@ -6,7 +6,9 @@
 use std::path::Path;
 
 use logprune_construction::{
-    Domain, GraphReport, PruneConfig, TicketSpec, prune_graph, ticket::ticket_bytes,
+    Domain, Fingerprint, GraphPlan, GraphReport, PruneConfig, Ticket, TicketSpec, prune_graph,
+    prune_graph_shard, read_ticket,
+    ticket::{merge, ticket_bytes},
     verify_graph_ticket,
 };
 use logprune_network::{Graph, Network};
@@ -14,7 +16,7 @@ use logprune_onnx::{ImportOptions, import};
 
 use crate::fsutil::{Contents, write_streams_atomically};
 use crate::progress::Bar;
-use crate::prune::{PruneArgs, TargetArgs, read};
+use crate::prune::{MergeArgs, PruneArgs, TargetArgs, read};
 
 /// A target as loaded: an MLP (safetensors, or an ONNX chain) or a graph.
 #[derive(Debug, Clone)]
@@ -50,7 +52,6 @@ pub fn load_onnx(a: &TargetArgs) -> Result<Target, String> {
 /// The flags of `logprune prune` that a graph target does not support yet, by name.
 fn unsupported_flags(args: &PruneArgs) -> Option<&'static str> {
     [
-        (args.shard.is_some(), "--shard"),
         (args.search_width, "--search-width"),
         (args.dense, "--dense"),
         (args.export_large, "--export-large"),
@@ -79,6 +80,22 @@ pub fn run_prune_graph(
         ));
     }
     let bar = Bar::new(args.quiet);
+    if let Some(s) = args.shard {
+        let result = prune_graph_shard(graph, domain, config, s, &bar);
+        bar.finish();
+        let t = result.map_err(|e| e.to_string())?;
+        let path = out.join(format!(
+            "shard-{}-of-{}.ticket.safetensors",
+            s.index, s.count
+        ));
+        let bytes = ticket_bytes(&t.spec, &t.pruned, &t.stats).map_err(|e| e.to_string())?;
+        write_streams_atomically(vec![(path.clone(), Contents::Bytes(bytes))])?;
+        let kept: u64 = t.pruned.kept_neurons().iter().sum();
+        return Ok(format!(
+            "shard {s}: kept {kept} intermediate neurons; wrote {}\n",
+            path.display()
+        ));
+    }
     let result = prune_graph(graph, domain, config, &bar);
     bar.finish();
     let p = result.map_err(|e| e.to_string())?;
@@ -103,7 +120,7 @@ pub fn run_prune_graph(
 /// # Errors
 /// The verification's error, with the ticket's path.
 pub fn verify_graph(
-    ticket: &logprune_construction::Ticket,
+    ticket: &Ticket,
     ticket_path: &Path,
     graph: &Graph,
     domain: &Domain,
@@ -113,6 +130,52 @@ pub fn verify_graph(
     let result = verify_graph_ticket(ticket, graph, domain, &bar);
     bar.finish();
     result.map_err(|e| format!("{}: {e}", ticket_path.display()))
+}
+
+/// `logprune merge` of a graph target's shards: each shard's fingerprint checked against
+/// the graph and domain, the shards merged, the result verified like a whole run's, and the
+/// ticket and report written (both or neither).
+///
+/// # Errors
+/// A shard that cannot be read, of another target or run, missing shards, or the
+/// verification's error.
+pub fn run_merge_graph(args: &MergeArgs, graph: &Graph, domain: &Domain) -> Result<String, String> {
+    let mut shards: Vec<Ticket> = Vec::with_capacity(args.shards.len());
+    let mut given: Option<Fingerprint> = None;
+    for p in &args.shards {
+        let t = read_ticket(&read(p, "shard")?).map_err(|e| format!("{}: {e}", p.display()))?;
+        let fingerprint = match given {
+            Some(f) => f,
+            None => {
+                let plan = GraphPlan::new(graph, domain, &t.spec.config(None))
+                    .map_err(|e| format!("target {}: {e}", args.target.target.display()))?;
+                *given.insert(Fingerprint::of_graph_plan(&plan))
+            }
+        };
+        t.spec
+            .check_fingerprint(&fingerprint)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        shards.push(t);
+    }
+    let ticket = merge(shards).map_err(|e| e.to_string())?;
+    let report = verify_graph(&ticket, &args.out, graph, domain, args.quiet)?;
+    report.verify().map_err(|e| e.to_string())?;
+    let bytes =
+        ticket_bytes(&ticket.spec, &ticket.pruned, &ticket.stats).map_err(|e| e.to_string())?;
+    let json = report.to_json().map_err(|e| e.to_string())?;
+    let (ticket_path, report_path) = (
+        args.out.join("ticket.safetensors"),
+        args.out.join("report.json"),
+    );
+    write_streams_atomically(vec![
+        (ticket_path.clone(), Contents::Bytes(bytes)),
+        (report_path.clone(), Contents::Bytes(json.into_bytes())),
+    ])?;
+    Ok(summary(
+        &args.target.target,
+        &report,
+        &[&ticket_path, &report_path],
+    ))
 }
 
 /// What a graph run prints.

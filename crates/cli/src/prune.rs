@@ -1008,7 +1008,12 @@ const NO_FINGERPRINT: &str = "has no fingerprint (written before fingerprints): 
 /// What failed.
 pub fn run_merge(args: &MergeArgs) -> Result<String, String> {
     check_out(&args.out)?;
-    let (target, domain) = target_and_domain(&args.target)?;
+    let (target, domain) = match load_target(&args.target)? {
+        (Target::Chain(network), domain) => (network, domain),
+        (Target::Graph(graph), domain) => {
+            return crate::graph::run_merge_graph(args, &graph, &domain);
+        }
+    };
     let mut shards: Vec<Ticket> = Vec::with_capacity(args.shards.len());
     let mut given: Option<Fingerprint> = None;
     for p in &args.shards {

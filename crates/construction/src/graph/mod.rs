@@ -49,7 +49,7 @@ mod run;
 
 pub use run::{
     GRAPH_REPORT_SCHEMA_VERSION, GraphPruning, GraphReport, GraphStageReport, prune_graph,
-    verify_graph, verify_graph_ticket,
+    prune_graph_shard, verify_graph, verify_graph_ticket,
 };
 
 use faer::{Mat, MatRef, Par};

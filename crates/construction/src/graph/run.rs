@@ -637,3 +637,56 @@ pub fn verify_graph_ticket(
     report.seconds.total = start.elapsed().as_secs_f64();
     Ok(report)
 }
+
+/// One shard of a graph target's run ([`crate::prune_shard`] for a graph): the oracle on the
+/// work items shard `shard` owns, as a partial ticket; [`crate::ticket::merge`] of all the
+/// shards is the whole run's Ĝ, byte for byte.
+///
+/// # Errors
+/// As [`prune_graph`] up to the oracle.
+pub fn prune_graph_shard(
+    graph: &Graph,
+    domain: &Domain,
+    config: &PruneConfig,
+    shard: crate::Shard,
+    progress: &dyn Progress,
+) -> Result<crate::Ticket, ConstructionError> {
+    let start = Instant::now();
+    let plan = GraphPlan::new(graph, domain, config)?;
+    let layout = config.construction.layout(&plan)?;
+    let large = plan.large_network(&*layout)?;
+    if let Some(limit) = config.max_memory {
+        memory::estimate(&plan, &large, true).check(limit)?;
+    }
+    let plan_seconds = start.elapsed().as_secs_f64();
+    let mut offsets = Vec::with_capacity(large.depth());
+    let mut g = 0u64;
+    for t in 0..large.depth() {
+        offsets.push(g);
+        g += layout.items(&large, t) as u64;
+    }
+    let select = |t: usize, j: usize| shard.owns(offsets[t] + j as u64);
+    let mut layers = Vec::with_capacity(large.depth());
+    let out = crate::oracle::run_items(
+        &*layout,
+        &large,
+        &plan.oracle_spec(),
+        progress,
+        &select,
+        &mut |_, layer| {
+            layers.push(layer);
+            Ok(())
+        },
+    )?;
+    Ok(crate::Ticket {
+        spec: crate::TicketSpec {
+            shard_seconds: Some(crate::ticket::ShardSeconds {
+                plan: plan_seconds,
+                prune: out.seconds,
+            }),
+            ..crate::TicketSpec::of_graph_run(&plan, &large, Some(shard))
+        },
+        pruned: PrunedNetwork::of_graph(layers)?,
+        stats: out.layers,
+    })
+}
