@@ -152,6 +152,8 @@ pub struct GraphReport {
     pub domain: DomainKind,
     /// Neurons of G consulted.
     pub products_consulted: u64,
+    /// `products_consulted / N*`.
+    pub products_per_target_weight: f64,
     /// Kept weights re-derived from G's generator.
     pub weights_verified: u64,
     /// Wall-clock seconds (volatile).
@@ -561,6 +563,8 @@ pub fn verify_graph(
             Domain::Points(_) => DomainKind::Points,
         },
         products_consulted: stats.iter().map(|s| s.consulted).sum(),
+        products_per_target_weight: stats.iter().map(|s| s.consulted).sum::<u64>() as f64
+            / n_star as f64,
         weights_verified,
         seconds: Timings {
             plan: 0.0,
