@@ -22,7 +22,7 @@
 //! Beside each row, Burkholz et al. 2022's L+1 layout for the same architecture with `ρ = 15`
 //! (their default): every hidden layer of G has `ρ(c + 1)` channels for a target layer of `c`
 //! output channels (the `+1` carries the biases), and their first layer `ρ(c_0 + 1)`; the
-//! column gives the sum of those channel counts and G's weights in that layout.
+//! column gives the sum of those channel counts, beside G's intermediate channels here.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -77,7 +77,6 @@ pub const COLUMNS: &[&str] = &[
     "test_accuracy_g",
     "burkholz_rho",
     "burkholz_channels",
-    "burkholz_g_weights",
     "seconds",
 ];
 
@@ -158,36 +157,26 @@ pub fn test_split(upsampled: bool) -> Result<(Vec<Vec<f64>>, Vec<usize>), digits
 }
 
 /// Burkholz et al.'s L+1 layout for `graph` with multiplicity `rho`: the sum of G's channel
-/// counts (the first layer's `ρ(c_0 + 1)` and `ρ(c + 1)` per hidden target layer; the
-/// output layer keeps its `c_L`), and G's weights.
-pub fn burkholz_layout(graph: &Graph, rho: u64) -> (u64, f64) {
-    let linear: Vec<(u64, u64, u64)> = graph
+/// counts, `ρ(c_0 + 1)` for their first layer and `ρ(c + 1)` for every hidden target layer of
+/// `c` output channels (features, for a dense layer); the output layer keeps its own.
+pub fn burkholz_channels(graph: &Graph, rho: u64) -> u64 {
+    let linear: Vec<(u64, u64)> = graph
         .nodes()
         .iter()
         .filter_map(|n| match &n.op {
-            Op::Dense { weight, .. } => Some((weight.ncols() as u64, weight.nrows() as u64, 1)),
-            Op::Conv(c) => Some((c.c_in as u64, c.c_out as u64, c.window.taps() as u64)),
+            Op::Dense { weight, .. } => Some((weight.ncols() as u64, weight.nrows() as u64)),
+            Op::Conv(c) => Some((c.c_in as u64, c.c_out as u64)),
             _ => None,
         })
         .collect();
-    let Some(&(c0, _, _)) = linear.first() else {
-        return (0, 0.0);
+    let Some(&(c0, _)) = linear.first() else {
+        return 0;
     };
-    let last = linear.len() - 1;
-    let mut channels = rho * (c0 + 1);
-    let mut weights = 0.0;
-    let mut width_in = rho * (c0 + 1);
-    // The first layer: a 1×1 conv from c_0 to ρ(c_0 + 1) channels.
-    weights += (c0 * width_in) as f64;
-    for (t, &(_, c_out, taps)) in linear.iter().enumerate() {
-        let width_out = if t == last { c_out } else { rho * (c_out + 1) };
-        if t != last {
-            channels += width_out;
-        }
-        weights += (width_in * width_out * taps) as f64;
-        width_in = width_out;
-    }
-    (channels, weights)
+    let hidden: u64 = linear[..linear.len() - 1]
+        .iter()
+        .map(|&(_, c)| rho * (c + 1))
+        .sum();
+    rho * (c0 + 1) + hidden
 }
 
 /// `conv_targets.csv` for `cfg` (module docs); `seconds` is volatile.
@@ -222,7 +211,7 @@ pub fn conv_targets_table(
         };
         let acc_f = digits::share_equal(&classes(&f_out), &ys);
         let domain = Domain::points(xs.clone()).map_err(|e| comp(e.to_string()))?;
-        let (burkholz_channels, burkholz_weights) = burkholz_layout(&graph, BURKHOLZ_RHO);
+        let burkholz = burkholz_channels(&graph, BURKHOLZ_RHO);
         let shape = graph.input_shape();
         let base = PruneConfig {
             construction: Construction::PerWeight,
@@ -291,8 +280,7 @@ pub fn conv_targets_table(
             row.push(acc_f.into());
             row.push(acc_g);
             row.push(BURKHOLZ_RHO.into());
-            row.push(burkholz_channels.into());
-            row.push(burkholz_weights.into());
+            row.push(burkholz.into());
             row.push(started.elapsed().as_secs_f64().into());
             debug_assert_eq!(row.len(), COLUMNS.len());
             table.push(row);
