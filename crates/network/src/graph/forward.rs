@@ -3,8 +3,7 @@
 //! last reader has run.
 
 use faer::linalg::matmul::matmul;
-use faer::reborrow::ReborrowMut;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Accum, Mat, MatRef, Par};
 
 use super::shape::out_len;
 use super::{Graph, NodeId, Op, Pool2d, Shape, Window};
@@ -118,52 +117,105 @@ pub fn im2col(
             dilation: window.dilation,
         });
     };
-    let mut out = Mat::<f64>::zeros(shape.c * window.taps(), batch.ncols() * oh * ow);
-    im2col_into(shape, window, (oh, ow), batch, out.as_mut());
-    Ok(out)
+    let (rows, cols) = (shape.c * window.taps(), batch.ncols() * oh * ow);
+    let mut out = vec![0.0; rows * cols];
+    im2col_into(shape, window, (oh, ow), batch, &mut out);
+    Ok(MatRef::from_column_major_slice(&out, rows, cols).to_owned())
 }
 
-/// [`im2col`] into `dst` (`c·taps × N·oh·ow`), for a window known to fit.
+/// Marks a tap in the padding in the per-axis source tables of [`im2col_into`].
+const PAD: usize = usize::MAX;
+
+/// For each output `o < outputs` and tap `i < k` along an axis of length `n`, the input
+/// coordinate read, or [`PAD`]: entry `o·k + i`.
+fn source_table(
+    n: usize,
+    k: usize,
+    stride: usize,
+    dilation: usize,
+    pad: usize,
+    outputs: usize,
+) -> Vec<usize> {
+    let mut table = Vec::with_capacity(outputs * k);
+    for o in 0..outputs {
+        for i in 0..k {
+            table.push(source(o, i, stride, dilation, pad, n).unwrap_or(PAD));
+        }
+    }
+    table
+}
+
+/// [`im2col`] into `dst`, the column-major storage of a `c·taps × N·oh·ow` matrix (length
+/// at least that product), for a window known to fit.
 pub(crate) fn im2col_into(
     shape: Shape,
     window: &Window,
     (oh, ow): (usize, usize),
     batch: MatRef<'_, f64>,
-    mut dst: MatMut<'_, f64>,
+    dst: &mut [f64],
 ) {
+    let k_rows = shape.c * window.taps();
     let [kh, kw] = window.kernel;
-    let [sh, sw] = window.stride;
-    let [dh, dw] = window.dilation;
-    let (pt, pl) = (window.padding[0], window.padding[1]);
     let (h, w) = (shape.h, shape.w);
     let hw = h * w;
+    let rows = source_table(
+        h,
+        kh,
+        window.stride[0],
+        window.dilation[0],
+        window.padding[0],
+        oh,
+    );
+    let cols = source_table(
+        w,
+        kw,
+        window.stride[1],
+        window.dilation[1],
+        window.padding[1],
+        ow,
+    );
+    // Output columns whose taps read kw consecutive pixels (dilation 1, no padding): copied
+    // as one slice.
+    let contiguous: Vec<bool> = (0..ow)
+        .map(|ox| {
+            let t = &cols[ox * kw..(ox + 1) * kw];
+            t.iter().all(|&c| c != PAD) && t.windows(2).all(|p| p[1] == p[0] + 1)
+        })
+        .collect();
+    let mut scratch = Vec::new();
     for n in 0..batch.ncols() {
-        let x = batch.col(n);
+        let x: &[f64] = match batch.col(n).try_as_col_major() {
+            Some(c) => c.as_slice(),
+            None => {
+                scratch.clear();
+                scratch.extend(batch.col(n).iter().copied());
+                &scratch
+            }
+        };
         for oy in 0..oh {
+            let row_taps = &rows[oy * kh..(oy + 1) * kh];
             for ox in 0..ow {
+                let col_taps = &cols[ox * kw..(ox + 1) * kw];
                 let column = n * oh * ow + oy * ow + ox;
-                let mut col = dst.rb_mut().col_mut(column);
+                let out = &mut dst[column * k_rows..(column + 1) * k_rows];
                 let mut r = 0;
                 for b in 0..shape.c {
-                    for i in 0..kh {
-                        match source(oy, i, sh, dh, pt, h) {
-                            None => {
-                                for _ in 0..kw {
-                                    col[r] = 0.0;
-                                    r += 1;
-                                }
-                            }
-                            Some(iy) => {
-                                let base = b * hw + iy * w;
-                                for j in 0..kw {
-                                    col[r] = match source(ox, j, sw, dw, pl, w) {
-                                        Some(ix) => x[base + ix],
-                                        None => 0.0,
-                                    };
-                                    r += 1;
+                    for &iy in row_taps {
+                        let seg = &mut out[r..r + kw];
+                        if iy == PAD {
+                            seg.fill(0.0);
+                        } else {
+                            let base = b * hw + iy * w;
+                            if contiguous[ox] {
+                                let start = base + col_taps[0];
+                                seg.copy_from_slice(&x[start..start + kw]);
+                            } else {
+                                for (s, &ix) in seg.iter_mut().zip(col_taps) {
+                                    *s = if ix == PAD { 0.0 } else { x[base + ix] };
                                 }
                             }
                         }
+                        r += kw;
                     }
                 }
             }
@@ -172,8 +224,8 @@ pub(crate) fn im2col_into(
 }
 
 /// The number of entries of an im2col block, above which the batch is split into chunks of
-/// inputs (32 MB of `f64`).
-const IM2COL_BUDGET: usize = 1 << 22;
+/// inputs (2 MB of `f64`, so that a block stays in cache between its fill and its product).
+const IM2COL_BUDGET: usize = 1 << 18;
 
 /// `K ⊛ x` without bias for a batch (columns): the convolution with kernel matrix `kernel`
 /// (`c_out × c_in·taps`) of `window` on inputs of `shape`, output `(oh, ow)`. Returns the
@@ -194,24 +246,18 @@ pub(crate) fn conv_apply(
     let mut out = Mat::<f64>::zeros(c_out * positions, n);
     let per_input = (k * positions).max(1);
     let chunk = (IM2COL_BUDGET / per_input).clamp(1, n.max(1));
-    let mut cols = Mat::<f64>::zeros(k, chunk * positions);
+    let mut cols = vec![0.0; k * chunk * positions];
     let mut y = Mat::<f64>::zeros(c_out, chunk * positions);
     let mut start = 0;
     while start < n {
         let len = chunk.min(n - start);
         let m = len * positions;
-        im2col_into(
-            shape,
-            window,
-            (oh, ow),
-            x.subcols(start, len),
-            cols.as_mut().subcols_mut(0, m),
-        );
+        im2col_into(shape, window, (oh, ow), x.subcols(start, len), &mut cols);
         matmul(
             y.as_mut().subcols_mut(0, m),
             Accum::Replace,
             kernel,
-            cols.as_ref().subcols(0, m),
+            MatRef::from_column_major_slice(&cols[..k * m], k, m),
             1.0,
             par,
         );

@@ -382,7 +382,8 @@ fn chunked_convolution_is_consistent() {
         bias: Some(random_vec(&mut rng, 4)),
     };
     let g = Graph::new(s, vec![node("c", Op::Conv(conv.clone()), vec![0])]).unwrap();
-    // 16·9·784 entries per input: 37 inputs per chunk, so 80 inputs take three chunks.
+    // 16·9·784 entries per input: two inputs per im2col chunk, so 80 inputs take 40 chunks
+    // (columns 36, 37 and 79 end or start one).
     let x = random_batch(&mut rng, s.len(), 80);
     let y = g.forward_batch(x.as_ref(), Par::Seq).unwrap();
     let picked = Mat::from_fn(s.len(), 4, |i, k| x[(i, [0, 36, 37, 79][k])]);
