@@ -1,4 +1,5 @@
 //! The forward pass of a ResNet-20 on 28×28 inputs (run with `--ignored`; prints the time).
+#![allow(clippy::unwrap_used)]
 
 use std::time::Instant;
 
