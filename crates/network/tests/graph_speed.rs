@@ -117,3 +117,66 @@ fn resnet20_forward_speed() {
     );
     assert!(b.max_abs.iter().all(|v| v.is_finite()));
 }
+
+#[test]
+#[ignore = "timing; run with --ignored"]
+fn one_conv_split() {
+    let s = Shape::new(16, 28, 28);
+    let w = Window {
+        padding: [1; 4],
+        ..Window::square(3)
+    };
+    let mut rng = Pcg64Mcg::seed_from_u64(2);
+    let x = Mat::from_fn(s.len(), 512, |_, _| rng.random_range(0.0..1.0));
+    let t = Instant::now();
+    let mut total = 0.0;
+    for j in 0..256 {
+        let c = logprune_network::im2col(s, &w, x.subcols(2 * j, 2)).unwrap();
+        total += c[(0, 0)];
+    }
+    println!(
+        "im2col of 512 inputs: {:.3} s ({total})",
+        t.elapsed().as_secs_f64()
+    );
+    let k = Mat::from_fn(16, 144, |i, j| ((i + j) % 5) as f64);
+    let c = logprune_network::im2col(s, &w, x.subcols(0, 2)).unwrap();
+    let t = Instant::now();
+    for _ in 0..256 {
+        let mut y = Mat::<f64>::zeros(16, c.ncols());
+        faer::linalg::matmul::matmul(
+            y.as_mut(),
+            faer::Accum::Replace,
+            k.as_ref(),
+            c.as_ref(),
+            1.0,
+            Par::Seq,
+        );
+        total += y[(0, 0)];
+    }
+    println!(
+        "GEMM of 512 inputs: {:.3} s ({total})",
+        t.elapsed().as_secs_f64()
+    );
+    let g = Graph::new(
+        s,
+        vec![Node {
+            name: "c".into(),
+            op: Op::Conv(Conv2d {
+                c_out: 16,
+                c_in: 16,
+                window: w,
+                weight: vec![0.1; 16 * 144],
+                bias: None,
+            }),
+            inputs: vec![0],
+        }],
+    )
+    .unwrap();
+    let t = Instant::now();
+    let y = g.forward_batch(x.as_ref(), Par::Seq).unwrap();
+    println!(
+        "conv node on 512 inputs: {:.3} s ({})",
+        t.elapsed().as_secs_f64(),
+        y[(0, 0)]
+    );
+}
