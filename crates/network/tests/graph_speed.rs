@@ -157,6 +157,24 @@ fn one_conv_split() {
         "GEMM of 512 inputs: {:.3} s ({total})",
         t.elapsed().as_secs_f64()
     );
+    let ct = c.transpose().to_owned();
+    let t = Instant::now();
+    for _ in 0..256 {
+        let mut y = Mat::<f64>::zeros(ct.nrows(), 16);
+        faer::linalg::matmul::matmul(
+            y.as_mut(),
+            faer::Accum::Replace,
+            ct.as_ref(),
+            k.transpose(),
+            1.0,
+            Par::Seq,
+        );
+        total += y[(0, 0)];
+    }
+    println!(
+        "transposed GEMM of 512 inputs: {:.3} s ({total})",
+        t.elapsed().as_secs_f64()
+    );
     let g = Graph::new(
         s,
         vec![Node {

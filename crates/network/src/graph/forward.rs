@@ -198,12 +198,13 @@ pub(crate) fn im2col_t_into(
 
 /// The number of entries of an im2col block, above which the batch is split into chunks of
 /// inputs (8 MB of `f64`).
-const IM2COL_BUDGET: usize = 1 << 20;
+const IM2COL_BUDGET: usize = 1 << 17;
 
 /// `K ⊛ x` without bias for a batch (columns): the convolution with kernel matrix `kernel`
 /// (`c_out × c_in·taps`) of `window` on inputs of `shape`, output `(oh, ow)`. Returns the
 /// `c_out·oh·ow × N` outputs, row-major `c_out × oh × ow` per column. The batch is processed
-/// in chunks of inputs whose im2col stays under [`IM2COL_BUDGET`] entries; each chunk is one
+/// in chunks of inputs whose im2col stays under [`IM2COL_BUDGET`] entries per thread of
+/// `par`; each chunk is one
 /// product `im2colᵀ · Kᵀ` (`N·oh·ow × c_out`), whose column `a` holds channel `a` of each
 /// input as a contiguous run.
 pub(crate) fn conv_apply(
@@ -220,7 +221,8 @@ pub(crate) fn conv_apply(
     let n = x.ncols();
     let mut out = Mat::<f64>::zeros(c_out * positions, n);
     let per_input = (k * positions).max(1);
-    let chunk = (IM2COL_BUDGET / per_input).clamp(1, n.max(1));
+    let budget = IM2COL_BUDGET * par.degree().max(1);
+    let chunk = (budget / per_input).clamp(1, n.max(1));
     let mut cols = vec![0.0; k * chunk * positions];
     let mut yt = Mat::<f64>::zeros(chunk * positions, c_out);
     let mut start = 0;
