@@ -8,7 +8,8 @@ use faer::{Accum, Mat, MatRef, Par};
 use super::shape::out_len;
 use super::{Graph, NodeId, Op, Pool2d, Shape, Window};
 
-/// Errors of feeding inputs to a [`Graph`] or to [`im2col`].
+/// Errors of feeding inputs to a [`Graph`] or to [`im2col`] (bad inputs are errors, never
+/// panics: ARCHITECTURE.md, invariant 11).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ForwardError {
