@@ -97,7 +97,7 @@ pub struct LayerReport {
 }
 
 fn activation_name<S: serde::Serializer>(a: &Activation, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(a.name())
+    s.serialize_str(&a.to_string())
 }
 
 /// What a tolerance rule gives ([`crate::ToleranceRule`]).

@@ -247,7 +247,7 @@ fn target_digest(network: &Network, bias_unit: bool) -> Sha256Digest {
         let w = layer.weight();
         h.u64(w.nrows() as u64);
         h.u64(w.ncols() as u64);
-        h.bytes(layer.activation.name().as_bytes());
+        h.bytes(layer.activation.to_string().as_bytes());
         for r in 0..w.nrows() {
             row.clear();
             for c in 0..w.ncols() {

@@ -220,7 +220,7 @@ impl TicketSpec {
             activations: arch
                 .activations()
                 .iter()
-                .map(|a| a.name().to_owned())
+                .map(|a| a.to_string())
                 .collect(),
             accuracy: c.accuracy,
             tolerance_rule: c.tolerance_rule,

@@ -136,7 +136,7 @@ pub(crate) fn run(
                 t += 1;
                 v
             } else {
-                graph.apply_node(id, &inputs, par)
+                graph.eval_node(id, &inputs, par)
             }
         };
         values[id] = Some(value);
