@@ -1,6 +1,8 @@
 //! Every ONNX fixture of `data/models` imported and evaluated on its stored inputs against
 //! onnxruntime's outputs (and the float64 torch model where the exporter left BN unfolded).
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{max_rel_error, read, reference_forward, rows};

@@ -108,7 +108,7 @@ pub(crate) fn reshape(b: &mut Builder, at: &At) -> Result<(), OnnxError> {
                 .try_fold(1usize, |a, &d| a.checked_mul(d))
                 .unwrap_or(0);
             if let Some(k) = infer {
-                if known == 0 || len % known != 0 {
+                if known == 0 || !len.is_multiple_of(known) {
                     return Err(at.err(format!(
                         "cannot infer the -1 of {} for {len} values per sample",
                         describe()
