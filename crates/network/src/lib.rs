@@ -55,7 +55,10 @@ mod special;
 
 pub use activation::{Activation, GELU_LIPSCHITZ, GELU_MIN, ParseActivationError};
 pub use architecture::{Architecture, ArchitectureError};
-pub use graph::{Conv2d, Graph, GraphError, Node, NodeId, Op, Pool2d, Shape, Window};
+pub use graph::{
+    Conv2d, ForwardError, Graph, GraphError, Node, NodeId, Op, Pool2d, Shape, Window,
+    conv_operator_norm_bound, im2col,
+};
 pub use inputs::{InputError, read_input_rows};
 pub use interval::{ActivationBounds, InputBox, IntervalError, IntervalVector};
 pub use io::{

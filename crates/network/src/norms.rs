@@ -28,9 +28,37 @@ pub enum NormError {
         /// Columns of the matrix.
         cols: usize,
     },
+    /// A kernel matrix whose columns are not `c_in·taps`.
+    #[error("a kernel matrix with {cols} columns, expected c_in·taps = {c_in}·{taps}")]
+    KernelShape {
+        /// Columns of the matrix.
+        cols: usize,
+        /// Input channels given.
+        c_in: usize,
+        /// Taps given.
+        taps: usize,
+    },
+    /// A node id that is not a node of the graph (ids `1..=nodes`).
+    #[error("node {node} is not a node of the graph (ids 1..={nodes})")]
+    NoSuchNode {
+        /// The id given.
+        node: usize,
+        /// The number of nodes.
+        nodes: usize,
+    },
+    /// An operator norm asked of a node that is not linear (dense or conv).
+    #[error(
+        "node {node} ({op}) is not a linear node; its operator norm is not defined (use Graph::lipschitz)"
+    )]
+    NotLinear {
+        /// Node id.
+        node: usize,
+        /// Its operation's name.
+        op: &'static str,
+    },
 }
 
-fn check_finite(m: MatRef<'_, f64>) -> Result<(), NormError> {
+pub(crate) fn check_finite(m: MatRef<'_, f64>) -> Result<(), NormError> {
     for j in 0..m.ncols() {
         for i in 0..m.nrows() {
             let value = m[(i, j)];

@@ -15,8 +15,13 @@
 //! - Linear operations ([`Op::Dense`], [`Op::Conv`]) carry weights that G approximates;
 //!   [`Op::Scale`] is a per-channel affine map carried exactly; the rest have no parameters.
 
+mod forward;
+mod interval;
+mod norms;
 mod shape;
 
+pub use forward::{ForwardError, im2col};
+pub use norms::conv_operator_norm_bound;
 pub use shape::{GraphError, Shape};
 
 use faer::Mat;
@@ -315,5 +320,11 @@ impl Graph {
     }
 }
 
+#[cfg(test)]
+mod forward_tests;
+#[cfg(test)]
+mod interval_tests;
+#[cfg(test)]
+mod norms_tests;
 #[cfg(test)]
 mod tests;

@@ -169,7 +169,48 @@ fn pool_shape(input: Shape, pool: &Pool2d) -> Result<Shape, String> {
             pool.window.padding, pool.window.kernel
         ));
     }
-    window_shape(input, &pool.window, input.c)
+    let out = window_shape(input, &pool.window, input.c)?;
+    let w = &pool.window;
+    let nonempty = windows_reach_input(
+        input.h,
+        w.kernel[0],
+        w.stride[0],
+        w.padding[0],
+        w.dilation[0],
+        out.h,
+    ) && windows_reach_input(
+        input.w,
+        w.kernel[1],
+        w.stride[1],
+        w.padding[1],
+        w.dilation[1],
+        out.w,
+    );
+    if !nonempty {
+        return Err(format!(
+            "with kernel {:?}, stride {:?}, padding {:?} and dilation {:?} some window on an input of {input} reads only padding",
+            w.kernel, w.stride, w.padding, w.dilation
+        ));
+    }
+    Ok(out)
+}
+
+/// Whether each of the `outputs` windows along an axis of length `n` has a tap inside the
+/// input (not in the padding).
+fn windows_reach_input(
+    n: usize,
+    k: usize,
+    stride: usize,
+    pad: usize,
+    dilation: usize,
+    outputs: usize,
+) -> bool {
+    (0..outputs).all(|o| {
+        (0..k).any(|i| {
+            let t = o * stride + i * dilation;
+            t >= pad && t - pad < n
+        })
+    })
 }
 
 fn check_finite(values: &[f64]) -> Option<(usize, f64)> {
