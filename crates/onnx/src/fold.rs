@@ -484,7 +484,14 @@ mod tests {
         };
         let s = slice(&empty, &[0], &[i64::MAX], Some(&[2]), Some(&[1])).unwrap();
         assert_eq!(s.len(), 0);
-        let s = slice(&empty, &[i64::MAX], &[i64::MIN], Some(&[1]), Some(&[i64::MIN])).unwrap();
+        let s = slice(
+            &empty,
+            &[i64::MAX],
+            &[i64::MIN],
+            Some(&[1]),
+            Some(&[i64::MIN]),
+        )
+        .unwrap();
         assert_eq!(s.dims, vec![0, 1, 1 << 40]);
         let e2 = Tensor {
             dims: vec![1 << 40, 0, 1 << 40],
