@@ -126,19 +126,79 @@ struct Dimension {
 }
 
 const OPS: [&str; 33] = [
-    "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Elu", "Gelu",
-    "Tanh", "Sigmoid", "Add", "Sub", "Mul", "Div", "MaxPool", "AveragePool",
-    "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Shape",
-    "Gather", "Concat", "Constant", "Cast", "Slice", "Identity", "Dropout", "Erf", "CumSum",
+    "Conv",
+    "Gemm",
+    "MatMul",
+    "BatchNormalization",
+    "Relu",
+    "LeakyRelu",
+    "Elu",
+    "Gelu",
+    "Tanh",
+    "Sigmoid",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "ReduceMean",
+    "Flatten",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Shape",
+    "Gather",
+    "Concat",
+    "Constant",
+    "Cast",
+    "Slice",
+    "Identity",
+    "Dropout",
+    "Erf",
+    "CumSum",
     "Softmax",
 ];
 const ATTRS: [&str; 28] = [
-    "kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", "alpha", "beta",
-    "transA", "transB", "epsilon", "training_mode", "ceil_mode", "count_include_pad", "axes",
-    "keepdims", "axis", "allowzero", "start", "end", "to", "value", "value_int", "value_ints",
-    "value_float", "approximate", "storage_order", "momentum",
+    "kernel_shape",
+    "strides",
+    "pads",
+    "dilations",
+    "group",
+    "auto_pad",
+    "alpha",
+    "beta",
+    "transA",
+    "transB",
+    "epsilon",
+    "training_mode",
+    "ceil_mode",
+    "count_include_pad",
+    "axes",
+    "keepdims",
+    "axis",
+    "allowzero",
+    "start",
+    "end",
+    "to",
+    "value",
+    "value_int",
+    "value_ints",
+    "value_float",
+    "approximate",
+    "storage_order",
+    "momentum",
 ];
-const STRINGS: [&str; 7] = ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER", "none", "tanh", "?"];
+const STRINGS: [&str; 7] = [
+    "NOTSET",
+    "VALID",
+    "SAME_UPPER",
+    "SAME_LOWER",
+    "none",
+    "tanh",
+    "?",
+];
 const DTYPES: [i32; 9] = [1, 1, 7, 11, 10, 6, 9, 16, 8];
 
 #[derive(Arbitrary, Debug)]
@@ -155,11 +215,21 @@ struct FuzzTensor {
 impl FuzzTensor {
     fn proto(&self, name: Option<String>) -> TensorProto {
         let code = DTYPES[usize::from(self.dtype) % DTYPES.len()];
-        let dims: Vec<i64> = self.dims.iter().take(4).map(|&d| i64::from(d % 9)).collect();
+        let dims: Vec<i64> = self
+            .dims
+            .iter()
+            .take(4)
+            .map(|&d| i64::from(d % 9))
+            .collect();
         let n: usize = dims.iter().map(|&d| d as usize).product();
         let vals: Vec<i8> = if self.exact {
             (0..n.min(4096))
-                .map(|i| self.values.get(i % self.values.len().max(1)).copied().unwrap_or(1))
+                .map(|i| {
+                    self.values
+                        .get(i % self.values.len().max(1))
+                        .copied()
+                        .unwrap_or(1)
+                })
                 .collect()
         } else {
             self.values.clone()
@@ -175,11 +245,29 @@ impl FuzzTensor {
             (1, false) => t.float_data = vals.iter().map(|&v| f(v)).collect(),
             (1, true) => t.raw_data = Some(vals.iter().flat_map(|&v| f(v).to_le_bytes()).collect()),
             (11, false) => t.double_data = vals.iter().map(|&v| f64::from(f(v))).collect(),
-            (11, true) => t.raw_data = Some(vals.iter().flat_map(|&v| f64::from(f(v)).to_le_bytes()).collect()),
+            (11, true) => {
+                t.raw_data = Some(
+                    vals.iter()
+                        .flat_map(|&v| f64::from(f(v)).to_le_bytes())
+                        .collect(),
+                )
+            }
             (7, false) => t.int64_data = vals.iter().map(|&v| i64::from(v)).collect(),
-            (7, true) => t.raw_data = Some(vals.iter().flat_map(|&v| i64::from(v).to_le_bytes()).collect()),
+            (7, true) => {
+                t.raw_data = Some(
+                    vals.iter()
+                        .flat_map(|&v| i64::from(v).to_le_bytes())
+                        .collect(),
+                )
+            }
             (_, false) => t.int32_data = vals.iter().map(|&v| i32::from(v)).collect(),
-            (_, true) => t.raw_data = Some(vals.iter().flat_map(|&v| i16::from(v).to_le_bytes()).collect()),
+            (_, true) => {
+                t.raw_data = Some(
+                    vals.iter()
+                        .flat_map(|&v| i16::from(v).to_le_bytes())
+                        .collect(),
+                )
+            }
         }
         t
     }
@@ -261,13 +349,21 @@ impl FuzzModel {
                     match &a.value {
                         FuzzAttrValue::Int(v) => (p.r#type, p.i) = (Some(2), Some(i64::from(*v))),
                         FuzzAttrValue::Ints(v) => {
-                            (p.r#type, p.ints) = (Some(7), v.iter().take(8).map(|&x| i64::from(x)).collect())
+                            (p.r#type, p.ints) =
+                                (Some(7), v.iter().take(8).map(|&x| i64::from(x)).collect())
                         }
-                        FuzzAttrValue::Float(v) => (p.r#type, p.f) = (Some(1), Some(f32::from(*v) / 16.0)),
+                        FuzzAttrValue::Float(v) => {
+                            (p.r#type, p.f) = (Some(1), Some(f32::from(*v) / 16.0))
+                        }
                         FuzzAttrValue::Str(v) => {
-                            (p.r#type, p.s) = (Some(3), Some(STRINGS[usize::from(*v) % STRINGS.len()].as_bytes().to_vec()))
+                            (p.r#type, p.s) = (
+                                Some(3),
+                                Some(STRINGS[usize::from(*v) % STRINGS.len()].as_bytes().to_vec()),
+                            )
                         }
-                        FuzzAttrValue::Tensor(t) => (p.r#type, p.t) = (Some(4), Some(t.proto(None))),
+                        FuzzAttrValue::Tensor(t) => {
+                            (p.r#type, p.t) = (Some(4), Some(t.proto(None)))
+                        }
                     }
                     p
                 })
@@ -284,12 +380,25 @@ impl FuzzModel {
         let rank = if self.rank4 { 4 } else { 2 };
         let dim = (0..rank)
             .map(|k| {
-                if k == 0 && self.symbolic_batch || self.symbolic_dim.is_some_and(|d| usize::from(d) % rank == k && k > 0) {
-                    Dimension { dim_value: None, dim_param: Some("N".into()) }
+                if k == 0 && self.symbolic_batch
+                    || self
+                        .symbolic_dim
+                        .is_some_and(|d| usize::from(d) % rank == k && k > 0)
+                {
+                    Dimension {
+                        dim_value: None,
+                        dim_param: Some("N".into()),
+                    }
                 } else if k == 0 {
-                    Dimension { dim_value: Some(1), dim_param: None }
+                    Dimension {
+                        dim_value: Some(1),
+                        dim_param: None,
+                    }
                 } else {
-                    Dimension { dim_value: Some(i64::from(self.dims[k] % 8) + 1), dim_param: None }
+                    Dimension {
+                        dim_value: Some(i64::from(self.dims[k] % 8) + 1),
+                        dim_param: None,
+                    }
                 }
             })
             .collect();
