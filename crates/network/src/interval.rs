@@ -316,7 +316,8 @@ pub(crate) fn gemm(m: MatRef<'_, f64>, x: MatRef<'_, f64>, par: Par) -> Mat<f64>
 /// product of at most `w.ncols()` entries of `W` with entries of `x`). `bias(i)` is the
 /// bias of output row `i`. Returns the certified post-activation ends `(lo, hi)` (the
 /// module docs' radius `r'` with `k = w.ncols() + 1`, then [`crate::Activation::image`]),
-/// or `None` if a bound overflows. The one rule for every linear node.
+/// or `None` if a bound overflows. The one rule for every linear node of a network or a
+/// graph (ARCHITECTURE.md, invariant 14).
 pub(crate) fn affine_bounds(
     w: MatRef<'_, f64>,
     apply: ApplyLinear<'_>,

@@ -4,7 +4,9 @@
 //! passes, spectral norms and `F_max` (the quantities of Lemma 1), a certified
 //! bound on `F_max` over a box by interval propagation, random targets,
 //! safetensors I/O in the PyTorch `nn.Sequential` convention, and input rows
-//! from CSV.
+//! from CSV. Targets that are not MLPs (convolutions, pooling, per-channel
+//! scales, residual adds) are a [`Graph`], with forward passes, certified
+//! per-node norms and interval propagation.
 //!
 //! # Conventions
 //!
