@@ -587,3 +587,48 @@ fn tensors_outputs_and_reshapes() {
     .unwrap();
     assert_eq!(g.output_shape(), Shape::flat(2));
 }
+
+#[test]
+fn gelu_erf_form_in_either_order_with_its_constants_checked() {
+    let scalar = |name: &str, v: f32| init(name, &[], &[v]);
+    let form = |half: f32, start: NodeProto| {
+        run(
+            vec![
+                start,
+                node("Erf", &["d"], "e", vec![]),
+                node("Add", &["one", "e"], "a", vec![]),
+                node("Mul", &["a", "x"], "m", vec![]),
+                node("Mul", &["h", "m"], "y", vec![]),
+            ],
+            vec![
+                scalar("r2", std::f32::consts::SQRT_2),
+                scalar("ir2", std::f32::consts::FRAC_1_SQRT_2),
+                scalar("one", 1.0),
+                scalar("h", half),
+            ],
+        )
+    };
+    let g = form(0.5, node("Div", &["x", "r2"], "d", vec![])).unwrap();
+    assert_eq!(g.nodes().len(), 1);
+    assert_eq!(g.nodes()[0].op, Op::Activation(Activation::Gelu));
+    let g = form(0.5, node("Mul", &["ir2", "x"], "d", vec![])).unwrap();
+    assert_eq!(g.nodes()[0].op, Op::Activation(Activation::Gelu));
+    let e = form(0.4, node("Div", &["x", "r2"], "d", vec![])).unwrap_err();
+    assert!(
+        matches!(&e, OnnxError::Node { node, .. } if node.index == 4),
+        "{e}"
+    );
+    // Divided by 2 instead of √2: not the form, so the Erf is refused.
+    let e = run(
+        vec![
+            node("Div", &["x", "two"], "d", vec![]),
+            node("Erf", &["d"], "y", vec![]),
+        ],
+        vec![scalar("two", 2.0)],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, OnnxError::Node { node, .. } if node.op_type == "Erf"),
+        "{e}"
+    );
+}

@@ -163,7 +163,6 @@ pub fn reference_forward(g: &Graph, input: &[f64]) -> Vec<f64> {
                 let y = &values[node.inputs[1]];
                 x.iter().zip(y).map(|(a, b)| a + b).collect()
             }
-            other => panic!("op {} not in the reference", other.name()),
         };
         values.push(v);
     }
