@@ -217,11 +217,7 @@ impl TicketSpec {
             widths_g: large.intermediate_widths().to_vec(),
             target_widths: arch.widths().to_vec(),
             bias_unit: plan.has_bias_unit(),
-            activations: arch
-                .activations()
-                .iter()
-                .map(|a| a.to_string())
-                .collect(),
+            activations: arch.activations().iter().map(|a| a.to_string()).collect(),
             accuracy: c.accuracy,
             tolerance_rule: c.tolerance_rule,
             delta: c.delta,

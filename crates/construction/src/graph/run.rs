@@ -263,6 +263,16 @@ impl GraphPruning {
     }
 }
 
+impl GraphPruning {
+    /// Ĝ as a graph of ordinary operations ([`super::pruned_graph`]), below `limit` bytes.
+    ///
+    /// # Errors
+    /// As [`super::pruned_graph`].
+    pub fn to_graph(&self, limit: f64) -> Result<Graph, ConstructionError> {
+        super::pruned_graph(self.plan.graph(), self.plan.stages(), &self.pruned, limit)
+    }
+}
+
 /// A batch of `graph`'s input height with finite values.
 fn check_batch(graph: &Graph, x: faer::MatRef<'_, f64>) -> Result<(), ConstructionError> {
     let n0 = graph.input_shape().len();
