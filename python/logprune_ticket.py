@@ -33,6 +33,21 @@ Example::
     t = Ticket.load("run/ticket.safetensors")
     y = t.forward(t.append_bias_unit(x))      # x: (batch, n0) or (n0,), float64
 
+A ticket of a *graph* target (convolutions, pooling, residual adds, imported from ONNX) has
+the metadata ``graph``: ``input`` ``[C, H, W]``, ``nodes`` (``name``, ``op``, ``inputs`` as node
+ids, 0 the input, ``shape``, and ``window`` ``[kernel, stride, padding [top, left, bottom,
+right], dilation]``, ``count_include_pad``, ``bias``, ``scale`` ``[factors, shifts or null]``
+where they apply) and ``fans`` (``[n_in, n_out]`` per linear node); ``target_widths`` and
+``activations`` are empty. Each linear node (dense or conv, in node order) is one layer of Ĝ
+whose columns are ``(input channel b, tap p)`` at ``b·kh·kw + p`` (a dense node's: its input
+coordinates), plus a last column reading a constant 1 if the node has a bias; the layer runs
+at every output position on the column the node reads there. :meth:`Ticket.forward` takes
+``(batch, C·H·W)`` inputs (``x.reshape(batch, -1)`` of ``C × H × W`` images) and runs the
+graph node by node (:class:`TicketGraph`)::
+
+    t = Ticket.load("run/ticket.safetensors")     # t.graph is not None
+    y = t.forward(images.reshape(len(images), -1))
+
 Every check of the Rust reader that concerns Ĝ is made here too (names, dtypes, shapes,
 metadata, the layer arrays' invariants, indices against G's and the target's widths); a bad
 file raises :class:`ValueError` naming what is wrong.
@@ -483,8 +498,9 @@ def _parse_graph(g: Any) -> TicketGraph:
         if key not in g:
             raise ValueError(f"{where}: `{key}` is missing")
     inp = _int_list(g["input"], 3, 1)
-    if inp is None:
-        raise ValueError(f"{where}: `input` is {g['input']!r}: expected [C, H, W], each at least 1")
+    if inp is None or inp[0] * inp[1] * inp[2] >= 2**32:
+        raise ValueError(f"{where}: `input` is {g['input']!r}: expected [C, H, W], each at least "
+                         "1, with C·H·W below 2^32")
     raw = g["nodes"]
     if not isinstance(raw, list) or not raw:
         raise ValueError(f"{where}: `nodes` is {raw!r}: expected a nonempty list of nodes")
@@ -515,8 +531,9 @@ def _parse_graph(g: Any) -> TicketGraph:
         if bad:
             raise ValueError(f"{at}: input {bad[0]} is not an earlier node (ids 0..{k - 1})")
         shape = _int_list(n["shape"], 3, 1)
-        if shape is None:
-            raise ValueError(f"{at}: `shape` is {n['shape']!r}: expected [C, H, W], each at least 1")
+        if shape is None or shape[0] * shape[1] * shape[2] >= 2**32:
+            raise ValueError(f"{at}: `shape` is {n['shape']!r}: expected [C, H, W], each at least "
+                             "1, with C·H·W below 2^32")
         x = shapes[ins[0]]
         fields: Dict[str, Any] = {}
         if op in ("dense", "conv"):
@@ -564,9 +581,10 @@ def _parse_graph(g: Any) -> TicketGraph:
                                      "only dilation 1 is supported")
                 fields["count_include_pad"] = cip
             expected = _window_shape(x, win, x[0], at)
-            for axis in (0, 1):
-                if not win.in_range(x[axis + 1], expected[axis + 1], axis).any(axis=1).all():
-                    raise ValueError(f"{at}: some window reads only padding")
+            if shape == expected:  # (else refused below)
+                for axis in (0, 1):
+                    if not win.in_range(x[axis + 1], expected[axis + 1], axis).any(axis=1).all():
+                        raise ValueError(f"{at}: some window reads only padding")
         elif op == "global-avg-pool":
             expected = (x[0], 1, 1)
         elif op == "flatten":
@@ -703,7 +721,7 @@ def _apply_node(node: GraphNode, ins: List[np.ndarray]) -> np.ndarray:
     return graph_activation_fn(op)(x)
 
 
-def _graph_bytes_per_input(graph: TicketGraph) -> int:
+def _graph_elements_per_input(graph: TicketGraph) -> int:
     """The largest temporary a node makes per input, in elements (im2col or a pool's taps)."""
     most = 1
     for node, h in zip(graph.nodes, graph.shapes[1:]):
@@ -888,7 +906,7 @@ class Ticket:
         """The graph on a checked batch, in chunks of inputs whose largest temporary (an
         im2col or a pool's taps) stays under about ``_CHUNK_ELEMENTS`` values."""
         assert self.graph is not None
-        chunk = max(1, _CHUNK_ELEMENTS // _graph_bytes_per_input(self.graph))
+        chunk = max(1, _CHUNK_ELEMENTS // _graph_elements_per_input(self.graph))
         if x.shape[0] <= chunk:
             return _run_graph(self.graph, x, linear)
         return np.concatenate(
