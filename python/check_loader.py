@@ -106,8 +106,10 @@ def tampered(ticket_path, tmp):
     cases.append((write(tensors, {**meta, "format": "pt"}), "`format`", "format pt"))
     cases.append((write(tensors, {k: v for k, v in meta.items() if k != "widths_g"}),
                   "`widths_g` is missing", "no widths_g"))
-    cases.append((write(tensors, {**meta, "activations": json.dumps(["gelu"] * (
-        len(json.loads(spec["activations"]))))}), "unknown activation", "activation gelu"))
+    cases.append((write(tensors, {**meta, "activations": json.dumps(["swish"] * (
+        len(json.loads(spec["activations"]))))}), "unknown activation", "activation swish"))
+    cases.append((write(tensors, {**meta, "activations": json.dumps(["elu:nan"] * (
+        len(json.loads(spec["activations"]))))}), "not a finite number", "activation elu:nan"))
     ts = dict(tensors)
     ts["layer1.u"] = tensors["layer1.u"].astype(np.float32)
     cases.append((write(ts, meta), "expected F64", "u as F32"))

@@ -166,16 +166,23 @@ _ACTIVATIONS = {
 
 
 def activation(name: str):
-    """The function ``σ`` of an activation name (``relu``, ``identity``, ``tanh``, ``sigmoid``,
-    or the aliases ``linear``, ``none``, ``logistic``), applied elementwise to an array.
+    """The function ``σ`` of an activation name as Rust reads it (``relu``, ``identity``,
+    ``tanh``, ``sigmoid``, ``gelu``, ``leaky-relu[:slope]``, ``elu[:alpha]``, or the aliases
+    ``linear``, ``none``, ``logistic``; :func:`graph_activation`), applied elementwise to an
+    array.
 
     Raises :class:`ValueError` for an unknown name."""
-    canonical = _ACTIVATION_NAMES.get(str(name).strip().lower())
-    if canonical is None:
-        raise ValueError(
-            f"unknown activation `{name}`: expected one of relu, identity, tanh, sigmoid"
-        )
-    return _ACTIVATIONS[canonical]
+    return graph_activation_fn(name)
+
+
+def canonical_activation(name: str) -> str:
+    """An activation name with its family canonical (``linear`` → ``identity``, ...) and its
+    parameter, if any, as written (``leaky-relu:0.1``).
+
+    Raises :class:`ValueError` for an unknown name."""
+    family, _ = graph_activation(name)
+    _, sep, param = str(name).partition(":")
+    return f"{family}:{param.strip()}" if sep else family
 
 
 @dataclass(frozen=True)
@@ -186,7 +193,9 @@ class TicketLayer:
         index: ``i``, 1-based.
         n_in: ``n_{i-1}``, the layer's input width.
         n_out: ``n_i``, its output width.
-        activation: ``σ_i``'s canonical name (``relu``, ``identity``, ``tanh``, ``sigmoid``).
+        activation: ``σ_i``'s canonical name (``relu``, ``identity``, ``tanh``, ``sigmoid``,
+            ``gelu``, ``leaky-relu[:slope]``, ``elu[:alpha]``; always ``identity`` in a graph
+            ticket, whose graph applies the activations).
         z: uint64 ``[kept]``, each kept neuron's index in G's intermediate layer, increasing.
         input: uint32 ``[kept]``, its input ``b``.
         u: float64 ``[kept]``, its input weight.
@@ -1105,7 +1114,7 @@ def _parse_metadata(meta: Optional[Dict[str, str]]) -> Dict[str, Any]:
             activation(a)
         except ValueError as e:
             raise ValueError(f"metadata `activations`: {e}") from None
-    spec["activations"] = [_ACTIVATION_NAMES[str(a).strip().lower()] for a in acts]
+    spec["activations"] = [canonical_activation(a) for a in acts]
     _check_per_layer(spec, ell)
     return spec
 

@@ -280,6 +280,23 @@ fn tanh_hidden_and_sigmoid_output_shared_input() {
     );
 }
 
+/// Leaky ReLU (PyTorch's default slope, which the ticket names `leaky-relu`) and ELU (α = 1).
+#[test]
+fn leaky_relu_hidden_and_elu_output_per_weight() {
+    let options = LoadOptions {
+        hidden_activation: Activation::LeakyRelu(0.01),
+        output_activation: Activation::Elu(1.0),
+    };
+    let (f, rows) = fixture_with("seq_bias", &options);
+    check(
+        "seq_bias-leaky-elu",
+        &f,
+        &rows,
+        &cube(&f),
+        &PruneConfig::new(0.05),
+    );
+}
+
 // ------------------------------------------------------------------------------ graph targets
 
 fn node(name: &str, op: Op, inputs: Vec<NodeId>) -> Node {
