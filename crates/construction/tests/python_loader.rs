@@ -9,7 +9,8 @@
 //!
 //! The interpreter is `$LOGPRUNE_PYTHON` (a venv's python with numpy and safetensors; `.ci/run`
 //! makes one). Unset, the tests say so on stderr and pass; set, they fail if numpy or
-//! safetensors cannot be imported or any comparison fails.
+//! safetensors cannot be imported or any comparison fails. `$LOGPRUNE_BIN` (a built `logprune`
+//! binary) adds tickets the binary writes on ONNX fixtures; unset, that test says so and passes.
 #![allow(clippy::unwrap_used)]
 
 mod common;
