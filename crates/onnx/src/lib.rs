@@ -41,6 +41,7 @@
 mod attr;
 mod builder;
 mod error;
+mod export;
 mod fold;
 mod ops;
 mod passes;
@@ -53,6 +54,7 @@ use logprune_network::{Graph, Shape};
 use prost::Message;
 
 pub use error::{NodeRef, OnnxError, SUPPORTED_OPS};
+pub use export::{DEFAULT_MAX_EXPORT_BYTES, EXPORT_OPSET, ExportError, ExportOptions, export};
 
 use attr::At;
 use builder::{Builder, Rank, Value};
