@@ -15,6 +15,10 @@
 //! gives the same node list back for graphs the importer wrote. A conv or pooling node that
 //! reads a flat value gets a `Reshape` to `[N, F, 1, 1]` first; an `Add` of a flat and an
 //! `N × C × 1 × 1` value flattens the latter.
+//!
+//! Bytes out, no file I/O (ARCHITECTURE.md, invariant 5); every graph gives bytes or a typed
+//! [`ExportError`], never a panic (invariant 11). The size limit is checked before any tensor
+//! is built.
 
 use logprune_network::{Activation, Graph, Op, Pool2d, Shape, Window};
 use prost::Message;
@@ -54,8 +58,14 @@ pub const DEFAULT_MAX_EXPORT_BYTES: u64 = 2 << 30;
 pub struct ExportOptions {
     /// Write every tensor, the input and the output as `DOUBLE` instead of `FLOAT`. The
     /// graph's `f64` weights are then kept exactly; the `alpha` of `LeakyRelu` and `Elu` is an
-    /// ONNX float attribute and so is rounded to `f32` either way. onnxruntime's CPU provider
-    /// runs double `Gemm`, `Conv`, pooling and the activations, but not double `Erf` (GELU).
+    /// ONNX float attribute and so is rounded to `f32` either way.
+    ///
+    /// onnxruntime's CPU provider (checked with 1.32) has double kernels for `Gemm`,
+    /// `MaxPool`, `Relu`, `Tanh`, `Sigmoid`, `LeakyRelu`, `Flatten`, `Reshape`, `Add`, `Mul`
+    /// and `Div`, but none for `Conv`, `AveragePool`, `GlobalAveragePool`, `Elu` or `Erf`
+    /// (GELU): a float64 file of an MLP (dense nodes with those activations) runs there, one
+    /// with a conv, average pooling, ELU or GELU does not (it is still a valid model, which
+    /// `onnx.checker` accepts and this crate's importer reads back exactly).
     pub float64: bool,
     /// The largest total size in bytes of the initializers; larger graphs are refused with
     /// [`ExportError::TooLarge`] before any tensor is built.
@@ -99,8 +109,9 @@ pub enum ExportError {
         /// The limit.
         limit: u64,
     },
-    /// A node that cannot be written (for a graph built by `Graph::new` only a value that
-    /// overflows `f32`, or an average pooling with dilation, which opset 17 lacks).
+    /// A node that cannot be written: in a float32 export, a weight that overflows `f32`.
+    /// (Also, defensively, arities, weight sizes and average pooling with dilation, which
+    /// opset 17 lacks; `Graph::new` refuses all of these already.)
     #[error("node {id} `{name}` ({op}): {reason}")]
     Node {
         /// The node's id (1-based: `graph.nodes()[id - 1]`).

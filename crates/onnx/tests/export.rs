@@ -322,19 +322,6 @@ fn the_byte_limit_is_a_typed_error() {
 }
 
 #[test]
-fn dilated_average_pooling_is_refused() {
-    let pool = Op::AvgPool(Pool2d {
-        window: window([2, 2], [1, 1], [0; 4], [2, 2]),
-        count_include_pad: true,
-    });
-    let Ok(g) = Graph::new(Shape::new(1, 5, 5), vec![node("pool", pool, &[0])]) else {
-        return; // the graph crate refuses it already
-    };
-    let err = export(&g, &ExportOptions::default()).unwrap_err();
-    assert!(matches!(err, ExportError::Node { id: 1, .. }), "{err:?}");
-}
-
-#[test]
 fn float32_overflow_is_refused_and_float64_keeps_it() {
     let g = Graph::new(
         Shape::flat(2),
