@@ -68,7 +68,9 @@ pub struct ExportOptions {
     /// `onnx.checker` accepts and this crate's importer reads back exactly).
     pub float64: bool,
     /// The largest total size in bytes of the initializers; larger graphs are refused with
-    /// [`ExportError::TooLarge`] before any tensor is built.
+    /// [`ExportError::TooLarge`] before any tensor is built. A limit above the default
+    /// ([`DEFAULT_MAX_EXPORT_BYTES`], 2 GiB) gives files that protobuf-based readers
+    /// (onnx, onnxruntime) refuse.
     pub max_bytes: u64,
 }
 
@@ -262,14 +264,19 @@ impl Emitter {
         shape: &[usize],
         values: impl ExactSizeIterator<Item = f64>,
     ) -> Result<String, String> {
-        let count: usize = shape.iter().product();
-        if values.len() != count {
+        let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if count != Some(values.len()) {
             return Err(format!(
                 "tensor `{name}` has {} values for dims {shape:?}",
                 values.len()
             ));
         }
-        let mut raw = Vec::with_capacity(count * if self.float64 { 8 } else { 4 });
+        let mut raw =
+            Vec::with_capacity(
+                values
+                    .len()
+                    .saturating_mul(if self.float64 { 8 } else { 4 }),
+            );
         for v in values {
             if self.float64 {
                 raw.extend_from_slice(&v.to_le_bytes());
@@ -756,5 +763,77 @@ mod tests {
             }
         );
         assert!(export(&g, &ExportOptions::default().with_max_bytes(60)).is_ok());
+    }
+
+    fn dims_of(vi: &ValueInfoProto) -> (i32, Vec<dimension::Value>) {
+        let Some(type_proto::Value::TensorType(t)) = vi.r#type.as_ref().unwrap().value.clone()
+        else {
+            panic!("not a tensor")
+        };
+        let dims = t
+            .shape
+            .unwrap()
+            .dim
+            .into_iter()
+            .map(|d| d.value.unwrap())
+            .collect();
+        (t.elem_type.unwrap(), dims)
+    }
+
+    #[test]
+    fn header_input_output_and_dtypes() {
+        use dimension::Value::{DimParam, DimValue};
+        let conv = Op::Conv(logprune_network::Conv2d {
+            c_out: 2,
+            c_in: 1,
+            window: Window::square(1),
+            weight: vec![1.0, -1.0],
+            bias: None,
+        });
+        let nodes = vec![
+            logprune_network::Node {
+                name: "conv".into(),
+                op: conv,
+                inputs: vec![0],
+            },
+            logprune_network::Node {
+                name: "gap".into(),
+                op: Op::GlobalAvgPool,
+                inputs: vec![1],
+            },
+        ];
+        let g = Graph::new(Shape::new(1, 3, 4), nodes).unwrap();
+        for float64 in [false, true] {
+            let bytes = export(&g, &ExportOptions::default().with_float64(float64)).unwrap();
+            let m = ModelProto::decode(bytes.as_slice()).unwrap();
+            assert_eq!(m.ir_version, Some(IR_VERSION));
+            assert_eq!(m.opset_import[0].version, Some(EXPORT_OPSET));
+            let graph = m.graph.unwrap();
+            let elem = if float64 {
+                DataType::Double
+            } else {
+                DataType::Float
+            } as i32;
+            let batch = DimParam("batch".into());
+            assert_eq!(graph.input[0].name.as_deref(), Some("input"));
+            assert_eq!(
+                dims_of(&graph.input[0]),
+                (
+                    elem,
+                    vec![batch.clone(), DimValue(1), DimValue(3), DimValue(4)]
+                )
+            );
+            // The N × 2 × 1 × 1 output is written flat.
+            assert_eq!(graph.output[0].name.as_deref(), Some("output"));
+            assert_eq!(dims_of(&graph.output[0]), (elem, vec![batch, DimValue(2)]));
+            let ops: Vec<_> = graph
+                .node
+                .iter()
+                .map(|n| n.op_type.clone().unwrap())
+                .collect();
+            assert_eq!(ops, ["Conv", "GlobalAveragePool", "Flatten"]);
+            assert_eq!(graph.node[2].output, ["output"]);
+            assert!(graph.initializer.iter().all(|t| t.data_type == Some(elem)));
+        }
     }
 }
