@@ -48,6 +48,7 @@ __all__ = [
     "prune",
     "Ticket",
     "Target",
+    "target",
     "LogpruneError",
     "MemoryBudgetError",
     "UndecomposableError",
