@@ -420,7 +420,7 @@ class Ticket:
             f"  G: widths {s['widths_g']}, generator {json.dumps(s.get('generator'))}, "
             f"seed {s.get('seed')}",
         ]
-        for key in ("accuracy", "delta", "construction", "solver", "shard"):
+        for key in ("accuracy", "delta", "construction", "solver", "shard", "fingerprint"):
             if key in s:
                 lines.append(f"  {key}: {json.dumps(s[key])}")
         for l in self.layers:

@@ -167,7 +167,9 @@ example_start=$SECONDS
     tail -n 5 "$work"/slurm-*.out >&2 || true
     exit 1
 }
-echo "== the example ran in $((SECONDS - example_start)) s"
+echo "== the example ran in $((SECONDS - example_start)) s; each task asked for $(cd "$work" &&
+    RAYON_NUM_THREADS=1 "$logprune" prune --target model.safetensors --eps 0.01 --input-box 0,1 \
+        --shard 1/8 --print-resources)"
 ls "$work"/shards/shard-{1..8}-of-8.ticket.safetensors > /dev/null
 
 # 6. Byte for byte the whole run's ticket.

@@ -7,7 +7,10 @@
 //! - `100x100`, `300x300`: single layers (10^4 and 9·10^4 weights), where older builds can
 //!   still run;
 //! - `784-500-10`: the MNIST architecture Pensia et al. prune (397k weights);
-//! - `10x1000`: ten layers of 1000 × 1000 (10^7 weights).
+//! - `10x1000`: ten layers of 1000 × 1000 (10^7 weights);
+//! - `lenet5`, `resnet20`: the PyTorch-trained LeNet-5-style CNN and ResNet-20-style network
+//!   of `data/models/` (ONNX), on the box `[0, 1]^784`; the ResNet with `--weight-tolerance
+//!   1e-6` instead of `--eps`, since no `ε` is certifiable for it in `f64`.
 //!
 //! `--baseline BIN` also runs an older build's `BIN prune --target T --eps 0.01 --input-box 0,1
 //! --quiet --out D` on the same target, right after the current code, and gives the ratios
@@ -27,7 +30,8 @@ use crate::project_root;
 /// Arguments of `cargo xtask scale`.
 #[derive(Debug, clap::Args)]
 pub struct ScaleArgs {
-    /// Run only this case (repeatable): 784-500-10, 10x1000.
+    /// Run only this case (repeatable): 100x100, 300x300, 784-500-10, 10x1000, lenet5,
+    /// resnet20.
     #[arg(long = "only", value_name = "CASE")]
     only: Vec<String>,
     /// An older build's binary (`logprune` or `xtask`) whose `prune` command is run on the
@@ -39,13 +43,30 @@ pub struct ScaleArgs {
     extra: Vec<String>,
 }
 
-/// The cases: name, widths.
-const CASES: &[(&str, &[usize])] = &[
-    ("100x100", &[100, 100]),
-    ("300x300", &[300, 300]),
-    ("784-500-10", &[784, 500, 10]),
-    ("10x1000", &[1000; 11]),
+/// Where a case's target comes from.
+enum Source {
+    /// A random MLP of these widths with PyTorch's default init.
+    Mlp(&'static [usize]),
+    /// A committed ONNX model under `data/models/`.
+    Onnx(&'static str),
+}
+
+/// The cases: name, target, the accuracy flags of its `logprune prune`.
+const CASES: &[(&str, Source, &[&str])] = &[
+    ("100x100", Source::Mlp(&[100, 100]), EPS),
+    ("300x300", Source::Mlp(&[300, 300]), EPS),
+    ("784-500-10", Source::Mlp(&[784, 500, 10]), EPS),
+    ("10x1000", Source::Mlp(&[1000; 11]), EPS),
+    ("lenet5", Source::Onnx("lenet5_digits.onnx"), EPS),
+    (
+        "resnet20",
+        Source::Onnx("resnet20_digits.onnx"),
+        &["--weight-tolerance", "1e-6"],
+    ),
 ];
+
+/// `--eps 0.01`.
+const EPS: &[&str] = &["--eps", "0.01"];
 
 /// A target with PyTorch's default init: every layer's weights and biases U[±1/√fan_in],
 /// ReLU between layers, identity output.
@@ -121,16 +142,30 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
     let mut baseline_table = String::from(
         "| target | baseline wall (s) | baseline peak RSS (GB) | baseline output (MB) | wall: baseline / today | RSS: baseline / today |\n|---|---|---|---|---|---|\n",
     );
-    for &(name, widths) in CASES {
+    for (name, source, accuracy) in CASES {
+        let name = *name;
         if !args.only.is_empty() && !args.only.iter().any(|o| o == name) {
             continue;
         }
         let case = dir.join(name);
         std::fs::create_dir_all(&case).map_err(|e| e.to_string())?;
-        let target = case.join("target.safetensors");
-        let f = pytorch_default(widths, 2020)?;
-        let bytes = network_to_safetensors(&f).map_err(|e| e.to_string())?;
-        logprune::fsutil::write_all_atomically(&[(target.clone(), bytes)])?;
+        let (target, n_weights) = match source {
+            Source::Mlp(widths) => {
+                let target = case.join("target.safetensors");
+                let f = pytorch_default(widths, 2020)?;
+                let bytes = network_to_safetensors(&f).map_err(|e| e.to_string())?;
+                logprune::fsutil::write_all_atomically(&[(target.clone(), bytes)])?;
+                (target, f.architecture().num_weights())
+            }
+            Source::Onnx(file) => {
+                let target = project_root().join("data").join("models").join(file);
+                let bytes =
+                    std::fs::read(&target).map_err(|e| format!("{}: {e}", target.display()))?;
+                let g = logprune_onnx::import(&bytes, &logprune_onnx::ImportOptions::default())
+                    .map_err(|e| format!("{}: {e}", target.display()))?;
+                (target, g.num_weights())
+            }
+        };
         let out = case.join("run");
         let _ = std::fs::remove_dir_all(&out);
         let start = Instant::now();
@@ -139,6 +174,7 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
             .arg(&target)
             .arg(&out)
             .arg("--")
+            .args(accuracy.iter())
             .args(&args.extra)
             .output()
             .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
@@ -147,8 +183,7 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
         if !o.status.success() {
             let _ = writeln!(
                 table,
-                "| {name} | {} | {wall:.1} | failed: {} | | | | | | | | |",
-                f.architecture().num_weights(),
+                "| {name} | {n_weights} | {wall:.1} | failed: {} | | | | | | | | |",
                 String::from_utf8_lossy(&o.stderr).trim().replace('\n', " ")
             );
             continue;
@@ -171,8 +206,7 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
         let weights = g(&report["n_weights_target"]);
         let _ = writeln!(
             table,
-            "| {name} | {} | {wall:.1} | {:.1} / {:.1} / {:.1} | {:.1} | {:.2} | {ticket_mb:.0} | {} | {:.0} | {:.0} | {:.2e} | {:.2e} |",
-            f.architecture().num_weights(),
+            "| {name} | {n_weights} | {wall:.1} | {:.1} / {:.1} / {:.1} | {:.1} | {:.2} | {ticket_mb:.0} | {} | {:.0} | {:.0} | {:.2e} | {:.2e} |",
             g(&s["plan"]),
             g(&s["prune"]),
             g(&s["check"]),
@@ -184,7 +218,8 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
             g(&report["certified_bound"]),
             g(&report["empirical_max_error"]),
         );
-        if let Some(bin) = &args.baseline {
+        // An older build reads no ONNX: the baseline runs the MLP cases only.
+        if let (Some(bin), Source::Mlp(_)) = (&args.baseline, source) {
             let bout = case.join("baseline");
             let _ = std::fs::remove_dir_all(&bout);
             let b = run_polled(
@@ -192,7 +227,8 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
                     .arg("prune")
                     .arg("--target")
                     .arg(&target)
-                    .args(["--eps", "0.01", "--input-box", "0,1", "--quiet", "--out"])
+                    .args(accuracy.iter())
+                    .args(["--input-box", "0,1", "--quiet", "--out"])
                     .arg(&bout),
                 &case.join("baseline.stderr"),
             )?;
@@ -290,7 +326,8 @@ fn dir_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// The child of one case: `logprune prune` on `target` into `out`, then its peak memory.
+/// The child of one case: `logprune prune` on `target` into `out` with `extra` (the case's
+/// accuracy flags first), then its peak memory.
 pub fn child(target: &Path, out: &Path, extra: &[String]) -> Result<String, String> {
     use clap::Parser;
     let mut argv: Vec<String> = [
@@ -298,8 +335,6 @@ pub fn child(target: &Path, out: &Path, extra: &[String]) -> Result<String, Stri
         "prune",
         "--target",
         &target.display().to_string(),
-        "--eps",
-        "0.01",
         "--input-box",
         "0,1",
         "--quiet",

@@ -18,6 +18,7 @@
 
 pub mod bounds;
 pub mod fsutil;
+pub mod graph;
 pub mod progress;
 pub mod prune;
 pub mod signals;

@@ -17,6 +17,7 @@ use logprune_construction::{
 use logprune_network::{Activation, LoadOptions, Network, load_network, read_input_rows};
 
 use crate::fsutil::{Contents, NewDirs, Staged, commit_with, write_streams_atomically};
+use crate::graph::{Target, is_onnx, load_onnx};
 use crate::progress::{Bar, Counting};
 
 /// What `logprune prune --help` prints after the options.
@@ -248,8 +249,10 @@ fn shard(s: &str) -> Result<Shard, String> {
 /// The target and its domain, as `prune`, `verify` and `merge` take them.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
-    /// The target model (safetensors, PyTorch nn.Sequential convention).
-    #[arg(long, value_name = "T.safetensors")]
+    /// The target model: safetensors (PyTorch nn.Sequential convention), or ONNX (`.onnx`,
+    /// as `torch.onnx.export` writes it: an MLP, or a graph with convolutions, batch norm,
+    /// pooling and residual adds).
+    #[arg(long, value_name = "MODEL")]
     pub target: PathBuf,
     /// The input domain as a CSV of input rows (a header row is allowed): certified and
     /// measured on exactly these points.
@@ -361,7 +364,7 @@ pub struct PruneArgs {
     pub out: Option<PathBuf>,
 }
 
-fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
 }
 
@@ -377,14 +380,34 @@ fn check_out(out: &Path) -> Result<(), String> {
 
 /// The target network and its domain.
 fn target_and_domain(a: &TargetArgs) -> Result<(Network, Domain), String> {
-    let bytes = read(&a.target, "target")?;
-    let options = LoadOptions {
-        hidden_activation: a.hidden_activation,
-        output_activation: a.output_activation,
+    match load_target(a)? {
+        (Target::Chain(network), domain) => Ok((network, domain)),
+        (Target::Graph(_), _) => Err(format!(
+            "target {}: a graph target (convolutions, pooling or residual adds): this command takes an MLP",
+            a.target.display()
+        )),
+    }
+}
+
+/// The target (a safetensors MLP, or an ONNX file: an MLP or a graph) and its domain.
+fn load_target(a: &TargetArgs) -> Result<(Target, Domain), String> {
+    let target = if is_onnx(&a.target) {
+        load_onnx(a)?
+    } else {
+        let bytes = read(&a.target, "target")?;
+        let options = LoadOptions {
+            hidden_activation: a.hidden_activation,
+            output_activation: a.output_activation,
+        };
+        Target::Chain(
+            load_network(&bytes, &options)
+                .map_err(|e| format!("target {}: {e}", a.target.display()))?,
+        )
     };
-    let target = load_network(&bytes, &options)
-        .map_err(|e| format!("target {}: {e}", a.target.display()))?;
-    let n0 = target.input_width();
+    let n0 = match &target {
+        Target::Chain(n) => n.input_width(),
+        Target::Graph(g) => g.input_shape().len(),
+    };
     let domain = match (&a.inputs, a.input_box) {
         (Some(path), _) => {
             let text = String::from_utf8(read(path, "inputs")?)
@@ -529,7 +552,12 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
         .ok_or("--out DIR is required (unless --print-resources)")?;
     check_out(out)?;
     let config = config_of(args)?;
-    let (target, domain) = target_and_domain(&args.target)?;
+    let (target, domain) = match load_target(&args.target)? {
+        (Target::Chain(network), domain) => (network, domain),
+        (Target::Graph(graph), domain) => {
+            return crate::graph::run_prune_graph(args, out, &graph, &domain, &config);
+        }
+    };
     let bar = Bar::new(args.quiet);
     if let Some(s) = args.shard {
         let result = prune_shard(&target, &domain, &config, s, &bar);
@@ -855,12 +883,21 @@ pub fn run_verify(args: &VerifyArgs) -> Result<String, String> {
         .map_err(|e| format!("{}: {e}", args.ticket.display()))?;
     let report: serde_json::Value = serde_json::from_slice(&read(&args.report, "report")?)
         .map_err(|e| format!("{}: not JSON: {e}", args.report.display()))?;
-    let (target, domain) = target_and_domain(&args.target)?;
-    let bar = Bar::new(args.quiet);
-    let result = verify(&ticket, &target, &domain, &bar);
-    bar.finish();
-    let recomputed = result.map_err(|e| format!("{}: {e}", args.ticket.display()))?;
-    let value = serde_json::to_value(&recomputed).map_err(|e| e.to_string())?;
+    let (recomputed, value) = match load_target(&args.target)? {
+        (Target::Graph(graph), domain) => {
+            let r = crate::graph::verify_graph(&ticket, &args.ticket, &graph, &domain, args.quiet)?;
+            let value = serde_json::to_value(&r).map_err(|e| e.to_string())?;
+            (Summary::of_graph(&r), value)
+        }
+        (Target::Chain(target), domain) => {
+            let bar = Bar::new(args.quiet);
+            let result = verify(&ticket, &target, &domain, &bar);
+            bar.finish();
+            let r = result.map_err(|e| format!("{}: {e}", args.ticket.display()))?;
+            let value = serde_json::to_value(&r).map_err(|e| e.to_string())?;
+            (Summary::of_chain(&r), value)
+        }
+    };
     let mut diffs = Vec::new();
     differences(&value, &report, "", &mut diffs);
     if !diffs.is_empty() {
@@ -887,6 +924,40 @@ pub fn run_verify(args: &VerifyArgs) -> Result<String, String> {
         recomputed.inputs_checked,
         args.report.display()
     ))
+}
+
+/// What `logprune verify` prints of a recomputed report.
+struct Summary {
+    weights_verified: u64,
+    generator: Generator,
+    seed: u64,
+    certified_bound: f64,
+    empirical_max_error: f64,
+    inputs_checked: u64,
+}
+
+impl Summary {
+    fn of_chain(r: &Report) -> Self {
+        Summary {
+            weights_verified: r.weights_verified,
+            generator: r.generator,
+            seed: r.seed,
+            certified_bound: r.certified_bound,
+            empirical_max_error: r.empirical_max_error,
+            inputs_checked: r.inputs_checked,
+        }
+    }
+
+    fn of_graph(r: &logprune_construction::GraphReport) -> Self {
+        Summary {
+            weights_verified: r.weights_verified,
+            generator: r.generator,
+            seed: r.seed,
+            certified_bound: r.certified_bound,
+            empirical_max_error: r.empirical_max_error,
+            inputs_checked: r.inputs_checked,
+        }
+    }
 }
 
 /// Arguments of `logprune merge`.
@@ -937,7 +1008,12 @@ const NO_FINGERPRINT: &str = "has no fingerprint (written before fingerprints): 
 /// What failed.
 pub fn run_merge(args: &MergeArgs) -> Result<String, String> {
     check_out(&args.out)?;
-    let (target, domain) = target_and_domain(&args.target)?;
+    let (target, domain) = match load_target(&args.target)? {
+        (Target::Chain(network), domain) => (network, domain),
+        (Target::Graph(graph), domain) => {
+            return crate::graph::run_merge_graph(args, &graph, &domain);
+        }
+    };
     let mut shards: Vec<Ticket> = Vec::with_capacity(args.shards.len());
     let mut given: Option<Fingerprint> = None;
     for p in &args.shards {

@@ -279,7 +279,7 @@ fn bad_input_fails_with_a_message_and_writes_nothing() {
             "above the memory budget",
         ),
         (
-            vec!["--eps", "0.1", "--output-activation", "gelu"],
+            vec!["--eps", "0.1", "--output-activation", "swish"],
             "'--output-activation <NAME>'",
         ),
     ];

@@ -180,6 +180,51 @@ fn merge_and_verify_refuse_another_target_naming_the_shard() {
 }
 
 #[test]
+fn a_ticket_without_a_fingerprint_still_verifies_and_the_output_says_so() {
+    let dir = scratch("old");
+    let f = fixture("seq_nobias");
+    let run = dir.join("run");
+    ok(&logprune(&[
+        "prune",
+        "--target",
+        s(&f),
+        "--eps",
+        "0.05",
+        "--quiet",
+        "--out",
+        s(&run),
+    ]));
+    // The same ticket as written before fingerprints.
+    let path = run.join("ticket.safetensors");
+    let mut t = logprune_construction::read_ticket(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(t.spec.fingerprint.is_some());
+    t.spec.fingerprint = None;
+    let old = dir.join("old.ticket.safetensors");
+    std::fs::write(
+        &old,
+        logprune_construction::ticket::ticket_bytes(&t.spec, &t.pruned, &t.stats).unwrap(),
+    )
+    .unwrap();
+    let o = logprune(&[
+        "verify",
+        "--ticket",
+        s(&old),
+        "--report",
+        s(&run.join("report.json")),
+        "--target",
+        s(&f),
+        "--quiet",
+    ]);
+    ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("note: the ticket has no fingerprint") && out.contains("verified"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn merge_names_every_missing_shard_as_an_array_spec() {
     let dir = scratch("missing");
     let f = fixture("seq_nobias");

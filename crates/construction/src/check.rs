@@ -97,7 +97,7 @@ pub struct LayerReport {
 }
 
 fn activation_name<S: serde::Serializer>(a: &Activation, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(a.name())
+    s.serialize_str(&a.to_string())
 }
 
 /// What a tolerance rule gives ([`crate::ToleranceRule`]).
@@ -880,7 +880,7 @@ fn rule_reports(
 }
 
 /// What the reader should know about a run's widths and guarantees.
-fn notes(plan: &Plan) -> Vec<String> {
+pub(crate) fn notes(plan: &crate::PlanCore) -> Vec<String> {
     let c = plan.config();
     let mut notes = Vec::new();
     if !c.distribution.theorem_applies() {
@@ -915,7 +915,7 @@ struct Measured {
 
 /// Relative rounding allowance of the literal-vs-virtual comparison: both passes compute the
 /// same sums of a few thousand terms in other orders.
-const LITERAL_VIRTUAL_REL: f64 = 1e-9;
+pub(crate) const LITERAL_VIRTUAL_REL: f64 = 1e-9;
 
 /// `max_x ‖F(x) − Ĝ(x)‖₂` over `inputs` (rows in F's coordinates; Ĝ gets `(x, 1)` when
 /// `bias_unit`): F by faer's batch forward pass and Ĝ by the layers' virtual matrices

@@ -443,4 +443,45 @@ pub enum ConstructionError {
         /// The missing `K`s (1-based, as `--shard K/N`), increasing.
         missing: Vec<u32>,
     },
+    /// A conv with a bias has no tap inside the image for every output position, so the
+    /// constant channel that carries the bias cannot be read exactly at the border.
+    #[error(
+        "node {node}: a conv with a bias, kernel {kernel:?} and padding {padding:?} has no tap that reads inside the image at every output position; the bias cannot ride on a constant channel"
+    )]
+    GraphBias {
+        /// The node's name.
+        node: String,
+        /// Its kernel.
+        kernel: [usize; 2],
+        /// Its padding `[top, left, bottom, right]`.
+        padding: [usize; 4],
+    },
+    /// A setting that graph targets do not support.
+    #[error("graph target: {what}")]
+    GraphUnsupported {
+        /// What, and what to use instead.
+        what: &'static str,
+    },
+    /// The `ε_w` that certifies `ε` is below what `f64` resolves for the target's weights.
+    #[error(
+        "ε = {eps:e} needs a per-weight accuracy ε_w = {epsilon_w:e}, below the floating-point floor {floor:e} for weights up to w_max = {w_max:e} (64·2^-52·w_max per half): the certificate would certify rounding noise. The error recurrence through this graph (the product of its layers' operator bounds) certifies no ε below {eps_needed:e} in f64; ask for at least that, or prune to a per-weight tolerance (--weight-tolerance) and read the measured error"
+    )]
+    BelowFloatingPoint {
+        /// The `ε_w` the tolerance rule gave (0 if none is positive).
+        epsilon_w: f64,
+        /// The smallest `ε_w` `f64` supports here.
+        floor: f64,
+        /// The network accuracy asked for.
+        eps: f64,
+        /// The smallest `ε` the recurrence certifies with `ε_w` at the floor.
+        eps_needed: f64,
+        /// `w_max`.
+        w_max: f64,
+    },
+    /// The graph target was refused.
+    #[error(transparent)]
+    Graph(#[from] logprune_network::GraphError),
+    /// The graph refused its inputs.
+    #[error(transparent)]
+    Forward(#[from] logprune_network::ForwardError),
 }

@@ -171,6 +171,17 @@ impl Fingerprint {
         )
     }
 
+    /// The fingerprint of a graph target's run: the digest of the graph (its nodes and the
+    /// target matrices of its linear nodes, [`crate::graph::GraphSpec`]), its domain and
+    /// settings.
+    pub fn of_graph_plan(plan: &crate::GraphPlan) -> Self {
+        Fingerprint {
+            target: graph_digest(plan),
+            domain: domain_digest(plan.domain()),
+            settings: settings_digest(plan.config()),
+        }
+    }
+
     /// The same target and domain with the settings of `config`.
     pub fn with_settings(self, config: &PruneConfig) -> Self {
         Fingerprint {
@@ -236,7 +247,7 @@ fn target_digest(network: &Network, bias_unit: bool) -> Sha256Digest {
         let w = layer.weight();
         h.u64(w.nrows() as u64);
         h.u64(w.ncols() as u64);
-        h.bytes(layer.activation.name().as_bytes());
+        h.bytes(layer.activation.to_string().as_bytes());
         for r in 0..w.nrows() {
             row.clear();
             for c in 0..w.ncols() {
@@ -251,6 +262,32 @@ fn target_digest(network: &Network, bias_unit: bool) -> Sha256Digest {
                 for &x in b {
                     h.f64(x);
                 }
+            }
+        }
+    }
+    h.finish()
+}
+
+fn graph_digest(plan: &crate::GraphPlan) -> Sha256Digest {
+    let mut h = Hasher::new("logprune-fingerprint-graph-v1");
+    let spec = crate::graph::GraphSpec::of(plan.graph());
+    // Serializing a struct of strings, integers and booleans cannot fail.
+    let text = serde_json::to_string(&spec).unwrap_or_default();
+    h.bytes(text.as_bytes());
+    for m in plan.matrices() {
+        h.u64(m.nrows() as u64);
+        h.u64(m.ncols() as u64);
+        for r in 0..m.nrows() {
+            for c in 0..m.ncols() {
+                h.f64(m[(r, c)]);
+            }
+        }
+    }
+    // The per-channel scales are carried from the target: they are part of it.
+    for node in plan.graph().nodes() {
+        if let logprune_network::Op::Scale { scale, shift } = &node.op {
+            for &x in scale.iter().chain(shift.iter().flatten()) {
+                h.f64(x);
             }
         }
     }

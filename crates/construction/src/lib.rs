@@ -55,6 +55,7 @@ mod config;
 mod distribution;
 mod error;
 pub mod fingerprint;
+pub mod graph;
 pub mod kernel;
 pub mod large;
 pub mod layout;
@@ -77,6 +78,10 @@ pub use config::{
 pub use distribution::{GDistribution, Law, LawSpec};
 pub use error::ConstructionError;
 pub use fingerprint::{Fingerprint, FingerprintPart, Sha256Digest};
+pub use graph::{
+    GraphPlan, GraphPruning, GraphReport, GraphSpec, prune_graph, prune_graph_shard, verify_graph,
+    verify_graph_ticket,
+};
 pub use kernel::Half;
 pub use large::{Generator, LargeNetwork, Side};
 pub use plan::{Plan, PlanCore};
@@ -207,7 +212,7 @@ fn set_up(
     if let Some(limit) = config.max_memory
         && memory::estimate(&plan, &large, whole).check(limit).is_err()
     {
-        memory::sampled(&plan, &*layout, &large, whole)?.check(limit)?;
+        memory::sampled(&plan, &plan.oracle_spec(), &*layout, &large, whole)?.check(limit)?;
     }
     Ok((plan, layout, large, plan_seconds))
 }
@@ -585,7 +590,7 @@ pub fn resources(
     if let Some(limit) = config.max_memory
         && estimate.check(limit).is_err()
     {
-        estimate = memory::sampled(&plan, &*layout, &large, whole)?;
+        estimate = memory::sampled(&plan, &plan.oracle_spec(), &*layout, &large, whole)?;
     }
     Ok(Resources {
         memory: estimate.total,

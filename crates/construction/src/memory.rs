@@ -3,7 +3,7 @@
 //! [`ConstructionError::MemoryBudget`] instead of dying in the allocator.
 //!
 //! Ĝ keeps, per target weight and needed half, at most `k` neurons with the golden-ratio
-//! solver (one per interval of Lemma 9; `k` = [`Plan::golden_ratio_steps`]); the list solvers
+//! solver (one per interval of Lemma 9; `k` = [`PlanCore::golden_ratio_steps`]); the list solvers
 //! have no such bound and are estimated with the same `k`. So layer `i` keeps at most
 //! `E_i = n_i (n_{i-1} + |N_i|) k` output edges on at most `min(E_i, M_i)` neurons. The
 //! estimate adds
@@ -24,7 +24,7 @@
 //! (capped by the bound) before refusing the run.
 
 use crate::check::{BOX_INPUTS, LITERAL_INPUTS};
-use crate::{ConstructionError, LargeNetwork, Plan};
+use crate::{ConstructionError, LargeNetwork, PlanCore};
 
 /// What [`estimate`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +76,7 @@ impl MemoryEstimate {
 }
 
 /// The per-layer bounds `(E_i, min(E_i, M_i))` on kept edges and neurons (module docs).
-pub fn kept_bounds(plan: &Plan, large: &LargeNetwork) -> Vec<(u64, u64)> {
+pub fn kept_bounds(plan: &PlanCore, large: &LargeNetwork) -> Vec<(u64, u64)> {
     let k = plan.golden_ratio_steps();
     plan.minus_columns()
         .iter()
@@ -93,7 +93,7 @@ pub fn kept_bounds(plan: &Plan, large: &LargeNetwork) -> Vec<(u64, u64)> {
 /// The memory a run of `plan` on `large` needs at most (module docs): with all of Ĝ held
 /// if `whole`, else with its largest layer (a run that streams Ĝ out layer by layer,
 /// [`crate::prune_into`]).
-pub fn estimate(plan: &Plan, large: &LargeNetwork, whole: bool) -> MemoryEstimate {
+pub fn estimate(plan: &PlanCore, large: &LargeNetwork, whole: bool) -> MemoryEstimate {
     estimate_from(plan, large, &kept_bounds(plan, large), whole)
 }
 
@@ -105,7 +105,8 @@ pub fn estimate(plan: &Plan, large: &LargeNetwork, whole: bool) -> MemoryEstimat
 /// An error of the sampled oracle other than an undecomposable weight (which leaves the
 /// bound).
 pub fn sampled(
-    plan: &Plan,
+    plan: &PlanCore,
+    spec: &crate::oracle::OracleSpec<'_>,
     layout: &dyn crate::layout::Layout,
     large: &LargeNetwork,
     whole: bool,
@@ -116,7 +117,7 @@ pub fn sampled(
     let out = match crate::oracle::run_items(
         layout,
         large,
-        &plan.oracle_spec(),
+        spec,
         &crate::NoProgress,
         &select,
         &mut |_, layer| {
@@ -148,7 +149,7 @@ pub fn sampled(
 /// The estimate for per-layer `(edges, neurons)` counts, all of Ĝ held if `whole`, else
 /// its largest layer.
 fn estimate_from(
-    plan: &Plan,
+    plan: &PlanCore,
     large: &LargeNetwork,
     bounds: &[(u64, u64)],
     whole: bool,
@@ -181,7 +182,7 @@ fn estimate_from(
     let n_max = large.fans().iter().flatten().copied().max().unwrap_or(1) as u64;
     let inputs = 16 * BOX_INPUTS as u64 * n0;
     let passes = 8 * 256 * n_max * 6 * 2 + 8 * LITERAL_INPUTS as u64 * n_max * 2;
-    let targets: u64 = 2 * 8 * plan.network().architecture().num_weights() as u64;
+    let targets: u64 = 2 * 8 * plan.num_target_weights() as u64;
     let check_bytes = matrices + inputs + passes + targets;
     MemoryEstimate {
         kept_edges,
@@ -223,7 +224,7 @@ mod tests {
         // Over the bound, the sampled estimate decides: it is at most the bound, and a budget
         // below it refuses the run with it as the need.
         let layout = p.plan.config().construction.layout(&p.plan).unwrap();
-        let s = sampled(&p.plan, &*layout, &p.large, true).unwrap();
+        let s = sampled(&p.plan, &p.plan.oracle_spec(), &*layout, &p.large, true).unwrap();
         assert!(s.total <= e.total && s.kept_edges <= e.kept_edges);
         let cfg = PruneConfig {
             max_memory: Some(s.total - 1),

@@ -178,7 +178,10 @@ pub fn run(
         },
     )?;
     Ok(OracleOutput {
-        pruned: PrunedNetwork::new(layers)?,
+        pruned: match spec.target {
+            Targets::Chain(_) => PrunedNetwork::new(layers)?,
+            Targets::Matrices(_) => PrunedNetwork::of_graph(layers)?,
+        },
         products_consulted: run.layers.iter().map(|s| s.consulted).sum(),
         layers: run.layers,
         seconds: run.seconds,

@@ -338,6 +338,9 @@ pub type DenseTensor = (String, usize, usize, Vec<f64>);
 #[derive(Clone, Debug, PartialEq)]
 pub struct PrunedNetwork {
     pub(crate) layers: Vec<PrunedLayer>,
+    /// Whether each layer feeds the next (an MLP's Ĝ); a graph target's layers are its
+    /// linear nodes, wired by the graph ([`crate::graph`]).
+    chained: bool,
 }
 
 impl PrunedNetwork {
@@ -361,7 +364,41 @@ impl PrunedNetwork {
                 });
             }
         }
-        Ok(PrunedNetwork { layers })
+        Ok(PrunedNetwork {
+            layers,
+            chained: true,
+        })
+    }
+
+    /// The layers of Ĝ for a graph target: one per linear node, in node order, which need
+    /// not chain (the graph wires them, [`crate::GraphPruning::forward_literal`]); the chain
+    /// forward passes and the dense export refuse such a network.
+    ///
+    /// # Errors
+    /// [`ConstructionError::NoLayers`] for no layers.
+    pub fn of_graph(layers: Vec<PrunedLayer>) -> Result<Self, ConstructionError> {
+        if layers.is_empty() {
+            return Err(ConstructionError::NoLayers);
+        }
+        Ok(PrunedNetwork {
+            layers,
+            chained: false,
+        })
+    }
+
+    /// Whether each layer feeds the next (an MLP's Ĝ, [`PrunedNetwork::new`]).
+    pub fn is_chain(&self) -> bool {
+        self.chained
+    }
+
+    fn require_chain(&self) -> Result<(), ConstructionError> {
+        if self.chained {
+            Ok(())
+        } else {
+            Err(ConstructionError::GraphUnsupported {
+                what: "a graph target's Ĝ is not a chain of layers: run it through its graph (GraphPruning::forward_literal)",
+            })
+        }
     }
 
     /// The layers; `layers()[t]` sits between target layers `t` and `t+1` (the paper's
@@ -404,6 +441,7 @@ impl PrunedNetwork {
     }
 
     fn check_input(&self, x: &[f64], input: usize) -> Result<(), ConstructionError> {
+        self.require_chain()?;
         let n0 = self.input_width();
         if x.len() != n0 {
             return Err(ConstructionError::InputLength {
@@ -521,6 +559,7 @@ impl PrunedNetwork {
     /// # Errors
     /// [`ConstructionError::DenseTooLarge`] with the bytes it would need.
     pub fn dense_tensors(&self, limit: f64) -> Result<Vec<DenseTensor>, ConstructionError> {
+        self.require_chain()?;
         let bytes = self.dense_bytes();
         if bytes > limit {
             return Err(ConstructionError::DenseTooLarge {

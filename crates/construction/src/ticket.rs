@@ -153,6 +153,10 @@ pub struct TicketSpec {
     /// ticket, so a merged ticket is the whole run's, byte for byte).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard_seconds: Option<ShardSeconds>,
+    /// For a graph target, its nodes and the fans of its linear nodes (G's layers); `None`
+    /// for an MLP, whose layers are `target_widths` and `activations`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<crate::graph::GraphSpec>,
 }
 
 /// The wall-clock seconds of a shard's stages.
@@ -216,7 +220,7 @@ impl TicketSpec {
             activations: arch
                 .activations()
                 .iter()
-                .map(|a| a.name().to_owned())
+                .map(|a| a.to_string())
                 .collect(),
             accuracy: c.accuracy,
             tolerance_rule: c.tolerance_rule,
@@ -230,7 +234,66 @@ impl TicketSpec {
             shard,
             fingerprint: Some(Fingerprint::of_plan(plan)),
             shard_seconds: None,
+            graph: None,
         }
+    }
+
+    /// The spec of a run on a graph target (a whole ticket, or `shard`): the graph's nodes
+    /// and fans instead of an MLP's widths and activations.
+    pub fn of_graph_run(
+        plan: &crate::GraphPlan,
+        large: &LargeNetwork,
+        shard: Option<Shard>,
+    ) -> Self {
+        let c = plan.config();
+        TicketSpec {
+            generator: large.generator(),
+            seed: large.seed(),
+            distribution: c.distribution,
+            laws: large.laws().to_vec(),
+            widths_g: large.intermediate_widths().to_vec(),
+            target_widths: Vec::new(),
+            bias_unit: false,
+            activations: Vec::new(),
+            accuracy: c.accuracy,
+            // As configured (the fingerprint covers it); a graph's ε_w always comes from the
+            // recurrence rule, which its report says.
+            tolerance_rule: c.tolerance_rule,
+            delta: c.delta,
+            construction: c.construction,
+            solver: c.solver,
+            neurons_per_weight: c.neurons_per_weight,
+            neurons_per_input: c.neurons_per_input,
+            width_scale: c.width_scale,
+            w_max: c.w_max,
+            shard,
+            fingerprint: Some(Fingerprint::of_graph_plan(plan)),
+            shard_seconds: None,
+            graph: Some(crate::graph::GraphSpec::of(plan.graph())),
+        }
+    }
+
+    /// `(n_in, n_out, σ)` of each layer of Ĝ: an MLP's from its widths and activations, a
+    /// graph's from its fans (the graph applies the activations, so the layers none).
+    ///
+    /// # Errors
+    /// As [`TicketSpec::architecture`].
+    pub fn layer_shapes(&self) -> Result<Vec<(usize, usize, Activation)>, ConstructionError> {
+        Ok(match &self.graph {
+            Some(g) => g
+                .fans
+                .iter()
+                .map(|f| (f[0], f[1], Activation::Identity))
+                .collect(),
+            None => {
+                let arch = self.architecture()?;
+                arch.widths()
+                    .windows(2)
+                    .zip(arch.activations())
+                    .map(|(w, &a)| (w[0], w[1], a))
+                    .collect()
+            }
+        })
     }
 
     /// `shard K/N`, or `the ticket` for a whole one.
@@ -315,8 +378,8 @@ impl TicketSpec {
     /// # Errors
     /// As [`TicketSpec::architecture`] and [`LargeNetwork::new`].
     pub fn large_network(&self) -> Result<LargeNetwork, ConstructionError> {
-        LargeNetwork::new(
-            &self.architecture()?,
+        LargeNetwork::with_fans(
+            self.layer_shapes()?.iter().map(|s| [s.0, s.1]).collect(),
             self.widths_g.clone(),
             self.laws.clone(),
             self.generator,
@@ -761,8 +824,8 @@ pub fn read_ticket(bytes: &[u8]) -> Result<Ticket, ConstructionError> {
         .map_err(|e| ticket_error(format!("metadata: {e}")))?;
     let stats: Vec<StatsJson> = serde_json::from_str(get("stats")?)
         .map_err(|e| ticket_error(format!("metadata `stats`: {e}")))?;
-    let arch = spec.architecture()?;
-    let ell = arch.depth();
+    let shapes = spec.layer_shapes()?;
+    let ell = shapes.len();
     for (what, len) in [
         ("laws", spec.laws.len()),
         ("widths_g", spec.widths_g.len()),
@@ -784,7 +847,7 @@ pub fn read_ticket(bytes: &[u8]) -> Result<Ticket, ConstructionError> {
         )));
     }
     let mut layers = Vec::with_capacity(ell);
-    for t in 0..ell {
+    for (t, &(n_in, n_out, activation)) in shapes.iter().enumerate() {
         let names = layer_tensors(t + 1);
         let read = |k: usize| -> Result<&[u8], ConstructionError> {
             let (name, dtype) = &names[k];
@@ -858,15 +921,18 @@ pub fn read_ticket(bytes: &[u8]) -> Result<Ticket, ConstructionError> {
             output,
             v,
         };
-        let w = arch.widths();
         layers.push(
-            PrunedLayer::from_parts(w[t], w[t + 1], arch.activations()[t], parts)
+            PrunedLayer::from_parts(n_in, n_out, activation, parts)
                 .map_err(|e| ticket_error(format!("layer {}: {e}", t + 1)))?,
         );
     }
+    let pruned = match spec.graph {
+        Some(_) => PrunedNetwork::of_graph(layers)?,
+        None => PrunedNetwork::new(layers)?,
+    };
     Ok(Ticket {
         spec,
-        pruned: PrunedNetwork::new(layers)?,
+        pruned,
         stats: stats.into_iter().map(LayerStats::from).collect(),
     })
 }
@@ -1035,9 +1101,13 @@ pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
             crate::oracle::layer_parts(vec![edges])?,
         )?);
     }
+    let pruned = match base.graph {
+        Some(_) => PrunedNetwork::of_graph(layers)?,
+        None => PrunedNetwork::new(layers)?,
+    };
     Ok(Ticket {
         spec: base,
-        pruned: PrunedNetwork::new(layers)?,
+        pruned,
         stats,
     })
 }

@@ -260,6 +260,7 @@ pub fn error_kind(e: &ConstructionError) -> &'static str {
         ConstructionError::EpsilonWUnderflow { .. } => "epsilon-w-underflow",
         ConstructionError::TooLarge { .. } => "too-large",
         ConstructionError::TooManyCandidates { .. } => "too-many-candidates",
+        ConstructionError::BelowFloatingPoint { .. } => "below-floating-point",
         _ => "error",
     }
 }

@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod bounds_tables;
+pub mod conv_targets;
 pub mod decomposition_tables;
 pub mod digits;
 pub mod end_to_end;
@@ -214,6 +215,7 @@ pub fn experiments() -> Vec<Experiment> {
     all.extend_from_slice(notation::EXPERIMENTS);
     all.extend_from_slice(end_to_end::EXPERIMENTS);
     all.extend_from_slice(sample_efficiency::EXPERIMENTS);
+    all.extend_from_slice(conv_targets::EXPERIMENTS);
     all
 }
 

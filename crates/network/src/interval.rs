@@ -46,7 +46,7 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 
-use crate::{Layer, Network};
+use crate::{Activation, Layer, Network};
 
 /// Errors of interval propagation.
 #[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
@@ -99,6 +99,12 @@ pub enum IntervalError {
     Overflow {
         /// Layer `i` (1-based) whose outputs overflowed.
         layer: usize,
+    },
+    /// A bound overflowed at a node of a [`crate::Graph`].
+    #[error("interval bound overflowed at node {node}; its values may exceed f64::MAX")]
+    NodeOverflow {
+        /// The node id.
+        node: usize,
     },
 }
 
@@ -260,7 +266,7 @@ pub struct ActivationBounds {
 }
 
 impl ActivationBounds {
-    fn new(depth: usize) -> Self {
+    pub(crate) fn new(depth: usize) -> Self {
         Self {
             max_abs: vec![0.0; depth + 1],
             max_l2: vec![0.0; depth + 1],
@@ -276,7 +282,7 @@ impl ActivationBounds {
         self.max_abs[..ell].iter().copied().fold(0.0, f64::max)
     }
 
-    fn absorb(&mut self, layer: usize, lo: MatRef<'_, f64>, hi: MatRef<'_, f64>) {
+    pub(crate) fn absorb(&mut self, layer: usize, lo: MatRef<'_, f64>, hi: MatRef<'_, f64>) {
         for j in 0..lo.ncols() {
             let (l, h) = (lo.col(j), hi.col(j));
             let mut max_abs = self.max_abs[layer];
@@ -293,23 +299,40 @@ impl ActivationBounds {
     }
 }
 
-/// One layer on a batch of interval vectors in midpoint-radius form (one per
-/// column). Returns the certified post-activation ends `(lo, hi)`.
-fn propagate_layer(
-    layer: &Layer,
-    layer_index: usize,
+/// A linear map applied to a batch: `(matrix, batch) ↦ matrix ⊛ batch` (a product or a
+/// convolution).
+pub(crate) type ApplyLinear<'a> = &'a dyn Fn(MatRef<'_, f64>, MatRef<'_, f64>) -> Mat<f64>;
+
+/// The product `M·x` of a matrix and a batch (one input per column) by faer's matmul.
+pub(crate) fn gemm(m: MatRef<'_, f64>, x: MatRef<'_, f64>, par: Par) -> Mat<f64> {
+    let mut z = Mat::<f64>::zeros(m.nrows(), x.ncols());
+    matmul(z.as_mut(), Accum::Replace, m, x, 1.0, par);
+    z
+}
+
+/// An affine map `x ↦ σ(W ⊛ x + b)` on a batch of interval vectors in midpoint-radius
+/// form (one per column), where `W ⊛ x` is `apply(W, x)`: a matrix product for a dense
+/// layer, a convolution for a conv node (any linear map each of whose outputs is a dot
+/// product of at most `w.ncols()` entries of `W` with entries of `x`). `bias(i)` is the
+/// bias of output row `i`. Returns the certified post-activation ends `(lo, hi)` (the
+/// module docs' radius `r'` with `k = w.ncols() + 1`, then [`crate::Activation::image`]),
+/// or `None` if a bound overflows. The one rule for every linear node of a network or a
+/// graph (ARCHITECTURE.md, invariant 14).
+pub(crate) fn affine_bounds(
+    w: MatRef<'_, f64>,
+    apply: ApplyLinear<'_>,
     mid: &Mat<f64>,
     rad: Option<&Mat<f64>>,
-    par: Par,
-) -> Result<(Mat<f64>, Mat<f64>), IntervalError> {
-    let w = layer.weight();
-    let (rows, n) = w.shape();
+    bias: &dyn Fn(usize) -> f64,
+    act: Activation,
+) -> Option<(Mat<f64>, Mat<f64>)> {
+    let (rows_w, n) = w.shape();
     let cols = mid.ncols();
-    let abs_w = Mat::from_fn(rows, n, |i, j| w[(i, j)].abs());
+    let abs_w = Mat::from_fn(rows_w, n, |i, j| w[(i, j)].abs());
 
-    let mut center = Mat::<f64>::zeros(rows, cols);
-    matmul(center.as_mut(), Accum::Replace, w, mid.as_ref(), 1.0, par);
-    let mut size = Mat::<f64>::zeros(n, cols);
+    let center = apply(w, mid.as_ref());
+    let rows = center.nrows();
+    let mut size = Mat::<f64>::zeros(mid.nrows(), cols);
     for j in 0..cols {
         let dst = size.col_as_slice_mut(j);
         for (d, m) in dst.iter_mut().zip(mid.col_as_slice(j)) {
@@ -321,31 +344,13 @@ fn propagate_layer(
             }
         }
     }
-    let mut t = Mat::<f64>::zeros(rows, cols);
-    matmul(
-        t.as_mut(),
-        Accum::Replace,
-        abs_w.as_ref(),
-        size.as_ref(),
-        1.0,
-        par,
-    );
-    let mut r_hat = Mat::<f64>::zeros(rows, cols);
-    if let Some(r) = rad {
-        matmul(
-            r_hat.as_mut(),
-            Accum::Replace,
-            abs_w.as_ref(),
-            r.as_ref(),
-            1.0,
-            par,
-        );
-    }
+    let t = apply(abs_w.as_ref(), size.as_ref());
+    let r_hat = match rad {
+        Some(r) => apply(abs_w.as_ref(), r.as_ref()),
+        None => Mat::<f64>::zeros(rows, cols),
+    };
 
     let c = (n + 1) as f64 + 4.0;
-    let zeros = vec![0.0; rows];
-    let bias = layer.bias.as_deref().unwrap_or(&zeros);
-    let act = layer.activation;
     let mut lo = Mat::<f64>::zeros(rows, cols);
     let mut hi = Mat::<f64>::zeros(rows, cols);
     for j in 0..cols {
@@ -357,24 +362,45 @@ fn propagate_layer(
         let lo_j = lo.col_as_slice_mut(j);
         let hi_j = hi.col_as_slice_mut(j);
         for i in 0..rows {
-            let b = bias[i];
+            let b = bias(i);
             let z = cz[i] + b;
             let t_ij = ct[i] + b.abs();
             let rh = cr[i];
             let r = (rh + (c * f64::EPSILON * (rh + t_ij) + 2.0 * c * TINY)).next_up();
             let (l, h) = act.image((z - r).next_down(), (z + r).next_up());
             if !(l.is_finite() && h.is_finite()) {
-                return Err(IntervalError::Overflow { layer: layer_index });
+                return None;
             }
             lo_j[i] = l;
             hi_j[i] = h;
         }
     }
-    Ok((lo, hi))
+    Some((lo, hi))
+}
+
+/// One layer on a batch of interval vectors in midpoint-radius form (one per
+/// column). Returns the certified post-activation ends `(lo, hi)`.
+fn propagate_layer(
+    layer: &Layer,
+    layer_index: usize,
+    mid: &Mat<f64>,
+    rad: Option<&Mat<f64>>,
+    par: Par,
+) -> Result<(Mat<f64>, Mat<f64>), IntervalError> {
+    let bias = layer.bias.as_deref();
+    affine_bounds(
+        layer.weight(),
+        &|m, x| gemm(m, x, par),
+        mid,
+        rad,
+        &|i| bias.map_or(0.0, |b| b[i]),
+        layer.activation,
+    )
+    .ok_or(IntervalError::Overflow { layer: layer_index })
 }
 
 /// Midpoint-radius form of `[lo, hi]` with `[m - r, m + r] ⊇ [lo, hi]`.
-fn to_mid_rad(lo: &Mat<f64>, hi: &Mat<f64>) -> (Mat<f64>, Mat<f64>) {
+pub(crate) fn to_mid_rad(lo: &Mat<f64>, hi: &Mat<f64>) -> (Mat<f64>, Mat<f64>) {
     let (rows, cols) = lo.shape();
     let mut mid = Mat::<f64>::zeros(rows, cols);
     let mut rad = Mat::<f64>::zeros(rows, cols);
@@ -587,7 +613,6 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Activation;
     use faer::mat;
 
     #[test]

@@ -4,7 +4,9 @@
 //! passes, spectral norms and `F_max` (the quantities of Lemma 1), a certified
 //! bound on `F_max` over a box by interval propagation, random targets,
 //! safetensors I/O in the PyTorch `nn.Sequential` convention, and input rows
-//! from CSV.
+//! from CSV. Targets that are not MLPs (convolutions, pooling, per-channel
+//! scales, residual adds) are a [`Graph`], with forward passes, certified
+//! per-node norms and interval propagation.
 //!
 //! # Conventions
 //!
@@ -57,7 +59,7 @@ pub use activation::{Activation, GELU_LIPSCHITZ, GELU_MIN, ParseActivationError}
 pub use architecture::{Architecture, ArchitectureError};
 pub use graph::{
     Conv2d, ForwardError, Graph, GraphError, Node, NodeId, Op, Pool2d, Shape, Window,
-    conv_operator_norm_bound, im2col,
+    conv_operator_norm_bound, im2col, schur_bound_grouped,
 };
 pub use inputs::{InputError, read_input_rows};
 pub use interval::{ActivationBounds, InputBox, IntervalError, IntervalVector};

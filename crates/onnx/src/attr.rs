@@ -42,12 +42,12 @@ impl<'a> At<'a> {
         }
     }
 
-    pub(crate) fn node_ref(&self) -> NodeRef {
-        NodeRef {
+    pub(crate) fn node_ref(&self) -> Box<NodeRef> {
+        Box::new(NodeRef {
             index: self.index,
             name: self.name().to_string(),
             op_type: self.op_type().to_string(),
-        }
+        })
     }
 
     /// [`OnnxError::Node`] with `reason`.

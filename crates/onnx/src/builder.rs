@@ -187,7 +187,7 @@ impl<'a> Builder<'a> {
             Graph::new(self.shapes[inputs[0]], vec![one])
                 .map_err(|source| OnnxError::Graph {
                     node: at.node_ref(),
-                    source,
+                    source: Box::new(source),
                 })?
                 .output_shape()
         };

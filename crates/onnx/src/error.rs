@@ -136,7 +136,7 @@ pub enum OnnxError {
     #[error("{node}: operator `{op_type}` of domain `{domain}` is not supported; supported (default domain): {}", SUPPORTED_OPS.join(", "), op_type = node.op_type)]
     UnsupportedOp {
         /// The node.
-        node: NodeRef,
+        node: Box<NodeRef>,
         /// The operator's domain (empty for the default ONNX domain).
         domain: String,
     },
@@ -144,7 +144,7 @@ pub enum OnnxError {
     #[error("{node}: attribute `{attribute}` = {value} is not supported; supported: {supported}")]
     Attribute {
         /// The node.
-        node: NodeRef,
+        node: Box<NodeRef>,
         /// The attribute's name.
         attribute: String,
         /// Its value as written.
@@ -157,7 +157,7 @@ pub enum OnnxError {
     #[error("{node}: {reason}")]
     Node {
         /// The node.
-        node: NodeRef,
+        node: Box<NodeRef>,
         /// What is wrong and what is supported.
         reason: String,
     },
@@ -167,7 +167,7 @@ pub enum OnnxError {
     )]
     GroupExpansion {
         /// The node.
-        node: NodeRef,
+        node: Box<NodeRef>,
         /// The `group` attribute.
         groups: usize,
         /// `c_out·c_in·kh·kw` of the expanded kernel (saturating).
@@ -179,11 +179,11 @@ pub enum OnnxError {
     #[error("{node}: {source}")]
     Graph {
         /// The node.
-        node: NodeRef,
+        node: Box<NodeRef>,
         /// The graph's error.
-        source: GraphError,
+        source: Box<GraphError>,
     },
     /// The assembled graph is not valid.
     #[error("the imported graph is not valid: {0}")]
-    Invalid(#[from] GraphError),
+    Invalid(Box<GraphError>),
 }

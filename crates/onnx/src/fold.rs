@@ -24,19 +24,51 @@ fn check_size(dims: &[usize]) -> Result<usize, String> {
     }
 }
 
-/// Row-major strides of `dims`.
+/// Row-major strides of `dims` (saturating: a tensor with a zero dim may have huge others,
+/// and then no index is ever formed).
 fn strides(dims: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; dims.len()];
+    let mut s = vec![1usize; dims.len()];
     for k in (0..dims.len().saturating_sub(1)).rev() {
-        s[k] = s[k + 1] * dims[k + 1];
+        s[k] = s[k + 1].saturating_mul(dims[k + 1]);
     }
     s
 }
 
-/// The elements whose index along axis `k` is in `picks[k]` (a cartesian product), with
+/// The indices picked along one axis: a strided range (never materialized, so a slice of a
+/// huge empty tensor costs nothing) or a list.
+#[derive(Clone, Debug)]
+enum Pick {
+    Range {
+        start: usize,
+        step: isize,
+        len: usize,
+    },
+    List(Vec<usize>),
+}
+
+impl Pick {
+    fn len(&self) -> usize {
+        match self {
+            Pick::Range { len, .. } => *len,
+            Pick::List(v) => v.len(),
+        }
+    }
+
+    /// The `i`-th index (`i < len`; a range's indices stay within its axis).
+    fn at(&self, i: usize) -> usize {
+        match self {
+            Pick::Range { start, step, .. } => {
+                start.wrapping_add_signed(step.wrapping_mul(i as isize))
+            }
+            Pick::List(v) => v[i],
+        }
+    }
+}
+
+/// The elements whose index along axis `k` is `picks[k].at(i)` (a cartesian product), with
 /// dims `picks[k].len()`.
-fn select(t: &Tensor, picks: &[Vec<usize>]) -> Result<Tensor, String> {
-    let dims: Vec<usize> = picks.iter().map(Vec::len).collect();
+fn select(t: &Tensor, picks: &[Pick]) -> Result<Tensor, String> {
+    let dims: Vec<usize> = picks.iter().map(Pick::len).collect();
     let n = check_size(&dims)?;
     let st = strides(&t.dims);
     let mut flat = Vec::with_capacity(n);
@@ -47,7 +79,7 @@ fn select(t: &Tensor, picks: &[Vec<usize>]) -> Result<Tensor, String> {
                 idx.iter()
                     .zip(picks)
                     .zip(&st)
-                    .map(|((&i, p), &s)| p[i] * s)
+                    .map(|((&i, p), &s)| p.at(i) * s)
                     .sum(),
             );
             for k in (0..dims.len()).rev() {
@@ -66,8 +98,14 @@ fn select(t: &Tensor, picks: &[Vec<usize>]) -> Result<Tensor, String> {
     })
 }
 
-fn all(dims: &[usize]) -> Vec<Vec<usize>> {
-    dims.iter().map(|&d| (0..d).collect()).collect()
+fn all(dims: &[usize]) -> Vec<Pick> {
+    dims.iter()
+        .map(|&d| Pick::Range {
+            start: 0,
+            step: 1,
+            len: d,
+        })
+        .collect()
 }
 
 /// ONNX `Gather(data, indices, axis)`.
@@ -88,7 +126,7 @@ pub(crate) fn gather(data: &Tensor, indices: &Tensor, axis: i64) -> Result<Tenso
         })
         .collect::<Result<Vec<usize>, _>>()?;
     let mut picks = all(&data.dims);
-    picks[axis] = idx;
+    picks[axis] = Pick::List(idx);
     let mut out = select(data, &picks)?;
     let mut dims = data.dims[..axis].to_vec();
     dims.extend_from_slice(&indices.dims);
@@ -127,32 +165,35 @@ pub(crate) fn slice(
         if step == 0 {
             return Err("a step of 0".into());
         }
-        let d = i64::try_from(data.dims[axis]).map_err(|_| "dim too large".to_string())?;
-        let clamp = |v: i64, lo: i64, hi: i64| v.clamp(lo, hi);
-        let (mut start, mut end) = (starts[k], ends[k]);
+        // In i128, so that no step or bound overflows.
+        let d = i128::try_from(data.dims[axis]).map_err(|_| "dim too large".to_string())?;
+        let (step, mut start, mut end) =
+            (i128::from(step), i128::from(starts[k]), i128::from(ends[k]));
         if start < 0 {
-            start = start.saturating_add(d);
+            start += d;
         }
         if end < 0 {
-            end = end.saturating_add(d);
+            end += d;
         }
-        let mut list = Vec::new();
-        if step > 0 {
-            let (s, e) = (clamp(start, 0, d), clamp(end, 0, d));
-            let mut i = s;
-            while i < e {
-                list.push(usize::try_from(i).unwrap_or(0));
-                i = i.saturating_add(step);
-            }
+        let (first, len) = if step > 0 {
+            let (s, e) = (start.clamp(0, d), end.clamp(0, d));
+            (s, if e > s { (e - s + step - 1) / step } else { 0 })
         } else {
-            let (s, e) = (clamp(start, 0, d - 1), clamp(end, -1, d - 1));
-            let mut i = s;
-            while i > e {
-                list.push(usize::try_from(i).unwrap_or(0));
-                i = i.saturating_add(step);
-            }
-        }
-        picks[axis] = list;
+            let (s, e) = (start.clamp(0, d - 1), end.clamp(-1, d - 1));
+            (
+                s,
+                if s > e {
+                    (s - e - step - 1) / (-step)
+                } else {
+                    0
+                },
+            )
+        };
+        picks[axis] = Pick::Range {
+            start: usize::try_from(first.max(0)).map_err(|_| "start too large".to_string())?,
+            step: isize::try_from(step).map_err(|_| format!("step {step} too large"))?,
+            len: usize::try_from(len).map_err(|_| "slice too long".to_string())?,
+        };
     }
     select(data, &picks)
 }
@@ -186,7 +227,14 @@ pub(crate) fn concat(inputs: &[&Tensor], axis: i64) -> Result<Tensor, String> {
         }
         dims[axis] = dims[axis].saturating_add(t.dims[axis]);
     }
-    check_size(&dims)?;
+    if check_size(&dims)? == 0 {
+        let data = match first.data {
+            Data::Float(_) => Data::Float(Vec::new()),
+            Data::Int(_) => Data::Int(Vec::new()),
+        };
+        return Ok(Tensor { dims, data });
+    }
+    // Every dim is at least 1 here, so these products are at most the output's size.
     let outer: usize = first.dims[..axis].iter().product();
     let mut floats = Vec::new();
     let mut ints = Vec::new();
@@ -421,16 +469,36 @@ mod tests {
             ints(vec![2, 3], &[2, 1, 0, 5, 4, 3])
         );
         let a = ints(vec![1], &[7]);
-        assert_eq!(
-            concat(&[&a, &t.clone()], 0)
-                .unwrap_err()
-                .contains("concatenate"),
-            true
-        );
+        assert!(concat(&[&a, &t], 0).unwrap_err().contains("concatenate"));
         assert_eq!(
             concat(&[&a, &ints(vec![2], &[8, 9])], 0).unwrap(),
             ints(vec![3], &[7, 8, 9])
         );
+    }
+
+    #[test]
+    fn huge_empty_tensors_cost_nothing() {
+        let empty = Tensor {
+            dims: vec![0, 1 << 40, 1 << 40],
+            data: Data::Float(Vec::new()),
+        };
+        let s = slice(&empty, &[0], &[i64::MAX], Some(&[2]), Some(&[1])).unwrap();
+        assert_eq!(s.len(), 0);
+        let s = slice(
+            &empty,
+            &[i64::MAX],
+            &[i64::MIN],
+            Some(&[1]),
+            Some(&[i64::MIN]),
+        )
+        .unwrap();
+        assert_eq!(s.dims, vec![0, 1, 1 << 40]);
+        let e2 = Tensor {
+            dims: vec![1 << 40, 0, 1 << 40],
+            data: Data::Int(Vec::new()),
+        };
+        assert_eq!(concat(&[&e2, &e2], 1).unwrap().len(), 0);
+        assert!(gather(&e2, &ints(vec![1], &[0]), 1).is_err());
     }
 
     #[test]

@@ -178,13 +178,11 @@ fn input_geometry(
             "has rank {rank}; supported: N×F (2) or N×C×H×W (4)"
         )));
     }
-    if let Some(g) = given {
-        if g.len() + 1 != rank {
-            return Err(err(format!(
-                "has rank {rank} but ImportOptions::input_shape {g:?} gives {} dims per sample",
-                g.len()
-            )));
-        }
+    if let Some(g) = given.filter(|g| g.len() + 1 != rank) {
+        return Err(err(format!(
+            "has rank {rank} but ImportOptions::input_shape {g:?} gives {} dims per sample",
+            g.len()
+        )));
     }
     let file_dim = |k: usize| file.as_ref().and_then(|f| f[k]);
     let batch = match file_dim(0) {
@@ -224,8 +222,8 @@ fn input_geometry(
         dims.push(d);
     }
     Ok(match dims.as_slice() {
-        &[f] => (Shape::flat(f), Rank::Flat, batch),
-        &[c, h, w] => (Shape::new(c, h, w), Rank::Map, batch),
+        [f] => (Shape::flat(*f), Rank::Flat, batch),
+        [c, h, w] => (Shape::new(*c, *h, *w), Rank::Map, batch),
         _ => return Err(err("internal: rank".into())),
     })
 }
@@ -322,7 +320,7 @@ fn import_graph(graph: &GraphProto, options: &ImportOptions) -> Result<Graph, On
         }
     };
     let nodes = passes::finish(b.nodes, &b.origins, out);
-    Ok(Graph::new(shape, nodes)?)
+    Graph::new(shape, nodes).map_err(|e| OnnxError::Invalid(Box::new(e)))
 }
 
 #[cfg(test)]

@@ -86,11 +86,9 @@ pub(crate) fn finish(nodes: Vec<Node>, origins: &[Origin], output: NodeId) -> Ve
     let mut keep = vec![false; n + 1];
     keep[output] = true;
     for id in (1..=n).rev() {
-        if keep[id] {
-            if let Some(node) = &nodes[id - 1] {
-                for &i in &node.inputs {
-                    keep[i] = true;
-                }
+        if let (true, Some(node)) = (keep[id], &nodes[id - 1]) {
+            for &i in &node.inputs {
+                keep[i] = true;
             }
         }
     }

@@ -3,13 +3,13 @@
 //! last reader has run.
 
 use faer::linalg::matmul::matmul;
-use faer::reborrow::ReborrowMut;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Accum, Mat, MatRef, Par};
 
 use super::shape::out_len;
 use super::{Graph, NodeId, Op, Pool2d, Shape, Window};
 
-/// Errors of feeding inputs to a [`Graph`] or to [`im2col`].
+/// Errors of feeding inputs to a [`Graph`] or to [`im2col`] (bad inputs are errors, never
+/// panics: ARCHITECTURE.md, invariant 11).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ForwardError {
@@ -118,49 +118,75 @@ pub fn im2col(
             dilation: window.dilation,
         });
     };
-    let mut out = Mat::<f64>::zeros(shape.c * window.taps(), batch.ncols() * oh * ow);
-    im2col_into(shape, window, (oh, ow), batch, out.as_mut());
-    Ok(out)
+    let (rows, cols) = (shape.c * window.taps(), batch.ncols() * oh * ow);
+    let mut out = vec![0.0; rows * cols];
+    im2col_t_into(shape, window, (oh, ow), batch, &mut out);
+    Ok(MatRef::from_column_major_slice(&out, cols, rows)
+        .transpose()
+        .to_owned())
 }
 
-/// [`im2col`] into `dst` (`c·taps × N·oh·ow`), for a window known to fit.
-pub(crate) fn im2col_into(
+/// The transposed im2col of a batch, written into `dst`: the column-major storage of an
+/// `N·oh·ow × c·taps` matrix (the transpose of [`im2col`]'s), so that each column (one
+/// channel and tap) is filled by contiguous runs: for each input and output row `y'`, the
+/// `ow` values that tap reads along the row (a slice of the input row for stride 1).
+/// `dst` must hold at least `N·oh·ow·c·taps` values; the window must fit.
+pub(crate) fn im2col_t_into(
     shape: Shape,
     window: &Window,
     (oh, ow): (usize, usize),
     batch: MatRef<'_, f64>,
-    mut dst: MatMut<'_, f64>,
+    dst: &mut [f64],
 ) {
     let [kh, kw] = window.kernel;
     let [sh, sw] = window.stride;
     let [dh, dw] = window.dilation;
     let (pt, pl) = (window.padding[0], window.padding[1]);
     let (h, w) = (shape.h, shape.w);
-    let hw = h * w;
+    let positions = oh * ow;
+    let m = batch.ncols() * positions;
+    // For each column tap j, the output columns x' whose tap is inside the input are the
+    // contiguous range [lo_j, hi_j) (the input column grows with x'); the first reads
+    // input column x'·sw + j·dw − pl at x' = lo_j.
+    let ranges: Vec<(usize, usize)> = (0..kw)
+        .map(|j| {
+            let inside = |ox: usize| source(ox, j, sw, dw, pl, w).is_some();
+            let lo = (0..ow).find(|&ox| inside(ox)).unwrap_or(ow);
+            let hi = (lo..ow).find(|&ox| !inside(ox)).unwrap_or(ow);
+            (lo, hi)
+        })
+        .collect();
+    let mut scratch = Vec::new();
     for n in 0..batch.ncols() {
-        let x = batch.col(n);
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let column = n * oh * ow + oy * ow + ox;
-                let mut col = dst.rb_mut().col_mut(column);
-                let mut r = 0;
-                for b in 0..shape.c {
-                    for i in 0..kh {
-                        match source(oy, i, sh, dh, pt, h) {
-                            None => {
-                                for _ in 0..kw {
-                                    col[r] = 0.0;
-                                    r += 1;
-                                }
-                            }
-                            Some(iy) => {
-                                let base = b * hw + iy * w;
-                                for j in 0..kw {
-                                    col[r] = match source(ox, j, sw, dw, pl, w) {
-                                        Some(ix) => x[base + ix],
-                                        None => 0.0,
-                                    };
-                                    r += 1;
+        let x: &[f64] = match batch.col(n).try_as_col_major() {
+            Some(c) => c.as_slice(),
+            None => {
+                scratch.clear();
+                scratch.extend(batch.col(n).iter().copied());
+                &scratch
+            }
+        };
+        for b in 0..shape.c {
+            for i in 0..kh {
+                for (j, &(lo, hi)) in ranges.iter().enumerate() {
+                    let r = (b * kh + i) * kw + j;
+                    let col = &mut dst[r * m + n * positions..r * m + (n + 1) * positions];
+                    for oy in 0..oh {
+                        let seg = &mut col[oy * ow..(oy + 1) * ow];
+                        let Some(iy) = source(oy, i, sh, dh, pt, h) else {
+                            seg.fill(0.0);
+                            continue;
+                        };
+                        seg[..lo].fill(0.0);
+                        seg[hi..].fill(0.0);
+                        if lo < hi {
+                            // Input column of x' = lo (inside the input by the choice of lo).
+                            let start = b * h * w + iy * w + lo * sw + j * dw - pl;
+                            if sw == 1 {
+                                seg[lo..hi].copy_from_slice(&x[start..start + (hi - lo)]);
+                            } else {
+                                for (t, v) in seg[lo..hi].iter_mut().enumerate() {
+                                    *v = x[start + t * sw];
                                 }
                             }
                         }
@@ -172,13 +198,16 @@ pub(crate) fn im2col_into(
 }
 
 /// The number of entries of an im2col block, above which the batch is split into chunks of
-/// inputs (32 MB of `f64`).
-const IM2COL_BUDGET: usize = 1 << 22;
+/// inputs (8 MB of `f64`).
+const IM2COL_BUDGET: usize = 1 << 17;
 
 /// `K ⊛ x` without bias for a batch (columns): the convolution with kernel matrix `kernel`
 /// (`c_out × c_in·taps`) of `window` on inputs of `shape`, output `(oh, ow)`. Returns the
 /// `c_out·oh·ow × N` outputs, row-major `c_out × oh × ow` per column. The batch is processed
-/// in chunks of inputs whose im2col stays under [`IM2COL_BUDGET`] entries.
+/// in chunks of inputs whose im2col stays under [`IM2COL_BUDGET`] entries per thread of
+/// `par`; each chunk is one
+/// product `im2colᵀ · Kᵀ` (`N·oh·ow × c_out`), whose column `a` holds channel `a` of each
+/// input as a contiguous run.
 pub(crate) fn conv_apply(
     shape: Shape,
     window: &Window,
@@ -193,35 +222,28 @@ pub(crate) fn conv_apply(
     let n = x.ncols();
     let mut out = Mat::<f64>::zeros(c_out * positions, n);
     let per_input = (k * positions).max(1);
-    let chunk = (IM2COL_BUDGET / per_input).clamp(1, n.max(1));
-    let mut cols = Mat::<f64>::zeros(k, chunk * positions);
-    let mut y = Mat::<f64>::zeros(c_out, chunk * positions);
+    let budget = IM2COL_BUDGET * par.degree().max(1);
+    let chunk = (budget / per_input).clamp(1, n.max(1));
+    let mut cols = vec![0.0; k * chunk * positions];
+    let mut yt = Mat::<f64>::zeros(chunk * positions, c_out);
     let mut start = 0;
     while start < n {
         let len = chunk.min(n - start);
         let m = len * positions;
-        im2col_into(
-            shape,
-            window,
-            (oh, ow),
-            x.subcols(start, len),
-            cols.as_mut().subcols_mut(0, m),
-        );
+        im2col_t_into(shape, window, (oh, ow), x.subcols(start, len), &mut cols);
         matmul(
-            y.as_mut().subcols_mut(0, m),
+            yt.as_mut().subrows_mut(0, m),
             Accum::Replace,
-            kernel,
-            cols.as_ref().subcols(0, m),
+            MatRef::from_column_major_slice(&cols[..m * k], m, k),
+            kernel.transpose(),
             1.0,
             par,
         );
         for local in 0..len {
             let dst = out.col_as_slice_mut(start + local);
-            for q in 0..positions {
-                let src = y.col_as_slice(local * positions + q);
-                for (a, &v) in src.iter().enumerate() {
-                    dst[a * positions + q] = v;
-                }
+            for a in 0..c_out {
+                let src = &yt.col_as_slice(a)[local * positions..(local + 1) * positions];
+                dst[a * positions..(a + 1) * positions].copy_from_slice(src);
             }
         }
         start += len;
@@ -275,7 +297,7 @@ pub(crate) fn avg_pool(
 }
 
 /// Applies `fold` to the in-range values of every window (taps in row-major order).
-fn pool_fold(
+pub(crate) fn pool_fold(
     shape: Shape,
     window: &Window,
     (oh, ow): (usize, usize),
@@ -325,6 +347,31 @@ pub(crate) fn global_avg_pool(shape: Shape, x: MatRef<'_, f64>) -> Mat<f64> {
     })
 }
 
+/// The first input of a node: borrowed, or owned when the node is its last reader (an
+/// elementwise node then works in place).
+pub(crate) enum First<'a> {
+    /// A view of a value that others still read.
+    Borrowed(MatRef<'a, f64>),
+    /// A value no one reads after this node.
+    Owned(Mat<f64>),
+}
+
+impl First<'_> {
+    fn view(&self) -> MatRef<'_, f64> {
+        match self {
+            First::Borrowed(v) => *v,
+            First::Owned(m) => m.as_ref(),
+        }
+    }
+
+    fn into_owned(self) -> Mat<f64> {
+        match self {
+            First::Borrowed(v) => v.to_owned(),
+            First::Owned(m) => m,
+        }
+    }
+}
+
 impl Graph {
     fn check_batch(&self, x: MatRef<'_, f64>) -> Result<(), ForwardError> {
         let expected = self.input.len();
@@ -367,10 +414,27 @@ impl Graph {
         (s.h, s.w)
     }
 
+    /// Node `id`'s value for a batch, given its inputs' values (one input per column, in the
+    /// order of the node's `inputs`): the step [`Graph::forward_batch`] takes for that node,
+    /// for a caller that computes some nodes itself (e.g. a pruned network's linear nodes).
+    ///
+    /// # Panics
+    /// If `id` is 0 or not a node, or the inputs do not have the node's input shapes (a
+    /// validated graph's values always do).
+    pub fn eval_node(&self, id: NodeId, inputs: &[MatRef<'_, f64>], par: Par) -> Mat<f64> {
+        self.apply_node(id, First::Borrowed(inputs[0]), &inputs[1..], par)
+    }
+
     /// Node `id`'s value for a batch, given its inputs' values (one input per column).
-    pub(crate) fn apply_node(&self, id: NodeId, inputs: &[MatRef<'_, f64>], par: Par) -> Mat<f64> {
+    pub(crate) fn apply_node(
+        &self,
+        id: NodeId,
+        first: First<'_>,
+        rest: &[MatRef<'_, f64>],
+        par: Par,
+    ) -> Mat<f64> {
         let node = &self.nodes[id - 1];
-        let x = inputs[0];
+        let x = first.view();
         let in_shape = self.shapes[node.inputs[0]];
         match &node.op {
             Op::Dense { weight, bias } => {
@@ -391,7 +455,7 @@ impl Graph {
             }
             Op::Scale { scale, shift } => {
                 let p = in_shape.positions();
-                let mut z = x.to_owned();
+                let mut z = first.into_owned();
                 for j in 0..z.ncols() {
                     let col = z.col_as_slice_mut(j);
                     for (c, chunk) in col.chunks_exact_mut(p).enumerate() {
@@ -404,17 +468,17 @@ impl Graph {
                 z
             }
             Op::Activation(a) => {
-                let mut z = x.to_owned();
+                let mut z = first.into_owned();
                 a.apply_mat(z.as_mut());
                 z
             }
             Op::MaxPool(p) => max_pool(in_shape, p, self.out_hw(id), x),
             Op::AvgPool(p) => avg_pool(in_shape, p, self.out_hw(id), x),
             Op::GlobalAvgPool => global_avg_pool(in_shape, x),
-            Op::Flatten => x.to_owned(),
+            Op::Flatten => first.into_owned(),
             Op::Add => {
-                let mut z = x.to_owned();
-                let y = inputs[1];
+                let y = rest[0];
+                let mut z = first.into_owned();
                 for j in 0..z.ncols() {
                     for (a, b) in z.col_as_slice_mut(j).iter_mut().zip(y.col(j).iter()) {
                         *a += b;
@@ -440,18 +504,31 @@ impl Graph {
         visit(0, x);
         for id in 1..=out {
             let node = &self.nodes[id - 1];
+            let i0 = node.inputs[0];
+            // An elementwise node that is the last reader of its first input (and does not
+            // read it twice) takes that value and works in place.
+            let in_place = matches!(
+                node.op,
+                Op::Scale { .. } | Op::Activation(_) | Op::Flatten | Op::Add
+            ) && i0 != 0
+                && last[i0] == id
+                && !node.inputs[1..].contains(&i0);
+            let owned = if in_place { values[i0].take() } else { None };
             let value = {
                 // Inputs precede their reader and are dropped only after their last
-                // reader has run, so every input is present (validated graph).
-                let ins: Vec<MatRef<'_, f64>> = node
-                    .inputs
-                    .iter()
-                    .map(|&i| match i {
-                        0 => x,
-                        _ => values[i].as_ref().map_or(x, Mat::as_ref),
-                    })
-                    .collect();
-                self.apply_node(id, &ins, par)
+                // reader has run, so every input is present (validated graph); node 0 is
+                // the borrowed batch.
+                let lookup = |i: NodeId| match values[i].as_ref() {
+                    Some(v) if i != 0 => v.as_ref(),
+                    _ => x,
+                };
+                let first = match owned {
+                    Some(v) => First::Owned(v),
+                    None => First::Borrowed(lookup(i0)),
+                };
+                let rest: Vec<MatRef<'_, f64>> =
+                    node.inputs[1..].iter().map(|&i| lookup(i)).collect();
+                self.apply_node(id, first, &rest, par)
             };
             visit(id, value.as_ref());
             for &i in &node.inputs {

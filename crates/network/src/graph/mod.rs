@@ -4,6 +4,13 @@
 //! An MLP is the special case of a chain of [`Op::Dense`] and [`Op::Activation`] nodes
 //! ([`Graph::from_network`], [`Graph::to_network`]).
 //!
+//! A graph runs a batch of inputs (one per column) with [`Graph::forward_batch`] (every
+//! node's value with [`Graph::forward_visit`] or [`Graph::values_batch`]; a convolution is
+//! [`im2col`] times the kernel matrix), has certified per-node Lipschitz factors and
+//! operator norms ([`Graph::lipschitz`], [`Graph::operator_norm_bound`],
+//! [`conv_operator_norm_bound`]), and certified enclosures of every node's values over a box
+//! or a finite set ([`Graph::propagate_box`], [`Graph::certified_bounds_points`]).
+//!
 //! # Conventions
 //!
 //! - Node 0 is the graph's input; node `k ≥ 1` is `nodes()[k - 1]` and reads only nodes
@@ -16,11 +23,12 @@
 //!   [`Op::Scale`] is a per-channel affine map carried exactly; the rest have no parameters.
 
 mod forward;
+mod interval;
 mod norms;
 mod shape;
 
 pub use forward::{ForwardError, im2col};
-pub use norms::conv_operator_norm_bound;
+pub use norms::{conv_operator_norm_bound, schur_bound_grouped};
 pub use shape::{GraphError, Shape};
 
 use faer::Mat;
@@ -321,6 +329,8 @@ impl Graph {
 
 #[cfg(test)]
 mod forward_tests;
+#[cfg(test)]
+mod interval_tests;
 #[cfg(test)]
 mod norms_tests;
 #[cfg(test)]

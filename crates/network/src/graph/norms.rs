@@ -60,6 +60,28 @@ pub fn conv_operator_norm_bound(
             taps,
         });
     }
+    let groups: Vec<usize> = (0..matrix.ncols()).map(|c| c / taps).collect();
+    schur_bound_grouped(matrix, &groups)
+}
+
+/// Schur's test `√(max row sum · max group sum)` of the absolute entries of `matrix`, with
+/// its columns in groups (`groups[c]` is column `c`'s): the bound of
+/// [`conv_operator_norm_bound`] for a matrix whose columns are any blocks of an unrolled
+/// operator's inputs, each read at most once per column of its block by an output (e.g. a
+/// kernel with extra blocks: the split `[K | K_N]` of a pruned conv and a bias column read
+/// from a constant channel). Sums are rounded up.
+///
+/// # Errors
+/// [`NormError::NonFinite`] for a NaN or infinite entry; [`NormError::KernelShape`] if
+/// `groups` does not have one entry per column.
+pub fn schur_bound_grouped(matrix: MatRef<'_, f64>, groups: &[usize]) -> Result<f64, NormError> {
+    if groups.len() != matrix.ncols() {
+        return Err(NormError::KernelShape {
+            cols: matrix.ncols(),
+            c_in: groups.len(),
+            taps: 1,
+        });
+    }
     check_finite(matrix)?;
     let (rows, cols) = matrix.shape();
     let mut row_max = 0.0f64;
@@ -70,16 +92,20 @@ pub fn conv_operator_norm_bound(
         }
         row_max = row_max.max(inflate_sum_up(s, s, cols as f64));
     }
-    let mut col_max = 0.0f64;
-    for b in 0..c_in {
-        let mut s = 0.0;
-        for c in b * taps..(b + 1) * taps {
-            for a in 0..rows {
-                s += matrix[(a, c)].abs();
-            }
+    let n_groups = groups.iter().copied().max().map_or(0, |g| g + 1);
+    let mut sums = vec![0.0f64; n_groups];
+    let mut counts = vec![0usize; n_groups];
+    for (c, &g) in groups.iter().enumerate() {
+        for a in 0..rows {
+            sums[g] += matrix[(a, c)].abs();
         }
-        col_max = col_max.max(inflate_sum_up(s, s, (rows * taps) as f64));
+        counts[g] += rows;
     }
+    let col_max = sums
+        .iter()
+        .zip(&counts)
+        .map(|(&s, &k)| inflate_sum_up(s, s, k as f64))
+        .fold(0.0f64, f64::max);
     Ok(sqrt_product_up(row_max, col_max))
 }
 

@@ -75,7 +75,14 @@ pub(crate) fn activation(b: &mut Builder, at: &At) -> Result<(), OnnxError> {
 /// The one node reading output 0 of node `index`, if it has operator `op_type`.
 fn single_consumer(b: &Builder, index: usize, op_type: &str) -> Option<usize> {
     match b.only_consumers(index)? {
-        [k] if b.proto_nodes[*k].op_type.as_deref() == Some(op_type) => Some(*k),
+        [k] if b.proto_nodes[*k].op_type.as_deref() == Some(op_type)
+            && matches!(
+                b.proto_nodes[*k].domain.as_deref(),
+                None | Some("" | "ai.onnx")
+            ) =>
+        {
+            Some(*k)
+        }
         _ => None,
     }
 }

@@ -70,12 +70,12 @@ pub(crate) fn gemm(b: &mut Builder, at: &At) -> Result<(), OnnxError> {
 /// `Add` of a constant that follows is folded into it as the bias).
 pub(crate) fn matmul(b: &mut Builder, at: &At) -> Result<(), OnnxError> {
     at.known_attributes(&[])?;
-    if let Some(Value::Const(_)) = b.input(at, 0)? {
-        if let Some(Value::Computed { .. }) = b.input(at, 1)? {
-            return Err(at.err(
-                "a constant times a computed value is not supported; supported: a computed N×K value times a constant K×M matrix",
-            ));
-        }
+    if let (Some(Value::Const(_)), Some(Value::Computed { .. })) =
+        (b.input(at, 0)?, b.input(at, 1)?)
+    {
+        return Err(at.err(
+            "a constant times a computed value is not supported; supported: a computed N×K value times a constant K×M matrix",
+        ));
     }
     let (x, rank) = b.computed(at, 0)?;
     if rank != Rank::Flat {

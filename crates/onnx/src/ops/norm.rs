@@ -35,7 +35,8 @@ pub(crate) fn batch_norm(b: &mut Builder, at: &At) -> Result<(), OnnxError> {
     let mut shift = Vec::with_capacity(channels);
     for c in 0..channels {
         let denom = var[c] + epsilon;
-        if !(denom > 0.0) {
+        // Written so that NaN fails too.
+        if denom.is_nan() || denom <= 0.0 {
             return Err(at.err(format!(
                 "channel {c}: var + epsilon = {denom}; a positive number is expected"
             )));

@@ -8,7 +8,7 @@ use crate::attr::At;
 use crate::builder::{Builder, Origin, Rank, Value};
 use crate::error::OnnxError;
 use crate::fold::{self, normalize_axis};
-use crate::tensor::{Data, Int, Tensor, dtype};
+use crate::tensor::{Data, Int, Tensor, dtype, product};
 
 /// A computed value flattened to `N × F` (a [`Op::Flatten`] node unless it is flat already).
 fn flattened(b: &mut Builder, at: &At, id: usize, rank: Rank) -> Result<Value, OnnxError> {
@@ -34,7 +34,10 @@ pub(crate) fn flatten(b: &mut Builder, at: &At) -> Result<(), OnnxError> {
             } else {
                 normalize_axis(axis, r).map_err(|e| at.attr_err("axis", axis.to_string(), e))?
             };
-            let dims = vec![t.dims[..a].iter().product(), t.dims[a..].iter().product()];
+            let (Some(outer), Some(inner)) = (product(&t.dims[..a]), product(&t.dims[a..])) else {
+                return Err(at.err(format!("dims {:?} overflow", t.dims)));
+            };
+            let dims = vec![outer, inner];
             Value::Const(Tensor { dims, data: t.data })
         }
         Value::Computed { id, rank } => {
@@ -68,7 +71,7 @@ pub(crate) fn reshape(b: &mut Builder, at: &At) -> Result<(), OnnxError> {
                 return Err(at.err("the shape is not an integer tensor"));
             };
             let cur = b.dims(id, rank);
-            let len: usize = cur.iter().product();
+            let len = product(&cur).ok_or_else(|| at.err(format!("dims {cur:?} overflow")))?;
             let describe = || format!("{:?}", target);
             let Some((&first, rest)) = target.split_first() else {
                 return Err(at.err("the target shape is empty"));
@@ -108,7 +111,7 @@ pub(crate) fn reshape(b: &mut Builder, at: &At) -> Result<(), OnnxError> {
                 .try_fold(1usize, |a, &d| a.checked_mul(d))
                 .unwrap_or(0);
             if let Some(k) = infer {
-                if known == 0 || len % known != 0 {
+                if known == 0 || !len.is_multiple_of(known) {
                     return Err(at.err(format!(
                         "cannot infer the -1 of {} for {len} values per sample",
                         describe()
