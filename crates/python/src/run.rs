@@ -139,7 +139,16 @@ where
         let (got, back) = py.detach(move || (rx.recv_timeout(POLL), rx));
         rx = back;
         match got {
-            Ok(Ok(Ok(value))) => return Ok(value),
+            Ok(Ok(Ok(value))) => {
+                // The last counts, so a short run still shows its stages.
+                if let Some(callback) = progress {
+                    let (generation, stage, done, total) = shared.snapshot();
+                    if (generation, done) != seen && !stage.is_empty() {
+                        callback.call1((stage, done, total))?;
+                    }
+                }
+                return Ok(value);
+            }
             Ok(Ok(Err(e))) => return Err(to_py(e)),
             Ok(Err(payload)) => {
                 if payload.downcast_ref::<Cancelled>().is_some() {

@@ -1,14 +1,16 @@
 //! A target network F and its input domain, as the command line reads them: safetensors
 //! bytes through `logprune_network::load_network`, or named arrays written to safetensors
 //! bytes first (`write_tensors`) so that the same reader, with its layer order and its
-//! checks, makes the network.
+//! checks, makes the network; ONNX bytes through `logprune_onnx::import` (an MLP, or a graph
+//! with convolutions, pooling or residual adds).
 
 use std::sync::Arc;
 
 use logprune_construction::Domain;
 use logprune_network::{
-    Activation, LoadOptions, NamedTensor, Network, load_network, write_tensors,
+    Activation, Graph, LoadOptions, NamedTensor, Network, load_network, write_tensors,
 };
+use logprune_onnx::{ImportOptions, import};
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 
@@ -49,11 +51,50 @@ pub(crate) fn matrix<'py>(
         .into_any())
 }
 
-/// A target network F (PyTorch `nn.Sequential` convention: layer `i` computes
-/// `σ_i(W_i x + b_i)`).
+/// What a target is: a chain of dense layers, or a graph (convolutions, pooling, residual
+/// adds) from ONNX.
+#[derive(Clone)]
+pub(crate) enum Model {
+    /// An MLP (`σ_i(W_i x + b_i)` per layer).
+    Chain(Arc<Network>),
+    /// A graph target.
+    Graph(Arc<Graph>),
+}
+
+/// A target network F: an MLP (PyTorch `nn.Sequential` convention: layer `i` computes
+/// `σ_i(W_i x + b_i)`), or a graph imported from ONNX.
 #[pyclass(module = "logprune._core", frozen)]
 pub struct Target {
-    pub(crate) network: Arc<Network>,
+    pub(crate) model: Model,
+}
+
+impl Target {
+    fn chain(network: Network) -> Self {
+        Target {
+            model: Model::Chain(Arc::new(network)),
+        }
+    }
+
+    /// `n_0`: the input width (a graph's flattened `C × H × W`).
+    pub(crate) fn input_width(&self) -> usize {
+        match &self.model {
+            Model::Chain(n) => n.input_width(),
+            Model::Graph(g) => g.input_shape().len(),
+        }
+    }
+
+    /// The MLP, or a `ValueError` naming `argument` for a graph target.
+    fn network(&self, what: &str) -> PyResult<&Arc<Network>> {
+        match &self.model {
+            Model::Chain(n) => Ok(n),
+            Model::Graph(_) => Err(bad_argument(
+                "target",
+                format!(
+                    "a graph target (convolutions, pooling or residual adds): {what} takes an MLP"
+                ),
+            )),
+        }
+    }
 }
 
 #[pymethods]
@@ -68,8 +109,20 @@ impl Target {
     ) -> PyResult<Self> {
         let options = options(hidden_activation, output_activation)?;
         let network = load_network(data, &options).map_err(|e| bad_argument("target", e))?;
-        Ok(Target {
-            network: Arc::new(network),
+        Ok(Target::chain(network))
+    }
+
+    /// The target in ONNX `data` (what `torch.onnx.export` writes): an MLP, or a graph.
+    #[staticmethod]
+    fn from_onnx(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        let graph = py
+            .detach(|| import(data, &ImportOptions::default()))
+            .map_err(|e| bad_argument("target", e))?;
+        Ok(match graph.to_network() {
+            Ok(Some(network)) => Target::chain(network),
+            _ => Target {
+                model: Model::Graph(Arc::new(graph)),
+            },
         })
     }
 
@@ -96,32 +149,43 @@ impl Target {
             .map_err(|e| bad_argument("target", e))?;
         let bytes = write_tensors(&named).map_err(|e| bad_argument("target", e))?;
         let network = load_network(&bytes, &options).map_err(|e| bad_argument("target", e))?;
-        Ok(Target {
-            network: Arc::new(network),
-        })
+        Ok(Target::chain(network))
     }
 
-    /// `[n_0, ..., n_ℓ]`.
+    /// Whether this is a graph target (from ONNX, with convolutions, pooling or residual adds).
     #[getter]
-    fn widths(&self) -> Vec<usize> {
-        self.network.architecture().widths().to_vec()
+    fn is_graph(&self) -> bool {
+        matches!(self.model, Model::Graph(_))
     }
 
-    /// The activation of each layer, by name (`relu`, `identity`, `leaky-relu:0.1`, ...).
+    /// `n_0`, the input width (a graph's flattened `C × H × W`).
     #[getter]
-    fn activations(&self) -> Vec<String> {
-        self.network
+    fn n_inputs(&self) -> usize {
+        self.input_width()
+    }
+
+    /// `[n_0, ..., n_ℓ]` of an MLP.
+    #[getter]
+    fn widths(&self) -> PyResult<Vec<usize>> {
+        Ok(self.network("widths")?.architecture().widths().to_vec())
+    }
+
+    /// The activation of each layer of an MLP, by name (`relu`, `leaky-relu:0.1`, ...).
+    #[getter]
+    fn activations(&self) -> PyResult<Vec<String>> {
+        Ok(self
+            .network("activations")?
             .architecture()
             .activations()
             .iter()
             .map(ToString::to_string)
-            .collect()
+            .collect())
     }
 
-    /// Whether some layer has a bias (Ĝ then takes `(x, 1)`).
+    /// Whether some layer of an MLP has a bias (Ĝ then takes `(x, 1)`).
     #[getter]
-    fn has_bias(&self) -> bool {
-        self.network.has_bias()
+    fn has_bias(&self) -> PyResult<bool> {
+        Ok(self.network("has_bias")?.has_bias())
     }
 
     /// F on each row of `x` (`(batch, n_0)`); returns `(batch, n_ℓ)`.
@@ -131,7 +195,8 @@ impl Target {
         x: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let rows = rows("x", &x)?;
-        let network = Arc::clone(&self.network);
+        let network = Arc::clone(self.network("forward")?);
+        let n = network.output_width();
         let out = py
             .detach(move || {
                 rows.iter()
@@ -139,7 +204,6 @@ impl Target {
                     .collect::<Result<Vec<_>, _>>()
             })
             .map_err(|e| bad_argument("x", e))?;
-        let n = self.network.output_width();
         let batch = out.len();
         matrix(py, out.into_iter().flatten().collect(), batch, n)
     }

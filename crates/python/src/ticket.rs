@@ -11,6 +11,7 @@ use logprune_construction::{
     LargeNetwork, LayerSink, Plan, PruneConfig, PrunedLayer, PrunedNetwork, SolverKind, TicketSpec,
     ToleranceRule, prune_into, verify,
 };
+use logprune_construction::{GraphPruning, prune_graph, verify_graph_ticket};
 use numpy::{PyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -18,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::errors::{bad_argument, to_py};
 use crate::run::run;
-use crate::target::{Target, domain, matrix, rows};
+use crate::target::{Model, Target, domain, matrix, rows};
 
 /// A sink that keeps Ĝ's layers and the ticket spec of the run, taken when it begins (as the
 /// command line's ticket file does).
@@ -121,8 +122,42 @@ pub(crate) fn prune(
     };
     config.check().map_err(|e| to_py(e, "input_box"))?;
     let rows = inputs.as_ref().map(|x| rows("inputs", x)).transpose()?;
-    let (domain, domain_argument) = domain(target.network.input_width(), input_box, rows)?;
-    let network = Arc::clone(&target.network);
+    let (domain, domain_argument) = domain(target.input_width(), input_box, rows)?;
+    let network = match &target.model {
+        Model::Chain(n) => Arc::clone(n),
+        Model::Graph(g) => {
+            for (given, argument) in [
+                (search_width, "search_width"),
+                (compare_rules, "compare_rules"),
+            ] {
+                if given {
+                    return Err(bad_argument(
+                        argument,
+                        "not supported for a graph target yet; it is for an MLP target",
+                    ));
+                }
+            }
+            let graph = Arc::clone(g);
+            let p = run(
+                py,
+                threads,
+                progress.as_ref(),
+                move |progress| prune_graph(&graph, &domain, &config, progress),
+                |e| to_py(e, domain_argument),
+            )?;
+            let report = p.report.to_json().map_err(|e| to_py(e, domain_argument))?;
+            let ticket = logprune_construction::Ticket {
+                spec: TicketSpec::of_graph_run(&p.plan, &p.large, None),
+                pruned: p.pruned.clone(),
+                stats: p.stats.clone(),
+            };
+            return Ok(Ticket {
+                inner: Arc::new(ticket),
+                report: Some(report),
+                graph: Some(Arc::new(p)),
+            });
+        }
+    };
     let (run_result, spec, layers) = run(
         py,
         threads,
@@ -156,6 +191,7 @@ pub(crate) fn prune(
     Ok(Ticket {
         inner: Arc::new(ticket),
         report: Some(report),
+        graph: None,
     })
 }
 
@@ -165,6 +201,8 @@ pub(crate) fn prune(
 pub struct Ticket {
     inner: Arc<logprune_construction::Ticket>,
     report: Option<String>,
+    /// A graph target's run, whose plan runs Ĝ forward.
+    graph: Option<Arc<GraphPruning>>,
 }
 
 #[pymethods]
@@ -178,6 +216,7 @@ impl Ticket {
         Ok(Ticket {
             inner: Arc::new(ticket),
             report: None,
+            graph: None,
         })
     }
 
@@ -221,6 +260,12 @@ impl Ticket {
         self.inner.spec.bias_unit
     }
 
+    /// Whether Ĝ approximates a graph target (its layers are the graph's linear nodes).
+    #[getter]
+    fn is_graph(&self) -> bool {
+        self.inner.spec.graph.is_some()
+    }
+
     /// Kept intermediate neurons per layer.
     #[getter]
     fn kept_neurons(&self) -> Vec<u64> {
@@ -244,6 +289,9 @@ impl Ticket {
         r#virtual: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut rows = rows("x", &x)?;
+        if self.inner.spec.graph.is_some() {
+            return self.forward_graph(py, rows, r#virtual);
+        }
         let n0 = self.inner.pruned.input_width();
         let given = rows.first().map_or(n0, Vec::len);
         if self.inner.spec.bias_unit && given + 1 == n0 {
@@ -382,9 +430,26 @@ impl Ticket {
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<String> {
         let rows = inputs.as_ref().map(|x| rows("inputs", x)).transpose()?;
-        let (domain, domain_argument) = domain(target.network.input_width(), input_box, rows)?;
-        let network = Arc::clone(&target.network);
+        let (domain, domain_argument) = domain(target.input_width(), input_box, rows)?;
         let t = Arc::clone(&self.inner);
+        let network = match &target.model {
+            Model::Chain(n) => Arc::clone(n),
+            Model::Graph(g) => {
+                let graph = Arc::clone(g);
+                let report = run(
+                    py,
+                    threads,
+                    progress.as_ref(),
+                    move |progress| {
+                        let report = verify_graph_ticket(&t, &graph, &domain, progress)?;
+                        report.verify()?;
+                        Ok(report)
+                    },
+                    |e| to_py(e, domain_argument),
+                )?;
+                return report.to_json().map_err(|e| to_py(e, domain_argument));
+            }
+        };
         let report = run(
             py,
             threads,
@@ -397,5 +462,39 @@ impl Ticket {
             |e| to_py(e, domain_argument),
         )?;
         report.to_json().map_err(|e| to_py(e, domain_argument))
+    }
+}
+
+impl Ticket {
+    /// Ĝ of a graph target on rows (flattened `C × H × W`), through the run's plan.
+    fn forward_graph<'py>(
+        &self,
+        py: Python<'py>,
+        rows: Vec<Vec<f64>>,
+        r#virtual: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let Some(p) = self.graph.as_ref().map(Arc::clone) else {
+            return Err(bad_argument(
+                "x",
+                "the forward pass of a graph target's ticket read from a file is not supported yet: use the Ticket that prune returned",
+            ));
+        };
+        let n0 = rows.first().map_or(0, Vec::len);
+        let y = py
+            .detach(move || {
+                let x = faer::Mat::from_fn(n0, rows.len(), |b, k| rows[k][b]);
+                if r#virtual {
+                    p.forward_virtual(x.as_ref())
+                } else {
+                    p.forward_literal(x.as_ref())
+                }
+            })
+            .map_err(|e| to_py(e, "x"))?;
+        let (n, batch) = (y.nrows(), y.ncols());
+        let data = (0..batch)
+            .flat_map(|k| (0..n).map(move |a| (k, a)))
+            .map(|(k, a)| y[(a, k)])
+            .collect();
+        matrix(py, data, batch, n)
     }
 }

@@ -59,7 +59,6 @@ def test_bad_prune_arguments(kwargs, argument):
         ({"0.bias": np.ones(2)}, "0.bias"),
         ({}, "target"),
         (42, "not a model"),
-        ("model.onnx", "ONNX"),
     ],
 )
 def test_bad_targets(target, message):

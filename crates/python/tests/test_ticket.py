@@ -105,17 +105,18 @@ def test_dense_forms(ticket):
             h = np.maximum(h, 0.0)
     assert np.allclose(h, ticket.forward(x), rtol=1e-12, atol=1e-12)
     (p1, m1), (p2, m2) = ticket.virtual_weights()
-    assert p1.shape == (7, 6) and m2.shape == (3, 8)
+    widths = ticket.spec["target_widths"]  # F′: the bias unit is carried through the layers
+    assert p1.shape == (widths[1], widths[0]) and m2.shape == (widths[2], widths[1])
     w = SD["0.weight"].astype(np.float64)
-    # Ŵ⁺ and Ŵ⁻ are each within ε_w/2 of the target's weights (with the bias column).
+    # Ŵ⁺ is within ε_w/2 of the target's weights (with the bias column; on [0, 1] no Ŵ⁻ is needed).
     eps_w = ticket.report["epsilon_w"]
-    assert np.abs(p1[:, :5] - w).max() <= eps_w / 2
-    assert np.abs(p1[:, 5] - SD["0.bias"]).max() <= eps_w / 2
+    assert np.abs(p1[:7, :5] - w).max() <= eps_w / 2
+    assert np.abs(p1[:7, 5] - SD["0.bias"]).max() <= eps_w / 2
 
 
 def test_layers_arrays(ticket):
     layers = ticket.layers()
-    assert [l["n_in"] for l in layers] == [6, 8]
+    assert [l["n_in"] for l in layers] == ticket.spec["target_widths"][:-1]
     assert [len(l["z"]) for l in layers] == ticket.kept_neurons
     assert [len(l["edge_v"]) for l in layers] == ticket.kept_edges
     assert layers[0]["activation"] == "relu" and layers[1]["activation"] == "identity"

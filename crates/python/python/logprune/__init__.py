@@ -270,7 +270,7 @@ def _state_dict_arrays(state: Mapping) -> List[Tuple[str, np.ndarray]]:
 def _target(
     target: Any, hidden_activation: Optional[str], output_activation: Optional[str]
 ) -> "_core.Target":
-    """The :class:`Target` of a path (safetensors), a state_dict (a mapping of arrays or
+    """The :class:`Target` of a path (safetensors, or ONNX by its ``.onnx`` extension), a state_dict (a mapping of arrays or
     tensors), an ``nn.Module`` (its ``state_dict()``) or a Target."""
     if isinstance(target, _core.Target):
         if hidden_activation is not None or output_activation is not None:
@@ -300,17 +300,17 @@ def _target(
         return _core.Target.from_tensors(_state_dict_arrays(target), hidden, output)
     if isinstance(target, (str, os.PathLike)):
         path = os.fspath(target)
-        if str(path).lower().endswith(".onnx"):
-            raise ValueError(
-                f"target: {path}: ONNX targets are not supported by this version (convolutional "
-                "and residual targets come with the library's graph pruning); give the "
-                "state_dict of an nn.Sequential of Linear layers, or its safetensors file"
-            )
         try:
             with open(path, "rb") as f:
                 data = f.read()
         except OSError as e:
             raise ValueError(f"target: cannot read {path}: {e.strerror or e}") from None
+        if str(path).lower().endswith(".onnx"):
+            if hidden_activation is not None or output_activation is not None:
+                raise ValueError(
+                    "hidden_activation: an ONNX file names its own activations: give none"
+                )
+            return _core.Target.from_onnx(data)
         return _core.Target.from_safetensors(data, hidden, output)
     raise ValueError(
         f"target: {type(target).__name__} is not a model: expected a path to a safetensors file, "
@@ -435,7 +435,8 @@ def prune(
     byte), and returns the :class:`Ticket` with its report.
 
     ``target``: a path to a safetensors file (an ``nn.Sequential`` of ``Linear`` layers'
-    ``state_dict``), a state_dict (a mapping of numpy arrays or torch tensors: ``0.weight`` of
+    ``state_dict``) or to an ONNX file (``torch.onnx.export``'s: an MLP, or a convolutional
+    or residual network with batch norm; its activations are the file's), a state_dict (a mapping of numpy arrays or torch tensors: ``0.weight`` of
     shape ``(out, in)``, optional ``0.bias``, ...), an ``nn.Module`` (read through its
     ``state_dict()``; an ``nn.Sequential``'s activations are read from its modules), or a
     :class:`Target`. ``hidden_activation`` (default ``relu``) follows every hidden layer,
@@ -647,6 +648,13 @@ class Ticket:
         return self._core.bias_unit
 
     @property
+    def is_graph(self) -> bool:
+        """Whether Ĝ approximates a graph target (an ONNX CNN or ResNet): its layers are the
+        graph's linear nodes, and its forward pass runs the graph (for the ticket
+        :func:`prune` returned)."""
+        return self._core.is_graph
+
+    @property
     def kept_neurons(self) -> List[int]:
         """Kept intermediate neurons per layer."""
         return list(self._core.kept_neurons)
@@ -670,7 +678,8 @@ class Ticket:
         or with ``virtual=True`` its virtual matrices ``σ_i(Ŵ⁺ max(x,0) + Ŵ⁻ min(x,0))``
         (equal up to rounding). ``x`` holds the target's inputs; for a ticket with the bias
         unit the 1 is appended (passing it already appended works too). Returns float64
-        ``(batch, n_ℓ)`` or ``(n_ℓ,)``."""
+        ``(batch, n_ℓ)`` or ``(n_ℓ,)``. For a graph target, ``x`` holds flattened ``C × H × W``
+        inputs (``x.reshape(len(x), -1)``)."""
         a = np.asarray(x, dtype=np.float64)
         single = a.ndim == 1
         if single:
@@ -692,7 +701,10 @@ class Ticket:
         """Ĝ as the ``state_dict`` of a bias-free ``nn.Sequential(Linear(n_0, kept_1),
         ReLU(), Linear(kept_1, n_1), σ_1, ...)``: keys ``0.weight`` (U_1), ``2.weight`` (V_1),
         ``4.weight`` (U_2), ...; the arrays of ``logprune prune --dense``'s
-        ``pruned.safetensors``. For a small Ĝ (:class:`MemoryBudgetError` above 2 GiB)."""
+        ``pruned.safetensors``. For a small Ĝ (:class:`MemoryBudgetError` above 2 GiB) of an
+        MLP target."""
+        if self.is_graph:
+            raise ValueError("dense_state_dict: a graph target's Ĝ is not an nn.Sequential")
         return dict(self._core.dense_state_dict())
 
     def layers(self) -> List[Dict[str, Any]]:
@@ -706,7 +718,9 @@ class Ticket:
         target's ``x`` (``(batch, n_0)``; the bias unit is appended inside), its output
         ``(batch, n_ℓ)``. Matches :meth:`forward` to rounding (bit for bit in float64 on
         ReLU/identity layers on the CPU). ``dtype`` defaults to ``torch.float32``. Needs
-        torch."""
+        torch. For an MLP target."""
+        if self.is_graph:
+            raise ValueError("to_torch: a graph target's Ĝ is not supported yet (MLP targets only)")
         from ._torch import ticket_module  # noqa: PLC0415: torch only when asked
 
         return ticket_module(self, dtype=dtype, device=device)
