@@ -79,3 +79,25 @@ def test_to_torch_on_cuda(pair):
     g = t.to_torch(dtype=torch.float64, device="cuda")
     got = g(torch.from_numpy(x).cuda()).cpu().numpy()
     assert np.abs(got - t.forward(x)).max() <= 1e-12 * max(1.0, np.abs(got).max())
+
+
+def test_a_cnn_module_is_read_through_an_onnx_export(tmp_path):
+    torch.manual_seed(4)
+    cnn = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(2 * 4 * 4, 3)
+    )
+    with pytest.raises(ValueError, match="input_shape"):
+        logprune.prune(cnn, eps=0.01, progress=False)
+    t = logprune.prune(cnn, eps=0.01, input_box=(0.0, 1.0), input_shape=(1, 6, 6), progress=False)
+    assert t.is_graph and cnn.training  # the module's mode is restored
+    path = tmp_path / "cnn.onnx"
+    torch.onnx.export(
+        cnn.eval(), torch.zeros(1, 1, 6, 6), str(path), dynamo=False, input_names=["input"],
+        output_names=["output"], dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
+    )
+    assert logprune.prune(path, eps=0.01, input_box=(0.0, 1.0), progress=False).to_bytes() == t.to_bytes()
+    x = np.random.default_rng(5).uniform(0, 1, (16, 36))
+    with torch.no_grad():
+        f = cnn.double()(torch.from_numpy(x).reshape(16, 1, 6, 6)).numpy()
+    assert np.linalg.norm(f - t.forward(x), axis=1).max() <= t.report["certified_bound"] <= 0.01
+    t.verify(cnn.float(), input_box=(0.0, 1.0), input_shape=(1, 6, 6), progress=False)

@@ -224,6 +224,7 @@ def _module_activations(module: Any) -> Optional[Tuple[str, str]]:
     logprune cannot take (another kind of layer, different hidden activations)."""
     if type(module).__name__ != "Sequential":
         return None
+    hint = " (for a convolutional or residual network, give input_shape=(C, H, W): it is read through an ONNX export)"
     acts: List[Optional[str]] = []  # the activation after each Linear (None: identity)
     for child in module.children():
         kind = type(child).__name__
@@ -240,6 +241,7 @@ def _module_activations(module: Any) -> Optional[Tuple[str, str]]:
             raise ValueError(
                 f"target: the nn.Sequential holds {child!r}: expected Linear layers each followed "
                 "by at most one activation (ReLU, Tanh, Sigmoid, Identity, LeakyReLU, ELU, GELU)"
+                + hint
             )
     if not acts:
         raise ValueError("target: the nn.Sequential has no Linear layer")
@@ -267,11 +269,47 @@ def _state_dict_arrays(state: Mapping) -> List[Tuple[str, np.ndarray]]:
     return out
 
 
+def _onnx_export(module: Any, input_shape: Sequence[int]) -> bytes:
+    """``module`` exported to ONNX bytes as ``torch.onnx.export`` does (TorchScript exporter,
+    eval mode, one input ``(N, *input_shape)`` with a symbolic batch)."""
+    import io  # noqa: PLC0415
+
+    import torch  # noqa: PLC0415: torch only for a module
+
+    try:
+        shape = [int(d) for d in input_shape]
+    except (TypeError, ValueError):
+        raise ValueError(f"input_shape={input_shape!r} is invalid: expected (C, H, W) or (F,)") from None
+    if not shape or any(d < 1 for d in shape):
+        raise ValueError(f"input_shape={input_shape!r} is invalid: expected positive dims")
+    f = io.BytesIO()
+    was_training = module.training
+    try:
+        torch.onnx.export(
+            module.eval(),
+            torch.zeros(1, *shape, dtype=next(module.parameters()).dtype),
+            f,
+            dynamo=False,
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
+        )
+    except Exception as e:  # noqa: BLE001: the exporter's own message
+        raise ValueError(f"target: the ONNX export failed: {e}") from None
+    finally:
+        module.train(was_training)
+    return f.getvalue()
+
+
 def _target(
-    target: Any, hidden_activation: Optional[str], output_activation: Optional[str]
+    target: Any,
+    hidden_activation: Optional[str],
+    output_activation: Optional[str],
+    input_shape: Optional[Sequence[int]] = None,
 ) -> "_core.Target":
-    """The :class:`Target` of a path (safetensors, or ONNX by its ``.onnx`` extension), a state_dict (a mapping of arrays or
-    tensors), an ``nn.Module`` (its ``state_dict()``) or a Target."""
+    """The :class:`Target` of a path (safetensors, or ONNX by its ``.onnx`` extension), a
+    state_dict (a mapping of arrays or tensors), an ``nn.Module`` (its ``state_dict()``, or
+    with ``input_shape`` an ONNX export) or a Target."""
     if isinstance(target, _core.Target):
         if hidden_activation is not None or output_activation is not None:
             raise ValueError(
@@ -280,7 +318,16 @@ def _target(
             )
         return target
     inferred = None
-    if not isinstance(target, (Mapping, str, bytes, os.PathLike)) and hasattr(target, "state_dict"):
+    is_module = not isinstance(target, (Mapping, str, bytes, os.PathLike)) and hasattr(
+        target, "state_dict"
+    )
+    if input_shape is not None:
+        if not is_module:
+            raise ValueError("input_shape: only for an nn.Module target (read through an ONNX export)")
+        if hidden_activation is not None or output_activation is not None:
+            raise ValueError("hidden_activation: an exported module names its own activations: give none")
+        return _core.Target.from_onnx(_onnx_export(target, input_shape))
+    if is_module:
         inferred = _module_activations(target)
         if inferred is not None:
             for arg, given, found in (
@@ -323,11 +370,12 @@ def target(
     *,
     hidden_activation: Optional[str] = None,
     output_activation: Optional[str] = None,
+    input_shape: Optional[Sequence[int]] = None,
 ) -> "_core.Target":
-    """The target network F of ``model`` (a path to safetensors, a state_dict, an
-    ``nn.Module``), as :func:`prune` reads it. ``Target.forward(x)`` gives F on rows of ``x``
-    (to compare with :meth:`Ticket.forward`)."""
-    return _target(model, hidden_activation, output_activation)
+    """The target network F of ``model`` (a path to safetensors or ONNX, a state_dict, an
+    ``nn.Module``), as :func:`prune` reads it. ``Target.forward(x)`` gives an MLP's F on rows
+    of ``x`` (to compare with :meth:`Ticket.forward`)."""
+    return _target(model, hidden_activation, output_activation, input_shape)
 
 
 # -------------------------------------------------------------------------------- bounds
@@ -429,6 +477,7 @@ def prune(
     progress: Union[bool, Callable[[str, int, int], Any]] = True,
     hidden_activation: Optional[str] = None,
     output_activation: Optional[str] = None,
+    input_shape: Optional[Sequence[int]] = None,
 ) -> "Ticket":
     """Prunes the large random network G to a subnetwork Ĝ within ``eps`` of ``target`` on
     its domain, as ``logprune prune`` does with the same arguments (the same ticket, byte for
@@ -442,6 +491,8 @@ def prune(
     :class:`Target`. ``hidden_activation`` (default ``relu``) follows every hidden layer,
     ``output_activation`` (default ``identity``) the last; names as on the command line
     (``relu``, ``identity``, ``tanh``, ``sigmoid``, ``leaky-relu:0.01``, ``elu:1``, ``gelu``).
+    A module that is not an ``nn.Sequential`` of ``Linear`` layers (a CNN, a ResNet) is read
+    through an ONNX export when ``input_shape`` (one sample's ``(C, H, W)``) is given.
 
     The accuracy: ``eps`` (sup_x ‖F(x) − Ĝ(x)‖₂ ≤ ε, certified and measured) or
     ``weight_tolerance`` (every half of every weight within T). The domain: ``input_box=(lo,
@@ -476,7 +527,7 @@ def prune(
     seed_ = _count("seed", seed, minimum=0)
     if seed_ is None or seed_ >= 2**64:
         raise ValueError(f"seed={seed!r} is invalid: expected an integer in [0, 2^64)")
-    t = _target(target, hidden_activation, output_activation)
+    t = _target(target, hidden_activation, output_activation, input_shape)
     callback, close = _progress(progress)
     try:
         core = _core.prune(
@@ -738,6 +789,7 @@ class Ticket:
         progress: Union[bool, Callable[[str, int, int], Any]] = True,
         hidden_activation: Optional[str] = None,
         output_activation: Optional[str] = None,
+        input_shape: Optional[Sequence[int]] = None,
     ) -> Dict[str, Any]:
         """Checks this ticket against ``target`` on the domain it was pruned for
         (``input_box`` or ``inputs``, as given to :func:`prune`), as ``logprune verify``: the
@@ -761,7 +813,7 @@ class Ticket:
             except (OSError, json.JSONDecodeError) as e:
                 raise ValueError(f"report: cannot read {os.fspath(report)}: {e}") from None
         expected = report if report is not None else self._report
-        t = _target(target, hidden_activation, output_activation)
+        t = _target(target, hidden_activation, output_activation, input_shape)
         callback, close = _progress(progress)
         try:
             text = self._core.verify(
