@@ -10,6 +10,18 @@ Run by the Rust test ``crates/construction/tests/python_loader.rs``, which write
   matrices ``layer{i}.wplus`` / ``layer{i}.wminus`` (``n_i × n_{i-1}``);
 - ``--dense`` (optional): Rust's dense export ``pruned.safetensors``.
 
+For a graph ticket (metadata ``graph``), ``inputs`` are ``[batch, C·H·W]``, ``literal`` and
+``virtual`` are ``GraphPruning::forward_literal`` / ``forward_virtual`` (one output per row), and
+there is no dense export; the figures add ``graph``, ``ops``, ``fans`` and whether the virtual
+passes are bit-identical, and the tampered tickets include bad ``graph`` metadata and fans that
+do not fit the tensors.
+
+With ``--reference`` (a fixture's ``data/models/<name>.io.safetensors``: ``input`` and the
+model's float64 outputs ``output_f64``) and ``--report`` (the run's ``report.json``) instead of
+``--io``, a graph ticket written by ``logprune prune`` on that fixture is run on the fixture's
+inputs: each output must be within the run's ``certified_bound`` of ``output_f64`` (ℓ2), and
+the literal and virtual passes within ``--tol`` of each other; tampered copies are refused.
+
 It loads the ticket, runs ``forward``, ``forward_virtual`` and the dense ``nn.Sequential``
 weights, compares each with Rust's literal outputs by the largest relative difference
 ``max |a − b| / max(1, |a|)`` (``a`` Rust's), compares the virtual matrices and the dense
@@ -94,8 +106,10 @@ def tampered(ticket_path, tmp):
     cases.append((write(tensors, {**meta, "format": "pt"}), "`format`", "format pt"))
     cases.append((write(tensors, {k: v for k, v in meta.items() if k != "widths_g"}),
                   "`widths_g` is missing", "no widths_g"))
-    cases.append((write(tensors, {**meta, "activations": json.dumps(["gelu"] * (
-        len(json.loads(spec["activations"]))))}), "unknown activation", "activation gelu"))
+    cases.append((write(tensors, {**meta, "activations": json.dumps(["swish"] * (
+        len(json.loads(spec["activations"]))))}), "unknown activation", "activation swish"))
+    cases.append((write(tensors, {**meta, "activations": json.dumps(["elu:nan"] * (
+        len(json.loads(spec["activations"]))))}), "not a finite number", "activation elu:nan"))
     ts = dict(tensors)
     ts["layer1.u"] = tensors["layer1.u"].astype(np.float32)
     cases.append((write(ts, meta), "expected F64", "u as F32"))
@@ -149,17 +163,232 @@ def tampered(ticket_path, tmp):
     return len(cases)
 
 
+def graph_tampered(ticket_path, tmp, t):
+    """Writes tampered copies of a graph ticket and checks each is refused."""
+    with safe_open(ticket_path, framework="np") as f:
+        meta = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    graph = json.loads(meta["graph"])
+    ell = len(graph["fans"])
+    n = [0]
+
+    def write(ts, md):
+        n[0] += 1
+        p = os.path.join(tmp, f"gbad{n[0]}.safetensors")
+        save_file({k: np.ascontiguousarray(v) for k, v in ts.items()}, p, metadata=md)
+        return p
+
+    def with_graph(edit):
+        g = json.loads(meta["graph"])
+        edit(g)
+        return write(tensors, {**meta, "graph": json.dumps(g)})
+
+    def set_in(path_value):
+        def edit(g):
+            *path, value = path_value
+            obj = g
+            for key in path[:-1]:
+                obj = obj[key]
+            obj[path[-1]] = value
+        return edit
+
+    first_plain = next(k for k, nd in enumerate(graph["nodes"]) if nd["op"] not in ("dense", "conv"))
+    first_conv = next((k for k, nd in enumerate(graph["nodes"]) if nd["op"] == "conv"), None)
+    cases = [
+        (write(tensors, {**meta, "graph": "{not json"}), "metadata `graph` is not JSON",
+         "graph not JSON"),
+        (write(tensors, {**meta, "graph": "[1, 2]"}), "expected an object", "graph a list"),
+        (with_graph(lambda g: g.pop("nodes")), "`nodes` is missing", "no nodes"),
+        (with_graph(set_in(["input", [0, 1, 1]])), "`input` is", "an empty input"),
+        (with_graph(set_in(["nodes", 0, "inputs", [1]])), "is not an earlier node",
+         "node 1 reads itself"),
+        (with_graph(set_in(["nodes", 1, "op", "softmax"])), "unknown activation",
+         "an unknown op"),
+        (with_graph(set_in(["nodes", first_plain, "shape",
+                            [graph["nodes"][first_plain]["shape"][0] + 1]
+                            + graph["nodes"][first_plain]["shape"][1:]])),
+         "but its inputs make it", "a non-linear node's shape"),
+        (with_graph(lambda g: g["fans"][0].__setitem__(0, g["fans"][0][0] + 1)),
+         "fans[0] is", "fans[0] off by one"),
+        (with_graph(lambda g: g["fans"].append([1, 1])), f"`fans` has {ell + 1} entries",
+         "one fan too many"),
+        (with_graph(set_in(["nodes", 0, "bias", None])), "`bias` is", "no bias flag"),
+        (write(tensors, {**meta, "target_widths": "[4, 2]"}), "a graph ticket has",
+         "target widths in a graph ticket"),
+        (write(tensors, {**meta, "widths_g": json.dumps(json.loads(meta["widths_g"])[:-1])}),
+         "`widths_g`", "widths_g one short"),
+    ]
+    if first_conv is not None:
+        cases.append((with_graph(set_in(["nodes", first_conv, "window", 0, [0, 3]])),
+                      "`window` is", "a kernel of 0"))
+        cases.append((with_graph(set_in(["nodes", first_conv, "window", 1, [50, 50]])),
+                      "but its inputs make it", "a stride that changes the shape"))
+    for k, nd in enumerate(graph["nodes"]):
+        if nd["op"] == "scale":
+            cases.append((with_graph(set_in(["nodes", k, "scale", [nd["scale"][0][:-1], None]])),
+                          "`scale` is", "a scale one factor short"))
+        if nd["op"] == "avg-pool":
+            cases.append((with_graph(lambda g, k=k: g["nodes"][k].pop("count_include_pad")),
+                          "`count_include_pad` is", "avg-pool without count_include_pad"))
+    # Fans that fit the graph, but tensors that do not fit the fans.
+    n_in, n_out = graph["fans"][0]
+    ts = dict(tensors)
+    inp = tensors["layer1.input"].copy()
+    inp[0] = n_in
+    ts["layer1.input"] = inp
+    cases.append((write(ts, meta), f"expected below n_in = {n_in} (fans[0][0])",
+                  "an input beyond fans[0][0]"))
+    ts = dict(tensors)
+    eo = tensors["layer1.edge_output"].copy()
+    eo[-1] = n_out
+    ts["layer1.edge_output"] = eo
+    cases.append((write(ts, meta), f"expected below n_out = {n_out} (fans[0][1])",
+                  "an output beyond fans[0][1]"))
+    ts = {k: v for k, v in tensors.items() if not k.startswith(f"layer{ell}.")}
+    cases.append((write(ts, meta), f"`layer{ell}.z` is missing", "the last layer's tensors gone"))
+    ts = dict(tensors)
+    for k in [k for k in tensors if k.startswith("layer1.")]:
+        ts[k.replace("layer1.", f"layer{ell + 1}.")] = tensors[k]
+    cases.append((write(ts, meta), "unexpected tensor", "a layer beyond the fans"))
+    cases.append((write(tensors, {**meta, "format_version": "2"}), "format version",
+                  "version 2"))
+    for path, needle, what in cases:
+        expect_refused(path, needle, what)
+    # What a graph ticket cannot do.
+    try:
+        t.dense_sequential()
+        fail("dense_sequential of a graph ticket was not refused")
+    except ValueError as e:
+        if "not a sequential network" not in str(e):
+            fail(f"dense_sequential's refusal `{e}` does not say why")
+    return len(cases)
+
+
+def check_graph(t, io, args):
+    """The checks of a graph ticket; returns the figures."""
+    x, rust_literal, rust_virtual = io["inputs"], io["literal"], io["virtual"]
+    if (t.input_width, t.output_width) != (x.shape[1], rust_literal.shape[1]):
+        fail(f"widths {t.input_width} -> {t.output_width} but inputs {x.shape}, "
+             f"outputs {rust_literal.shape}")
+    literal = t.forward(x)
+    virtual = t.forward_virtual(x)
+    one = t.forward(x[3])
+    if not (one.shape == (t.output_width,) and np.array_equal(one, literal[3])):
+        fail("forward of one input is not row 3 of the batch forward")
+    # A batch split in two halves gives the same rows (chunking does not change a value).
+    halves = np.concatenate([t.forward(x[: len(x) // 2]), t.forward(x[len(x) // 2 :])])
+    if not np.array_equal(halves, literal):
+        fail("forward on two halves of the batch differs from forward on the batch")
+    g = t.graph
+    figures = {
+        "label": args.label,
+        "graph": True,
+        "inputs": int(x.shape[0]),
+        "input_shape": list(g.input),
+        "output_shape": list(g.shapes[-1]),
+        "ops": [n.op for n in g.nodes],
+        "fans": [list(f) for f in g.fans],
+        "kept": [l.kept for l in t.layers],
+        "edges": [l.edges for l in t.layers],
+        "minus_neurons": [int(np.sum(l.u < 0)) for l in t.layers],
+        "max_rel_literal": max_rel(rust_literal, literal),
+        "literal_bit_identical": bool(np.array_equal(rust_literal, literal)),
+        "max_rel_virtual": max_rel(rust_literal, virtual),
+        "max_rel_virtual_vs_rust_virtual": max_rel(rust_virtual, virtual),
+        "virtual_bit_identical": bool(np.array_equal(rust_virtual, virtual)),
+        "max_rel_rust_virtual_vs_rust_literal": max_rel(rust_literal, rust_virtual),
+    }
+    vm = t.virtual_matrices()
+    figures["max_abs_virtual_matrices"] = max(
+        max(float(np.max(np.abs(io[f"layer{i}.wplus"] - p), initial=0.0)),
+            float(np.max(np.abs(io[f"layer{i}.wminus"] - m), initial=0.0)))
+        for i, (p, m) in enumerate(vm, start=1)
+    )
+    for bad, what in [(x[:, :-1], "one coordinate short"), (x[:, :, None], "three dimensions")]:
+        try:
+            t.forward(bad)
+            fail(f"forward on an input {what} was not refused")
+        except ValueError:
+            pass
+    nan = x[:2].copy()
+    nan[1, 0] = np.nan
+    try:
+        t.forward_virtual(nan)
+        fail("forward_virtual on a NaN input was not refused")
+    except ValueError as e:
+        if "input 1, coordinate 0" not in str(e):
+            fail(f"the NaN refusal `{e}` does not name input 1, coordinate 0")
+    with tempfile.TemporaryDirectory() as tmp:
+        figures["tampered_tickets_refused"] = graph_tampered(args.ticket, tmp, t)
+    return figures
+
+
+def check_reference(t, args):
+    """A binary-made graph ticket against its fixture's float64 outputs; returns the figures."""
+    ref = load_file(args.reference)
+    with open(args.report) as f:
+        report = json.load(f)
+    x = ref["input"].reshape(ref["input"].shape[0], -1)
+    want = ref["output_f64"].reshape(x.shape[0], -1)
+    literal = t.forward(x)
+    virtual = t.forward_virtual(x)
+    bound = float(report["certified_bound"])
+    figures = {
+        "label": args.label,
+        "graph": t.is_graph,
+        "inputs": int(x.shape[0]),
+        "ops": [n.op for n in t.graph.nodes] if t.is_graph else None,
+        "kept": [l.kept for l in t.layers],
+        "certified_bound": bound,
+        "rust_empirical_max_error_literal": report.get("empirical_max_error_literal"),
+        "max_l2_literal_vs_model": float(np.max(np.linalg.norm(literal - want, axis=1))),
+        "max_l2_virtual_vs_model": float(np.max(np.linalg.norm(virtual - want, axis=1))),
+        "max_rel_virtual_vs_literal": max_rel(literal, virtual),
+    }
+    if not t.is_graph:
+        fail("the ticket is not a graph ticket")
+    for key in ("max_l2_literal_vs_model", "max_l2_virtual_vs_model"):
+        if not figures[key] <= bound:
+            fail(f"{key} = {figures[key]:.3e} above the certified bound {bound:.3e}")
+    if not figures["max_rel_virtual_vs_literal"] <= args.tol:
+        fail(f"max_rel_virtual_vs_literal = {figures['max_rel_virtual_vs_literal']:.3e} above "
+             f"the tolerance {args.tol:.0e}")
+    with tempfile.TemporaryDirectory() as tmp:
+        figures["tampered_tickets_refused"] = graph_tampered(args.ticket, tmp, t)
+    return figures
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ticket", required=True)
-    ap.add_argument("--io", required=True)
+    ap.add_argument("--io")
+    ap.add_argument("--reference")
+    ap.add_argument("--report")
     ap.add_argument("--dense")
     ap.add_argument("--label", default="")
     ap.add_argument("--tol", type=float, default=1e-12)
     args = ap.parse_args()
 
+    if (args.io is None) == (args.reference is None) or (args.reference is None) != (
+        args.report is None
+    ):
+        ap.error("give --io, or --reference with --report")
     t = Ticket.load(args.ticket)
+    if args.reference is not None:
+        figures = check_reference(t, args)
+        figures["ok"] = not FAILURES
+        print(json.dumps(figures))
+        return 0 if not FAILURES else 1
     io = load_file(args.io)
+    if t.is_graph:
+        figures = check_graph(t, io, args)
+        for key in ("max_rel_literal", "max_rel_virtual", "max_rel_virtual_vs_rust_virtual",
+                    "max_abs_virtual_matrices"):
+            if not figures[key] <= args.tol:
+                fail(f"{key} = {figures[key]:.3e} above the tolerance {args.tol:.0e}")
+        figures["ok"] = not FAILURES
+        print(json.dumps(figures))
+        return 0 if not FAILURES else 1
     x, rust_literal, rust_virtual = io["inputs"], io["literal"], io["virtual"]
     if (t.input_width, t.output_width) != (x.shape[1], rust_literal.shape[1]):
         fail(f"widths {t.input_width} -> {t.output_width} but inputs {x.shape}, "

@@ -33,6 +33,21 @@ Example::
     t = Ticket.load("run/ticket.safetensors")
     y = t.forward(t.append_bias_unit(x))      # x: (batch, n0) or (n0,), float64
 
+A ticket of a *graph* target (convolutions, pooling, residual adds, imported from ONNX) has
+the metadata ``graph``: ``input`` ``[C, H, W]``, ``nodes`` (``name``, ``op``, ``inputs`` as node
+ids, 0 the input, ``shape``, and ``window`` ``[kernel, stride, padding [top, left, bottom,
+right], dilation]``, ``count_include_pad``, ``bias``, ``scale`` ``[factors, shifts or null]``
+where they apply) and ``fans`` (``[n_in, n_out]`` per linear node); ``target_widths`` and
+``activations`` are empty. Each linear node (dense or conv, in node order) is one layer of Ĝ
+whose columns are ``(input channel b, tap p)`` at ``b·kh·kw + p`` (a dense node's: its input
+coordinates), plus a last column reading a constant 1 if the node has a bias; the layer runs
+at every output position on the column the node reads there. :meth:`Ticket.forward` takes
+``(batch, C·H·W)`` inputs (``x.reshape(batch, -1)`` of ``C × H × W`` images) and runs the
+graph node by node (:class:`TicketGraph`)::
+
+    t = Ticket.load("run/ticket.safetensors")     # t.graph is not None
+    y = t.forward(images.reshape(len(images), -1))
+
 Every check of the Rust reader that concerns Ĝ is made here too (names, dtypes, shapes,
 metadata, the layer arrays' invariants, indices against G's and the target's widths); a bad
 file raises :class:`ValueError` naming what is wrong.
@@ -90,7 +105,9 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple, Union
@@ -149,16 +166,23 @@ _ACTIVATIONS = {
 
 
 def activation(name: str):
-    """The function ``σ`` of an activation name (``relu``, ``identity``, ``tanh``, ``sigmoid``,
-    or the aliases ``linear``, ``none``, ``logistic``), applied elementwise to an array.
+    """The function ``σ`` of an activation name as Rust reads it (``relu``, ``identity``,
+    ``tanh``, ``sigmoid``, ``gelu``, ``leaky-relu[:slope]``, ``elu[:alpha]``, or the aliases
+    ``linear``, ``none``, ``logistic``; :func:`graph_activation`), applied elementwise to an
+    array.
 
     Raises :class:`ValueError` for an unknown name."""
-    canonical = _ACTIVATION_NAMES.get(str(name).strip().lower())
-    if canonical is None:
-        raise ValueError(
-            f"unknown activation `{name}`: expected one of relu, identity, tanh, sigmoid"
-        )
-    return _ACTIVATIONS[canonical]
+    return graph_activation_fn(name)
+
+
+def canonical_activation(name: str) -> str:
+    """An activation name with its family canonical (``linear`` → ``identity``, ...) and its
+    parameter, if any, as written (``leaky-relu:0.1``).
+
+    Raises :class:`ValueError` for an unknown name."""
+    family, _ = graph_activation(name)
+    _, sep, param = str(name).partition(":")
+    return f"{family}:{param.strip()}" if sep else family
 
 
 @dataclass(frozen=True)
@@ -169,7 +193,9 @@ class TicketLayer:
         index: ``i``, 1-based.
         n_in: ``n_{i-1}``, the layer's input width.
         n_out: ``n_i``, its output width.
-        activation: ``σ_i``'s canonical name (``relu``, ``identity``, ``tanh``, ``sigmoid``).
+        activation: ``σ_i``'s canonical name (``relu``, ``identity``, ``tanh``, ``sigmoid``,
+            ``gelu``, ``leaky-relu[:slope]``, ``elu[:alpha]``; always ``identity`` in a graph
+            ticket, whose graph applies the activations).
         z: uint64 ``[kept]``, each kept neuron's index in G's intermediate layer, increasing.
         input: uint32 ``[kept]``, its input ``b``.
         u: float64 ``[kept]``, its input weight.
@@ -244,33 +270,557 @@ class TicketLayer:
         return U, V
 
 
+# ----------------------------------------------------------------------------- graph tickets
+
+#: ``1/√2`` as Rust's ``FRAC_1_SQRT_2``.
+_FRAC_1_SQRT_2 = 0.7071067811865476
+
+#: A number as Rust's ``f64::from_str`` reads an activation's parameter (no ``_``, no words).
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+#: The operations of a graph node besides the activations, with their arity.
+_GRAPH_OPS = {
+    "dense": 1,
+    "conv": 1,
+    "scale": 1,
+    "max-pool": 1,
+    "avg-pool": 1,
+    "global-avg-pool": 1,
+    "flatten": 1,
+    "add": 2,
+}
+
+
+def _leaky_relu(slope: float):
+    return lambda y: np.where(y >= 0.0, y, slope * y)
+
+
+def _elu(alpha: float):
+    # a·(e^y − 1) for y ≤ 0 (expm1 of min(y, 0): no overflow where it is not used).
+    return lambda y: np.where(y > 0.0, y, alpha * np.expm1(np.minimum(y, 0.0)))
+
+
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _gelu(y: np.ndarray) -> np.ndarray:
+    """``0.5·y·erfc(−y/√2)``, as Rust computes it (``math.erfc`` elementwise)."""
+    y = np.asarray(y, dtype=np.float64)
+    return 0.5 * y * _ERFC(-y * _FRAC_1_SQRT_2).astype(np.float64)
+
+
+def graph_activation(name: str) -> Tuple[str, Optional[float]]:
+    """An activation node's op name, as Rust prints and reads it, to ``(family, parameter)``:
+    ``relu``, ``identity`` (or ``linear``, ``none``), ``tanh``, ``sigmoid`` (or
+    ``logistic``), ``gelu``, ``leaky-relu`` (slope 0.01) or ``leaky-relu:<slope>``, ``elu``
+    (α = 1) or ``elu:<alpha>``, ignoring ASCII case and surrounding spaces.
+    :func:`graph_activation_fn` gives its function.
+
+    Raises :class:`ValueError` for an unknown name or a parameter that is not a finite number
+    or not taken."""
+    text = str(name)
+    lower = text.strip().lower()
+    family, sep, param = lower.partition(":")
+    family = family.strip()
+    family = {"linear": "identity", "none": "identity", "logistic": "sigmoid"}.get(family, family)
+    if family in ("leaky-relu", "elu"):
+        if not sep:
+            return family, 0.01 if family == "leaky-relu" else 1.0
+        p = param.strip()
+        value = float(p) if _NUMBER.fullmatch(p) else math.nan
+        if not math.isfinite(value):
+            raise ValueError(f"activation `{text}`: the parameter `{p}` of {family} is not a "
+                             "finite number")
+        return family, value
+    if family in ("relu", "identity", "tanh", "sigmoid", "gelu"):
+        if sep:
+            raise ValueError(f"activation `{text}`: {family} takes no parameter, got "
+                             f"`{param.strip()}`")
+        return family, None
+    raise ValueError(
+        f"unknown activation `{text}`: expected one of relu, identity, tanh, sigmoid, "
+        "leaky-relu[:slope], elu[:alpha], gelu"
+    )
+
+
+def graph_activation_fn(name: str):
+    """The function ``σ`` of an activation node's op name (:func:`graph_activation`), applied
+    elementwise to an array as Rust's ``Activation::apply``."""
+    family, p = graph_activation(name)
+    if family == "leaky-relu":
+        return _leaky_relu(p)
+    if family == "elu":
+        return _elu(p)
+    if family == "gelu":
+        return _gelu
+    return _ACTIVATIONS[family]
+
+
+@dataclass(frozen=True)
+class GraphWindow:
+    """A conv or pooling window: ``kernel`` ``(kh, kw)``, ``stride`` ``(sh, sw)``, zero
+    ``padding`` ``(top, left, bottom, right)`` and ``dilation`` ``(dh, dw)``."""
+
+    kernel: Tuple[int, int]
+    stride: Tuple[int, int]
+    padding: Tuple[int, int, int, int]
+    dilation: Tuple[int, int]
+
+    @property
+    def taps(self) -> int:
+        """``kh·kw``."""
+        return self.kernel[0] * self.kernel[1]
+
+    def out_len(self, n: int, axis: int) -> Optional[int]:
+        """The output length along ``axis`` (0: height, 1: width) of an input of length
+        ``n``, or ``None`` if the window does not fit: ``⌊(n + pads − d·(k − 1) − 1)/s⌋ + 1``."""
+        span = self.dilation[axis] * (self.kernel[axis] - 1) + 1
+        padded = n + self.padding[axis] + self.padding[axis + 2]
+        if padded < span:
+            return None
+        return (padded - span) // self.stride[axis] + 1
+
+    def sources(self, n: int, out: int, axis: int) -> np.ndarray:
+        """``(out, k)``: the padded coordinate ``o·s + i·d`` that tap ``i`` reads at output
+        ``o`` (the input coordinate plus the leading padding)."""
+        o = np.arange(out, dtype=np.int64) * self.stride[axis]
+        i = np.arange(self.kernel[axis], dtype=np.int64) * self.dilation[axis]
+        return o[:, None] + i[None, :]
+
+    def in_range(self, n: int, out: int, axis: int) -> np.ndarray:
+        """``(out, k)``: whether that tap reads inside the input (not the padding)."""
+        s = self.sources(n, out, axis)
+        pad = self.padding[axis]
+        return (s >= pad) & (s < pad + n)
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """A node of a graph ticket (``graph.nodes[id - 1]``), checked.
+
+    Attributes:
+        id: its id (1-based; 0 is the graph's input).
+        name: its name.
+        op: ``dense``, ``conv``, ``scale``, ``max-pool``, ``avg-pool``, ``global-avg-pool``,
+            ``flatten``, ``add``, or an activation as recorded (``relu``, ``leaky-relu:0.1``, ...).
+        inputs: the ids it reads (two for ``add``).
+        shape: ``(C, H, W)`` of its value.
+        window: a conv's or pool's :class:`GraphWindow`, else ``None``.
+        count_include_pad: average pooling: whether padding counts in the divisor.
+        bias: a linear node: whether its last column is a bias (read from a constant 1).
+        scale, shift: a scale node's factors and shifts (``None`` if none) per channel.
+        layer: a linear node's layer of Ĝ (0-based index into :attr:`Ticket.layers`), else
+            ``None``.
+    """
+
+    id: int
+    name: str
+    op: str
+    inputs: Tuple[int, ...]
+    shape: Tuple[int, int, int]
+    window: Optional[GraphWindow] = None
+    count_include_pad: Optional[bool] = None
+    bias: Optional[bool] = None
+    scale: Optional[np.ndarray] = None
+    shift: Optional[np.ndarray] = None
+    layer: Optional[int] = None
+
+    @property
+    def is_linear(self) -> bool:
+        """Whether it is a layer of Ĝ (dense or conv)."""
+        return self.op in ("dense", "conv")
+
+    @property
+    def is_activation(self) -> bool:
+        """Whether it applies an activation."""
+        return self.op not in _GRAPH_OPS
+
+
+@dataclass(frozen=True)
+class TicketGraph:
+    """The graph of a graph ticket (metadata ``graph``), checked: every node's shape follows
+    from its inputs, and the fans are those of the linear nodes.
+
+    Attributes:
+        input: ``(C, H, W)`` of the input.
+        nodes: the :class:`GraphNode` s in order (node ``k`` is ``nodes[k - 1]``).
+        fans: ``(n_in, n_out)`` of each linear node (``c_in·kh·kw`` columns plus one for a bias,
+            by ``c_out`` rows for a conv), the layers of Ĝ in order.
+        shapes: ``shapes[k]`` is node ``k``'s shape (``shapes[0]`` the input's).
+    """
+
+    input: Tuple[int, int, int]
+    nodes: Tuple[GraphNode, ...]
+    fans: Tuple[Tuple[int, int], ...]
+    shapes: Tuple[Tuple[int, int, int], ...]
+
+    @property
+    def input_width(self) -> int:
+        """``C·H·W`` of the input."""
+        return int(np.prod(self.input))
+
+    @property
+    def output_width(self) -> int:
+        """``C·H·W`` of the output (the last node)."""
+        return int(np.prod(self.shapes[-1]))
+
+    @property
+    def linear_nodes(self) -> List[GraphNode]:
+        """The linear nodes, the layers of Ĝ in order."""
+        return [n for n in self.nodes if n.is_linear]
+
+
+def _int_list(v: Any, n: int, lo: int) -> Optional[Tuple[int, ...]]:
+    if isinstance(v, list) and len(v) == n and all(_is_int(x) and lo <= x < 2**32 for x in v):
+        return tuple(v)
+    return None
+
+
+def _parse_window(v: Any, where: str) -> GraphWindow:
+    bad = ValueError(
+        f"{where}: `window` is {v!r}: expected [kernel [kh, kw], stride [sh, sw], padding "
+        "[top, left, bottom, right], dilation [dh, dw]], kernel, stride and dilation at least 1"
+    )
+    if not isinstance(v, list) or len(v) != 4:
+        raise bad
+    parts = (_int_list(v[0], 2, 1), _int_list(v[1], 2, 1), _int_list(v[2], 4, 0),
+             _int_list(v[3], 2, 1))  # fmt: skip
+    if any(p is None for p in parts):
+        raise bad
+    return GraphWindow(*parts)  # type: ignore[arg-type]
+
+
+def _window_shape(x: Tuple[int, int, int], win: GraphWindow, c: int, where: str):
+    h, w = win.out_len(x[1], 0), win.out_len(x[2], 1)
+    if h is None or w is None:
+        raise ValueError(f"{where}: the window {win} does not fit an input of shape {list(x)}")
+    return (c, h, w)
+
+
+def _parse_graph(g: Any) -> TicketGraph:
+    """The checked graph of a ticket's ``graph`` metadata (JSON already parsed)."""
+    where = "metadata `graph`"
+    if not isinstance(g, dict):
+        raise ValueError(f"{where} is {type(g).__name__}: expected an object with `input`, "
+                         "`nodes` and `fans`")
+    for key in ("input", "nodes", "fans"):
+        if key not in g:
+            raise ValueError(f"{where}: `{key}` is missing")
+    inp = _int_list(g["input"], 3, 1)
+    if inp is None or inp[0] * inp[1] * inp[2] >= 2**32:
+        raise ValueError(f"{where}: `input` is {g['input']!r}: expected [C, H, W], each at least "
+                         "1, with C·H·W below 2^32")
+    raw = g["nodes"]
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"{where}: `nodes` is {raw!r}: expected a nonempty list of nodes")
+    shapes: List[Tuple[int, int, int]] = [inp]
+    nodes: List[GraphNode] = []
+    fans: List[Tuple[int, int]] = []
+    for k, n in enumerate(raw, start=1):
+        at = f"{where}: node {k}"
+        if not isinstance(n, dict):
+            raise ValueError(f"{at} is {n!r}: expected an object")
+        for key in ("name", "op", "inputs", "shape"):
+            if key not in n:
+                raise ValueError(f"{at}: `{key}` is missing")
+        name, op = n["name"], n["op"]
+        if not isinstance(name, str) or not isinstance(op, str):
+            raise ValueError(f"{at}: `name` and `op` must be strings")
+        at = f"{where}: node {k} ({name}, {op})"
+        if op not in _GRAPH_OPS:
+            try:
+                graph_activation(op)
+            except ValueError as e:
+                raise ValueError(f"{at}: {e}") from None
+        arity = _GRAPH_OPS.get(op, 1)
+        ins = n["inputs"]
+        if not isinstance(ins, list) or not all(_is_int(i) for i in ins) or len(ins) != arity:
+            raise ValueError(f"{at}: `inputs` is {ins!r}: expected {arity} node id(s)")
+        bad = [i for i in ins if not 0 <= i < k]
+        if bad:
+            raise ValueError(f"{at}: input {bad[0]} is not an earlier node (ids 0..{k - 1})")
+        shape = _int_list(n["shape"], 3, 1)
+        if shape is None or shape[0] * shape[1] * shape[2] >= 2**32:
+            raise ValueError(f"{at}: `shape` is {n['shape']!r}: expected [C, H, W], each at least "
+                             "1, with C·H·W below 2^32")
+        x = shapes[ins[0]]
+        fields: Dict[str, Any] = {}
+        if op in ("dense", "conv"):
+            bias = n.get("bias")
+            if not isinstance(bias, bool):
+                raise ValueError(f"{at}: `bias` is {bias!r}: expected true or false")
+            fields["bias"] = bias
+            fields["layer"] = len(fans)
+            if op == "dense":
+                expected = (shape[0], 1, 1)
+                fans.append((x[0] * x[1] * x[2] + int(bias), shape[0]))
+            else:
+                win = _parse_window(n.get("window"), at)
+                fields["window"] = win
+                expected = _window_shape(x, win, shape[0], at)
+                fans.append((x[0] * win.taps + int(bias), shape[0]))
+        elif op == "scale":
+            sc = n.get("scale")
+            ok = isinstance(sc, list) and len(sc) == 2
+            factors = shifts = None
+            if ok:
+                factors = _float_list(sc[0], x[0])
+                shifts = None if sc[1] is None else _float_list(sc[1], x[0])
+                ok = factors is not None and (sc[1] is None or shifts is not None)
+            if not ok:
+                raise ValueError(
+                    f"{at}: `scale` is {sc!r}: expected [factors, shifts or null], {x[0]} "
+                    "finite numbers each (one per channel)"
+                )
+            fields["scale"], fields["shift"] = factors, shifts
+            expected = x
+        elif op in ("max-pool", "avg-pool"):
+            win = _parse_window(n.get("window"), at)
+            fields["window"] = win
+            (kh, kw), (pt, pl, pb, pr) = win.kernel, win.padding
+            if max(pt, pb) >= kh or max(pl, pr) >= kw:
+                raise ValueError(f"{at}: padding {list(win.padding)} must be smaller than the "
+                                 f"kernel {list(win.kernel)}")
+            if op == "avg-pool":
+                cip = n.get("count_include_pad")
+                if not isinstance(cip, bool):
+                    raise ValueError(f"{at}: `count_include_pad` is {cip!r}: expected true or false")
+                if win.dilation != (1, 1):
+                    raise ValueError(f"{at}: average pooling with dilation {list(win.dilation)}; "
+                                     "only dilation 1 is supported")
+                fields["count_include_pad"] = cip
+            expected = _window_shape(x, win, x[0], at)
+            if shape == expected:  # (else refused below)
+                for axis in (0, 1):
+                    if not win.in_range(x[axis + 1], expected[axis + 1], axis).any(axis=1).all():
+                        raise ValueError(f"{at}: some window reads only padding")
+        elif op == "global-avg-pool":
+            expected = (x[0], 1, 1)
+        elif op == "flatten":
+            expected = (x[0] * x[1] * x[2], 1, 1)
+        elif op == "add":
+            if shapes[ins[1]] != x:
+                raise ValueError(f"{at}: adds {list(x)} to {list(shapes[ins[1]])}; the shapes "
+                                 "must agree")
+            expected = x
+        else:  # an activation
+            expected = x
+        if shape != expected:
+            raise ValueError(f"{at}: `shape` is {list(shape)}, but its inputs make it "
+                             f"{list(expected)}")
+        shapes.append(shape)
+        nodes.append(GraphNode(k, name, op, tuple(ins), shape, **fields))
+    rf = g["fans"]
+    if not isinstance(rf, list) or not all(_int_list(f, 2, 1) is not None for f in rf):
+        raise ValueError(f"{where}: `fans` is {rf!r}: expected [n_in, n_out] pairs")
+    if len(rf) != len(fans):
+        raise ValueError(f"{where}: `fans` has {len(rf)} entries, but the graph has "
+                         f"{len(fans)} linear nodes")
+    linear = [n for n in nodes if n.is_linear]
+    for t, (f, node) in enumerate(zip(rf, linear)):
+        if tuple(f) != fans[t]:
+            raise ValueError(
+                f"{where}: fans[{t}] is {f}, but node {node.id} ({node.name}, {node.op}) has "
+                f"{list(fans[t])} (columns, rows)"
+            )
+    if not fans:
+        raise ValueError(f"{where}: no dense or conv node: a graph ticket has one layer per "
+                         "linear node")
+    return TicketGraph(inp, tuple(nodes), tuple(fans), tuple(shapes))
+
+
+def _float_list(v: Any, n: int) -> Optional[np.ndarray]:
+    if not isinstance(v, list) or len(v) != n:
+        return None
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        return None
+    a = np.array(v, dtype=np.float64)
+    return a if np.all(np.isfinite(a)) else None
+
+
+def _parse_graph_metadata(spec: Dict[str, Any]) -> TicketGraph:
+    """A graph ticket's graph, with its other metadata checked against it."""
+    graph = _parse_graph(spec["graph"])
+    for key, empty in (("target_widths", []), ("activations", []), ("bias_unit", False)):
+        if spec[key] != empty or type(spec[key]) is not type(empty):
+            raise ValueError(f"metadata `{key}` is {spec[key]!r}: a graph ticket has "
+                             f"{json.dumps(empty)} (its layers are the graph's linear nodes)")
+    _check_per_layer(spec, len(graph.fans))
+    return graph
+
+
+def _gather(x: np.ndarray, win: GraphWindow, out_hw: Tuple[int, int], fill: float) -> np.ndarray:
+    """``(N, C, oh, ow, kh, kw)``: the value each tap of ``win`` reads at each output position
+    of ``x`` (``(N, C, H, W)``), ``fill`` in the padding (index arrays on the padded input)."""
+    n, c, h, w = x.shape
+    oh, ow = out_hw
+    iy = win.sources(h, oh, 0)
+    ix = win.sources(w, ow, 1)
+    pt, pl = win.padding[0], win.padding[1]
+    # Pad at least as far as the last tap reads (the window fits, so within the padding).
+    pb = max(0, int(iy.max()) + 1 - pt - h)
+    pr = max(0, int(ix.max()) + 1 - pl - w)
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=fill)
+    return xp[:, :, iy[:, None, :, None], ix[None, :, None, :]]
+
+
+def _sequential_sum(a: np.ndarray) -> np.ndarray:
+    """The sum over the last axis, left to right as Rust's loops add (``cumsum`` is sequential;
+    numpy's ``sum`` is pairwise)."""
+    if a.shape[-1] == 0:
+        return np.zeros(a.shape[:-1])
+    return np.cumsum(a, axis=-1)[..., -1]
+
+
+def _stage_columns(node: GraphNode, x: np.ndarray) -> np.ndarray:
+    """The columns a linear node reads, ``(N·P, n_in)``: row ``k·P + o`` for input ``k`` at
+    output position ``o``, column ``b·kh·kw + p`` (channel ``b``, tap ``p``; the input
+    coordinate for a dense node), then a column of ones for the bias (Rust's
+    ``stage_columns``)."""
+    n = x.shape[0]
+    if node.op == "dense":
+        cols = x.reshape(n, -1)
+    else:
+        assert node.window is not None
+        g = _gather(x, node.window, node.shape[1:], 0.0)  # (N, C, oh, ow, kh, kw)
+        cols = g.transpose(0, 2, 3, 1, 4, 5).reshape(n * node.shape[1] * node.shape[2], -1)
+    if node.bias:
+        cols = np.hstack([cols, np.ones((cols.shape[0], 1))])
+    return cols
+
+
+def _unfold(out: np.ndarray, node: GraphNode, n: int) -> np.ndarray:
+    """A stage's output ``(N·P, c_out)`` as the node's value ``(N, c_out, oh, ow)``."""
+    c, oh, ow = node.shape
+    return np.ascontiguousarray(out.reshape(n, oh * ow, c).transpose(0, 2, 1)).reshape(n, c, oh, ow)
+
+
+def _apply_node(node: GraphNode, ins: List[np.ndarray]) -> np.ndarray:
+    """A non-linear node's value ``(N, C, H, W)`` from its inputs' (Rust's ``apply_node``)."""
+    x = ins[0]
+    n = x.shape[0]
+    op = node.op
+    if op == "scale":
+        assert node.scale is not None
+        shift = np.zeros_like(node.scale) if node.shift is None else node.shift
+        return x * node.scale[None, :, None, None] + shift[None, :, None, None]
+    if op == "max-pool":
+        assert node.window is not None
+        # Padding never wins: it reads −∞.
+        return _gather(x, node.window, node.shape[1:], -np.inf).max(axis=(4, 5))
+    if op == "avg-pool":
+        win = node.window
+        assert win is not None
+        g = _gather(x, win, node.shape[1:], 0.0)
+        # The taps in row-major order, left to right (a padded tap adds 0).
+        s = _sequential_sum(g.reshape(g.shape[:4] + (-1,)))
+        if node.count_include_pad:
+            return s / float(win.taps)
+        h, w = x.shape[2], x.shape[3]
+        cy = win.in_range(h, node.shape[1], 0).sum(axis=1)
+        cx = win.in_range(w, node.shape[2], 1).sum(axis=1)
+        return s / (cy[:, None] * cx[None, :]).astype(np.float64)
+    if op == "global-avg-pool":
+        c, h, w = x.shape[1:]
+        return (_sequential_sum(x.reshape(n, c, h * w)) / float(h * w)).reshape(n, c, 1, 1)
+    if op == "flatten":
+        return x.reshape(n, -1, 1, 1)
+    if op == "add":
+        return x + ins[1]
+    return graph_activation_fn(op)(x)
+
+
+def _graph_elements_per_input(graph: TicketGraph) -> int:
+    """The largest temporary a node makes per input, in elements (im2col or a pool's taps)."""
+    most = 1
+    for node, h in zip(graph.nodes, graph.shapes[1:]):
+        p = h[1] * h[2]
+        if node.is_linear and node.layer is not None:
+            most = max(most, p * graph.fans[node.layer][0])
+        elif node.window is not None:
+            most = max(most, p * h[0] * node.window.taps)
+    return most
+
+
+def _run_graph(graph: TicketGraph, x: np.ndarray, linear) -> np.ndarray:
+    """Runs ``graph`` on a checked batch ``x`` (``(N, C·H·W)``), each linear node by
+    ``linear(node, columns)`` (``(N·P, n_in)`` to ``(N·P, n_out)``) and every other node as the
+    graph says; each value is dropped after its last reader. Returns ``(N, out)``."""
+    n = x.shape[0]
+    last = {}
+    for node in graph.nodes:
+        for i in node.inputs:
+            last[i] = node.id
+    values: Dict[int, np.ndarray] = {0: x.reshape((n,) + graph.input)}
+    for node in graph.nodes:
+        ins = [values[i] for i in node.inputs]
+        if node.is_linear:
+            out = linear(node, _stage_columns(node, ins[0]))
+            values[node.id] = _unfold(out, node, n)
+        else:
+            values[node.id] = _apply_node(node, ins)
+        for i in set(node.inputs):
+            if last[i] == node.id:
+                del values[i]
+    return values[graph.nodes[-1].id].reshape(n, -1)
+
+
 class Ticket:
     """A ticket read and checked: its spec, Ĝ's layers, and forward passes.
+
+    A ticket of an MLP target chains its layers; a ticket of a graph target (metadata
+    ``graph``: convolutions, pooling, residual adds, ...) has one layer per linear node of the
+    graph, which :meth:`forward` runs node by node (:attr:`graph`).
 
     Attributes:
         path: the file it was read from.
         format_version: the ticket format version (1).
         spec: every ``__metadata__`` field but ``format`` and ``format_version``, parsed from
             JSON (``target_widths``, ``bias_unit``, ``activations``, ``widths_g``, ``generator``,
-            ``seed``, ``laws``, ``accuracy``, ``stats``, ...).
-        layers: the :class:`TicketLayer` of each target layer, in order.
-        input_width: ``n_0``, Ĝ's input width (with the bias unit if there is one).
-        output_width: ``n_ℓ``.
-        bias_unit: whether Ĝ's input is ``(x, 1)``.
+            ``seed``, ``laws``, ``accuracy``, ``stats``, ``graph`` for a graph target, ...).
+        layers: the :class:`TicketLayer` of each target layer (each linear node of a graph),
+            in order.
+        graph: for a graph target, its checked :class:`TicketGraph`; ``None`` for an MLP.
+        input_width: ``n_0``, Ĝ's input width (with the bias unit if there is one; a graph's
+            ``C·H·W``).
+        output_width: ``n_ℓ`` (a graph's output ``C·H·W``).
+        bias_unit: whether Ĝ's input is ``(x, 1)`` (never for a graph: its biases are read
+            from a constant 1 by each linear node).
     """
 
-    def __init__(self, path: str, spec: Dict[str, Any], layers: List[TicketLayer]):
+    def __init__(
+        self,
+        path: str,
+        spec: Dict[str, Any],
+        layers: List[TicketLayer],
+        graph: Optional[TicketGraph] = None,
+    ):
         self.path = path
         self.format_version = TICKET_VERSION
         self.spec = spec
         self.layers = layers
-        widths = spec["target_widths"]
-        self.input_width: int = widths[0]
-        self.output_width: int = widths[-1]
+        self.graph = graph
+        if graph is not None:
+            self.input_width: int = graph.input_width
+            self.output_width: int = graph.output_width
+        else:
+            widths = spec["target_widths"]
+            self.input_width = widths[0]
+            self.output_width = widths[-1]
         self.bias_unit: bool = spec["bias_unit"]
+
+    @property
+    def is_graph(self) -> bool:
+        """Whether this is a graph target's ticket."""
+        return self.graph is not None
 
     def __repr__(self) -> str:
         kept = [l.kept for l in self.layers]
+        if self.graph is not None:
+            return (
+                f"Ticket({self.path!r}, graph input={list(self.graph.input)}, "
+                f"nodes={len(self.graph.nodes)}, kept={kept})"
+            )
         return (
             f"Ticket({self.path!r}, widths={self.spec['target_widths']}, "
             f"bias_unit={self.bias_unit}, kept={kept})"
@@ -297,7 +847,8 @@ class Ticket:
         except Exception as e:  # safetensors raises its own error type for bad bytes
             raise ValueError(f"not a safetensors file: {e}") from e
         spec = _parse_metadata(meta)
-        return cls(path, spec, _parse_layers(spec, tensors))
+        graph = _parse_graph_metadata(spec) if "graph" in spec else None
+        return cls(path, spec, _parse_layers(spec, tensors, graph), graph)
 
     # ------------------------------------------------------------------------ forward passes
 
@@ -342,12 +893,34 @@ class Ticket:
         each sum in G's order (so it equals Rust's ``PrunedNetwork::forward_batch`` up to the
         rounding of ``exp``/``tanh``; bit for bit for ReLU and identity layers).
 
+        For a graph ticket, ``x`` is ``(batch, C·H·W)`` (each input ``C × H × W`` row-major, as
+        ``x.reshape(batch, -1)`` flattens it) or ``(C·H·W,)``; the graph runs node by node, each
+        linear node by its layer of Ĝ on the columns it reads at every output position
+        (``(input channel b, tap p)`` at ``b·kh·kw + p``, then a 1 for a bias), every other
+        node as the graph says (bit for bit as Rust's ``GraphPruning::forward_literal`` on
+        ReLU, leaky ReLU, identity, pooling, scale and add nodes).
+
         Returns ``(batch, n_ℓ)``, or ``(n_ℓ,)`` for one input. Raises :class:`ValueError` for a
         wrong shape or a non-finite input."""
         y, single = self._check_input(x)
+        if self.graph is not None:
+            layers = self.layers
+            y = self._run_graph(y, lambda node, cols: layers[node.layer].forward(cols))
+            return y[0] if single else y
         for layer in self.layers:
             y = layer.forward(y)
         return y[0] if single else y
+
+    def _run_graph(self, x: np.ndarray, linear) -> np.ndarray:
+        """The graph on a checked batch, in chunks of inputs whose largest temporary (an
+        im2col or a pool's taps) stays under about ``_CHUNK_ELEMENTS`` values."""
+        assert self.graph is not None
+        chunk = max(1, _CHUNK_ELEMENTS // _graph_elements_per_input(self.graph))
+        if x.shape[0] <= chunk:
+            return _run_graph(self.graph, x, linear)
+        return np.concatenate(
+            [_run_graph(self.graph, x[s : s + chunk], linear) for s in range(0, x.shape[0], chunk)]
+        )
 
     def virtual_matrices(
         self, max_bytes: float = DENSE_LIMIT_BYTES
@@ -368,9 +941,20 @@ class Ticket:
         self, x: np.ndarray, max_bytes: float = DENSE_LIMIT_BYTES
     ) -> np.ndarray:
         """The virtual Ĝ on ``x``: per layer ``σ_i(Ŵ⁺ max(x, 0) + Ŵ⁻ min(x, 0))`` (dense matrix
-        products; equal to :meth:`forward` up to rounding). Shapes and errors as
-        :meth:`forward` and :meth:`virtual_matrices`."""
+        products; equal to :meth:`forward` up to rounding); for a graph ticket, each linear node
+        computes ``Ŵ⁺ max(c, 0) + Ŵ⁻ min(c, 0)`` on its columns ``c`` at every output position,
+        as Rust's ``GraphPruning::forward_virtual``. Shapes and errors as :meth:`forward` and
+        :meth:`virtual_matrices`."""
         y, single = self._check_input(x)
+        if self.graph is not None:
+            vm = self.virtual_matrices(max_bytes)
+
+            def virtual(node: GraphNode, cols: np.ndarray) -> np.ndarray:
+                plus, minus = vm[node.layer]
+                return np.maximum(cols, 0.0) @ plus.T + np.minimum(cols, 0.0) @ minus.T
+
+            y = self._run_graph(y, virtual)
+            return y[0] if single else y
         for layer, (plus, minus) in zip(self.layers, self.virtual_matrices(max_bytes)):
             pre = np.maximum(y, 0.0) @ plus.T + np.minimum(y, 0.0) @ minus.T
             y = activation(layer.activation)(pre)
@@ -388,7 +972,14 @@ class Ticket:
         bias=False), σ_1, ...)``: ``U_i`` is ``kept_i × n_{i-1}``, ``V_i`` is ``n_i × kept_i``
         (PyTorch's ``Linear.weight`` layout, ``out × in``). For a small ticket only.
 
-        Raises :class:`ValueError` naming the bytes needed if above ``max_bytes``."""
+        Raises :class:`ValueError` naming the bytes needed if above ``max_bytes``, and for a
+        graph ticket (its layers are wired by the graph, not in sequence: each layer's ``(U, V)``
+        is ``t.layers[i].dense()``)."""
+        if self.graph is not None:
+            raise ValueError(
+                "a graph ticket is not a sequential network: its layers are the graph's linear "
+                "nodes (use forward(), or layers[i].dense() for one layer's U and V)"
+            )
         need = self.dense_bytes()
         if need > max_bytes:
             raise ValueError(
@@ -413,25 +1004,53 @@ class Ticket:
     def summary(self) -> str:
         """A few lines describing the ticket."""
         s = self.spec
-        lines = [
-            f"{self.path}: {TICKET_FORMAT} version {self.format_version}",
-            f"  target widths {s['target_widths']} (bias unit: {self.bias_unit}), "
-            f"activations {s['activations']}",
+        lines = [f"{self.path}: {TICKET_FORMAT} version {self.format_version}"]
+        g = self.graph
+        if g is None:
+            lines.append(
+                f"  target widths {s['target_widths']} (bias unit: {self.bias_unit}), "
+                f"activations {s['activations']}"
+            )
+        else:
+            lines.append(
+                f"  graph target: input {list(g.input)}, {len(g.nodes)} nodes, "
+                f"{len(g.fans)} linear, output {list(g.shapes[-1])}"
+            )
+            for node in g.nodes:
+                extra = ""
+                if node.window is not None:
+                    w = node.window
+                    extra = (f" kernel {list(w.kernel)} stride {list(w.stride)} "
+                             f"padding {list(w.padding)} dilation {list(w.dilation)}")
+                if node.bias:
+                    extra += " bias"
+                if node.layer is not None:
+                    extra += f" (layer {node.layer + 1})"
+                lines.append(
+                    f"    node {node.id} {node.name}: {node.op} of {list(node.inputs)} -> "
+                    f"{list(node.shape)}{extra}"
+                )
+        lines.append(
             f"  G: widths {s['widths_g']}, generator {json.dumps(s.get('generator'))}, "
-            f"seed {s.get('seed')}",
-        ]
+            f"seed {s.get('seed')}"
+        )
         for key in ("accuracy", "delta", "construction", "solver", "shard", "fingerprint"):
             if key in s:
                 lines.append(f"  {key}: {json.dumps(s[key])}")
+        names = [f"{n.name}, {n.op}" for n in g.linear_nodes] if g is not None else None
         for l in self.layers:
             per = np.bincount(l.edge_neuron, minlength=l.kept) if l.kept else np.zeros(1)
+            what = l.activation if names is None else f"node {names[l.index - 1]}"
             lines.append(
-                f"  layer {l.index}: {l.n_in} -> {l.n_out} ({l.activation}), "
+                f"  layer {l.index}: {l.n_in} -> {l.n_out} ({what}), "
                 f"{l.kept} kept neurons of {s['widths_g'][l.index - 1]}, {l.edges} edges "
                 f"(up to {int(per.max())} per neuron), {int(np.sum(l.u > 0))} with u > 0"
             )
         total = sum(20 * l.kept + 16 * l.edges for l in self.layers)
-        lines.append(f"  data: {total} bytes; dense nn.Sequential: {self.dense_bytes()} bytes")
+        if g is None:
+            lines.append(f"  data: {total} bytes; dense nn.Sequential: {self.dense_bytes()} bytes")
+        else:
+            lines.append(f"  data: {total} bytes")
         return "\n".join(lines)
 
 
@@ -469,6 +1088,9 @@ def _parse_metadata(meta: Optional[Dict[str, str]]) -> Dict[str, Any]:
     for key in _REQUIRED_FIELDS:
         if key not in spec:
             raise ValueError(f"metadata `{key}` is missing")
+    if "graph" in spec:
+        # A graph target: its layers are the graph's (checked by _parse_graph_metadata).
+        return spec
     widths = spec["target_widths"]
     if (
         not isinstance(widths, list)
@@ -492,7 +1114,13 @@ def _parse_metadata(meta: Optional[Dict[str, str]]) -> Dict[str, Any]:
             activation(a)
         except ValueError as e:
             raise ValueError(f"metadata `activations`: {e}") from None
-    spec["activations"] = [_ACTIVATION_NAMES[str(a).strip().lower()] for a in acts]
+    spec["activations"] = [canonical_activation(a) for a in acts]
+    _check_per_layer(spec, ell)
+    return spec
+
+
+def _check_per_layer(spec: Dict[str, Any], ell: int) -> None:
+    """``widths_g``, ``laws`` and ``stats`` have one entry per layer."""
     wg = spec["widths_g"]
     if not isinstance(wg, list) or len(wg) != ell or not all(_is_int(w) and w >= 0 for w in wg):
         raise ValueError(
@@ -504,7 +1132,6 @@ def _parse_metadata(meta: Optional[Dict[str, str]]) -> Dict[str, Any]:
             raise ValueError(
                 f"metadata `{key}` has {n} entries, expected one per layer ({ell})"
             )
-    return spec
 
 
 #: The six tensors of a layer: suffix, numpy dtype, safetensors dtype name.
@@ -533,10 +1160,27 @@ def _first(mask: np.ndarray) -> Optional[int]:
     return int(hits[0]) if hits.size else None
 
 
-def _parse_layers(spec: Dict[str, Any], tensors: Dict[str, np.ndarray]) -> List[TicketLayer]:
-    """The checked layers from a ticket's tensors."""
-    widths, acts, wg = spec["target_widths"], spec["activations"], spec["widths_g"]
-    ell = len(widths) - 1
+def _layer_shapes(
+    spec: Dict[str, Any], graph: Optional[TicketGraph]
+) -> List[Tuple[int, int, str]]:
+    """``(n_in, n_out, σ)`` of each layer: an MLP's from its widths and activations, a graph's
+    from its fans (the graph applies the activations, so the layers none), as Rust's
+    ``TicketSpec::layer_shapes``."""
+    if graph is not None:
+        return [(n_in, n_out, "identity") for n_in, n_out in graph.fans]
+    widths, acts = spec["target_widths"], spec["activations"]
+    return [(widths[i - 1], widths[i], acts[i - 1]) for i in range(1, len(widths))]
+
+
+def _parse_layers(
+    spec: Dict[str, Any], tensors: Dict[str, np.ndarray], graph: Optional[TicketGraph] = None
+) -> List[TicketLayer]:
+    """The checked layers from a ticket's tensors (a graph ticket's shapes from ``graph``)."""
+    shapes = _layer_shapes(spec, graph)
+    wg = spec["widths_g"]
+    ell = len(shapes)
+    # An MLP's layer i reads n_{i-1} and writes n_i; a graph's layers are named by their fans.
+    is_graph = graph is not None
     expected = {f"layer{i}.{s}" for i in range(1, ell + 1) for s, _, _ in _LAYER_TENSORS}
     extra = sorted(set(tensors) - expected)
     if extra:
@@ -558,7 +1202,9 @@ def _parse_layers(spec: Dict[str, Any], tensors: Dict[str, np.ndarray]) -> List[
                     f"expected {st} of one dimension"
                 )
             arrays[suffix] = np.ascontiguousarray(a, dtype=dtype.newbyteorder("="))
-        n_in, n_out = widths[i - 1], widths[i]
+        n_in, n_out, act = shapes[i - 1]
+        in_name = f"n_in = {n_in} (fans[{i - 1}][0])" if is_graph else f"n_{i - 1} = {n_in}"
+        out_name = f"n_out = {n_out} (fans[{i - 1}][1])" if is_graph else f"n_{i} = {n_out}"
         z, inp, u = arrays["z"], arrays["input"], arrays["u"]
         en, eo, ev = arrays["edge_neuron"], arrays["edge_output"], arrays["edge_v"]
         kept = z.shape[0]
@@ -586,7 +1232,7 @@ def _parse_layers(spec: Dict[str, Any], tensors: Dict[str, np.ndarray]) -> List[
         k = _first(inp >= n_in)
         if k is not None:
             raise ValueError(
-                f"{where}: neuron z = {z[k]} has input {inp[k]}: expected below n_{i - 1} = {n_in}"
+                f"{where}: neuron z = {z[k]} has input {inp[k]}: expected below {in_name}"
             )
         k = _first(~np.isfinite(u) | (u == 0.0))
         if k is not None:
@@ -602,7 +1248,7 @@ def _parse_layers(spec: Dict[str, Any], tensors: Dict[str, np.ndarray]) -> List[
         e = _first(eo >= n_out)
         if e is not None:
             raise ValueError(
-                f"{where}: edge {e} has output {eo[e]}: expected below n_{i} = {n_out}"
+                f"{where}: edge {e} has output {eo[e]}: expected below {out_name}"
             )
         e = _first(np.concatenate([[False], (en[1:] == en[:-1]) & (eo[1:] <= eo[:-1])]))
         if e is not None:
@@ -615,7 +1261,7 @@ def _parse_layers(spec: Dict[str, Any], tensors: Dict[str, np.ndarray]) -> List[
             raise ValueError(
                 f"{where}: edge {e} has weight {ev[e]}: expected finite and nonzero"
             )
-        layers.append(TicketLayer(i, n_in, n_out, acts[i - 1], z, inp, u, en, eo, ev))
+        layers.append(TicketLayer(i, n_in, n_out, act, z, inp, u, en, eo, ev))
     return layers
 
 

@@ -523,25 +523,7 @@ pub fn prune_shard(
     progress: &dyn Progress,
 ) -> Result<Ticket, ConstructionError> {
     let (plan, layout, large, plan_seconds) = set_up(target, domain, config, true)?;
-    let mut offsets = Vec::with_capacity(large.depth());
-    let mut g = 0u64;
-    for t in 0..large.depth() {
-        offsets.push(g);
-        g += layout.items(&large, t) as u64;
-    }
-    let select = |t: usize, j: usize| shard.owns(offsets[t] + j as u64);
-    let mut layers = Vec::with_capacity(large.depth());
-    let out = oracle::run_items(
-        &*layout,
-        &large,
-        &plan.oracle_spec(),
-        progress,
-        &select,
-        &mut |_, layer| {
-            layers.push(layer);
-            Ok(())
-        },
-    )?;
+    let (layers, out) = oracle::run_shard(&*layout, &large, &plan.oracle_spec(), shard, progress)?;
     Ok(Ticket {
         spec: TicketSpec {
             shard_seconds: Some(ticket::ShardSeconds {

@@ -196,6 +196,33 @@ pub(crate) struct OracleRun {
     pub seconds: f64,
 }
 
+/// [`run_items`] on the work items shard `shard` owns (every `N`-th of the work items of all
+/// layers, numbered in layer order), keeping Ĝ's layers: a shard's part of Ĝ.
+///
+/// # Errors
+/// As [`run_items`].
+pub(crate) fn run_shard(
+    layout: &dyn Layout,
+    large: &LargeNetwork,
+    spec: &OracleSpec<'_>,
+    shard: crate::Shard,
+    progress: &dyn Progress,
+) -> Result<(Vec<PrunedLayer>, OracleRun), ConstructionError> {
+    let mut offsets = Vec::with_capacity(large.depth());
+    let mut g = 0u64;
+    for t in 0..large.depth() {
+        offsets.push(g);
+        g += layout.items(large, t) as u64;
+    }
+    let select = |t: usize, j: usize| shard.owns(offsets[t] + j as u64);
+    let mut layers = Vec::with_capacity(large.depth());
+    let out = run_items(layout, large, spec, progress, &select, &mut |_, layer| {
+        layers.push(layer);
+        Ok(())
+    })?;
+    Ok((layers, out))
+}
+
 /// [`run`] on the work items `(t, item)` that `select` accepts (the others keep nothing and
 /// consult nothing), handing each layer of Ĝ to `sink` in order as soon as it is assembled
 /// (when every layer has work for every thread, layers run one after another so only one is

@@ -207,34 +207,12 @@ impl ShardTimings {
 impl TicketSpec {
     /// The spec of a run with `plan` on `large` (a whole ticket, or `shard`).
     pub fn of_run(plan: &Plan, large: &LargeNetwork, shard: Option<Shard>) -> Self {
-        let c = plan.config();
         let arch = plan.network().architecture();
         TicketSpec {
-            generator: large.generator(),
-            seed: large.seed(),
-            distribution: c.distribution,
-            laws: large.laws().to_vec(),
-            widths_g: large.intermediate_widths().to_vec(),
             target_widths: arch.widths().to_vec(),
             bias_unit: plan.has_bias_unit(),
-            activations: arch
-                .activations()
-                .iter()
-                .map(|a| a.to_string())
-                .collect(),
-            accuracy: c.accuracy,
-            tolerance_rule: c.tolerance_rule,
-            delta: c.delta,
-            construction: c.construction,
-            solver: c.solver,
-            neurons_per_weight: c.neurons_per_weight,
-            neurons_per_input: c.neurons_per_input,
-            width_scale: c.width_scale,
-            w_max: c.w_max,
-            shard,
-            fingerprint: Some(Fingerprint::of_plan(plan)),
-            shard_seconds: None,
-            graph: None,
+            activations: arch.activations().iter().map(|a| a.to_string()).collect(),
+            ..Self::of_config(plan.config(), large, shard, Fingerprint::of_plan(plan))
         }
     }
 
@@ -245,7 +223,24 @@ impl TicketSpec {
         large: &LargeNetwork,
         shard: Option<Shard>,
     ) -> Self {
-        let c = plan.config();
+        TicketSpec {
+            graph: Some(crate::graph::GraphSpec::of(plan.graph())),
+            ..Self::of_config(
+                plan.config(),
+                large,
+                shard,
+                Fingerprint::of_graph_plan(plan),
+            )
+        }
+    }
+
+    /// What every spec records of the run's configuration and G; no target.
+    fn of_config(
+        c: &crate::PruneConfig,
+        large: &LargeNetwork,
+        shard: Option<Shard>,
+        fingerprint: Fingerprint,
+    ) -> Self {
         TicketSpec {
             generator: large.generator(),
             seed: large.seed(),
@@ -267,9 +262,9 @@ impl TicketSpec {
             width_scale: c.width_scale,
             w_max: c.w_max,
             shard,
-            fingerprint: Some(Fingerprint::of_graph_plan(plan)),
+            fingerprint: Some(fingerprint),
             shard_seconds: None,
-            graph: Some(crate::graph::GraphSpec::of(plan.graph())),
+            graph: None,
         }
     }
 

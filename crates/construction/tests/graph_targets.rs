@@ -245,3 +245,28 @@ fn weight_tolerance_lemma1_and_an_uncertifiable_eps() {
     );
     assert!(p.is_ok(), "{:?}", p.err());
 }
+
+/// Ĝ as a graph of ordinary operations runs as the literal Ĝ does, to rounding.
+#[test]
+fn the_pruned_graph_runs_as_the_literal_pruned_network() {
+    let g = small_resnet();
+    let p = prune_graph(&g, &unit_box(&g), &PruneConfig::new(0.05), &NoProgress).unwrap();
+    let dense = p.to_graph(1e9).unwrap();
+    // Each linear node became three (U, ReLU, V); the others are the target's.
+    assert_eq!(dense.nodes().len(), g.nodes().len() + 2 * 4);
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(12);
+    let x = Mat::from_fn(64, 8, |_, _| rng.random_range(0.0..1.0));
+    let lit = p.forward_literal(x.as_ref()).unwrap();
+    let d = dense.forward_batch(x.as_ref(), faer::Par::Seq).unwrap();
+    for k in 0..8 {
+        for a in 0..lit.nrows() {
+            let (l, v) = (lit[(a, k)], d[(a, k)]);
+            assert!(
+                (l - v).abs() <= 1e-12 * (1.0 + l.abs()),
+                "{k},{a}: {l} vs {v}"
+            );
+        }
+    }
+    let e = p.to_graph(10.0).unwrap_err();
+    assert!(matches!(e, ConstructionError::DenseTooLarge { .. }), "{e}");
+}

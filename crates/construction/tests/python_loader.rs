@@ -2,11 +2,15 @@
 //! pruned targets are written with Rust's literal and virtual outputs on a set of inputs, and
 //! `python/check_loader.py` loads each ticket and compares its literal, virtual and dense
 //! forward passes (to 1e-12 relative), virtual matrices and dense weights with Rust's, and checks
-//! that tampered tickets are refused.
+//! that tampered tickets are refused. Graph targets (conv, pooling, scale, residual adds) are
+//! pruned with `prune_graph`, their tickets written with `TicketSpec::of_graph_run`, and the
+//! loader's graph forward passes compared with `GraphPruning::forward_literal` and
+//! `forward_virtual`.
 //!
 //! The interpreter is `$LOGPRUNE_PYTHON` (a venv's python with numpy and safetensors; `.ci/run`
 //! makes one). Unset, the tests say so on stderr and pass; set, they fail if numpy or
-//! safetensors cannot be imported or any comparison fails.
+//! safetensors cannot be imported or any comparison fails. `$LOGPRUNE_BIN` (a built `logprune`
+//! binary) adds tickets the binary writes on ONNX fixtures; unset, that test says so and passes.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -16,9 +20,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use faer::Mat;
 use logprune_construction::ticket::ticket_bytes;
-use logprune_construction::{Construction, Domain, NoProgress, PruneConfig, Pruning, prune};
-use logprune_network::{Activation, LoadOptions, NamedTensor, Network, write_tensors};
+use logprune_construction::{
+    Construction, Domain, GraphPruning, NoProgress, PruneConfig, Pruning, TicketSpec, prune,
+    prune_graph,
+};
+use logprune_network::graph::NodeId;
+use logprune_network::{
+    Activation, Conv2d, Graph, LoadOptions, NamedTensor, Network, Node, Op, Pool2d, Shape, Window,
+    write_tensors,
+};
+use rand::{RngExt, SeedableRng};
 
 /// The interpreter, or `None` (after saying so on stderr, past the test harness's capture)
 /// when `LOGPRUNE_PYTHON` is unset.
@@ -266,4 +279,360 @@ fn tanh_hidden_and_sigmoid_output_shared_input() {
         &cube(&f),
         &shared(0.05),
     );
+}
+
+/// Leaky ReLU (PyTorch's default slope, which the ticket names `leaky-relu`) and ELU (α = 1).
+#[test]
+fn leaky_relu_hidden_and_elu_output_per_weight() {
+    let options = LoadOptions {
+        hidden_activation: Activation::LeakyRelu(0.01),
+        output_activation: Activation::Elu(1.0),
+    };
+    let (f, rows) = fixture_with("seq_bias", &options);
+    check(
+        "seq_bias-leaky-elu",
+        &f,
+        &rows,
+        &cube(&f),
+        &PruneConfig::new(0.05),
+    );
+}
+
+// ------------------------------------------------------------------------------ graph targets
+
+fn node(name: &str, op: Op, inputs: Vec<NodeId>) -> Node {
+    Node {
+        name: name.into(),
+        op,
+        inputs,
+    }
+}
+
+fn conv(c_in: usize, c_out: usize, window: Window, bias: bool, seed: u64) -> Op {
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let scale = 1.0 / ((c_in * window.taps()) as f64).sqrt();
+    Op::Conv(Conv2d {
+        c_out,
+        c_in,
+        window,
+        weight: (0..c_out * c_in * window.taps())
+            .map(|_| rng.random_range(-scale..scale))
+            .collect(),
+        bias: bias.then(|| (0..c_out).map(|_| rng.random_range(-0.5..0.5)).collect()),
+    })
+}
+
+fn dense(n_in: usize, n_out: usize, bias: bool, seed: u64) -> Op {
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let scale = 1.0 / (n_in as f64).sqrt();
+    Op::Dense {
+        weight: Mat::from_fn(n_out, n_in, |_, _| rng.random_range(-scale..scale)),
+        bias: bias.then(|| (0..n_out).map(|_| rng.random_range(-0.5..0.5)).collect()),
+    }
+}
+
+fn window(kernel: usize, stride: usize, padding: [usize; 4], dilation: usize) -> Window {
+    Window {
+        kernel: [kernel, kernel],
+        stride: [stride, stride],
+        padding,
+        dilation: [dilation, dilation],
+    }
+}
+
+/// conv(2→3, 3×3, pad 1, bias) relu maxpool(3×3, stride 1, pad 1: overlapping windows)
+/// conv(3→3, 3×3, pad 1) add relu GAP flatten dense(3→2, bias).
+fn residual() -> Graph {
+    let pool = Pool2d {
+        window: window(3, 1, [1; 4], 1),
+        count_include_pad: false,
+    };
+    Graph::new(
+        Shape::new(2, 5, 5),
+        vec![
+            node(
+                "stem",
+                conv(2, 3, window(3, 1, [1; 4], 1), true, 1),
+                vec![0],
+            ),
+            node("relu1", Op::Activation(Activation::Relu), vec![1]),
+            node("pool", Op::MaxPool(pool), vec![2]),
+            node(
+                "block",
+                conv(3, 3, window(3, 1, [1; 4], 1), false, 2),
+                vec![3],
+            ),
+            node("skip", Op::Add, vec![3, 4]),
+            node("relu2", Op::Activation(Activation::Relu), vec![5]),
+            node("gap", Op::GlobalAvgPool, vec![6]),
+            node("flat", Op::Flatten, vec![7]),
+            node("head", dense(3, 2, true, 3), vec![8]),
+        ],
+    )
+    .unwrap()
+}
+
+/// conv(1→2, 3×3, stride 2, dilation 2, padding [1, 2, 0, 1], bias) relu avgpool(2×2,
+/// stride 1, padding [1, 1, 0, 0], count_include_pad) conv(2→2, 2×2, stride 2) flatten
+/// dense(→3).
+fn strided_dilated() -> Graph {
+    let pool = Pool2d {
+        window: window(2, 1, [1, 1, 0, 0], 1),
+        count_include_pad: true,
+    };
+    let g = Graph::new(
+        Shape::new(1, 9, 9),
+        vec![
+            node(
+                "c1",
+                conv(1, 2, window(3, 2, [1, 2, 0, 1], 2), true, 4),
+                vec![0],
+            ),
+            node("r1", Op::Activation(Activation::Relu), vec![1]),
+            node("avg", Op::AvgPool(pool), vec![2]),
+            node("c2", conv(2, 2, window(2, 2, [0; 4], 1), false, 5), vec![3]),
+            node("flat", Op::Flatten, vec![4]),
+        ],
+    )
+    .unwrap();
+    let n = g.output_shape().len();
+    let mut nodes = g.nodes().to_vec();
+    nodes.push(node("head", dense(n, 3, false, 6), vec![5]));
+    Graph::new(g.input_shape(), nodes).unwrap()
+}
+
+/// conv(2→3, 3×3, pad 1, bias) scale(with shift) tanh avgpool(3×3, stride 2, pad 1, not
+/// counting the padding) conv(3→2, 2×2, bias) leaky-relu:0.1 flatten dense(→4, bias) gelu
+/// dense(4→2) elu.
+fn smooth() -> Graph {
+    let pool = Pool2d {
+        window: window(3, 2, [1; 4], 1),
+        count_include_pad: false,
+    };
+    let g = Graph::new(
+        Shape::new(2, 6, 6),
+        vec![
+            node("c1", conv(2, 3, window(3, 1, [1; 4], 1), true, 7), vec![0]),
+            node(
+                "bn",
+                Op::Scale {
+                    scale: vec![1.5, -0.75, 0.5],
+                    shift: Some(vec![0.25, 0.0, -0.125]),
+                },
+                vec![1],
+            ),
+            node("t", Op::Activation(Activation::Tanh), vec![2]),
+            node("avg", Op::AvgPool(pool), vec![3]),
+            node("c2", conv(3, 2, window(2, 1, [0; 4], 1), true, 8), vec![4]),
+            node("lr", Op::Activation(Activation::LeakyRelu(0.1)), vec![5]),
+            node("flat", Op::Flatten, vec![6]),
+        ],
+    )
+    .unwrap();
+    let n = g.output_shape().len();
+    let mut nodes = g.nodes().to_vec();
+    nodes.extend([
+        node("d1", dense(n, 4, true, 9), vec![7]),
+        node("g", Op::Activation(Activation::Gelu), vec![8]),
+        node("d2", dense(4, 2, false, 10), vec![9]),
+        node("e", Op::Activation(Activation::Elu(1.0)), vec![10]),
+    ]);
+    Graph::new(g.input_shape(), nodes).unwrap()
+}
+
+/// `count` inputs of width `n` (one per column): points of `[-1.5, 1.5]^n` (inside and outside
+/// the domain `[-1, 1]^n`, every sign represented), then an all-zero image.
+fn graph_inputs(n: usize, count: usize, seed: u64) -> Mat<f64> {
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    Mat::from_fn(n, count, |_, k| {
+        if k + 1 == count {
+            0.0
+        } else {
+            rng.random_range(-1.5..1.5)
+        }
+    })
+}
+
+/// A batch (one input per column) as rows, row-major `[N, len]`.
+fn rows_of(m: &Mat<f64>) -> Vec<f64> {
+    (0..m.ncols())
+        .flat_map(|k| (0..m.nrows()).map(move |r| m[(r, k)]))
+        .collect()
+}
+
+/// Prunes the graph `g` on `[-1, 1]^n` with `cfg`, writes the ticket, inputs and Rust's
+/// literal and virtual outputs and virtual matrices, and runs the Python check and summary on
+/// them. Returns the check's figures (nothing when `LOGPRUNE_PYTHON` is unset).
+fn check_graph(label: &str, g: &Graph, cfg: &PruneConfig) -> Option<serde_json::Value> {
+    let py = python(label)?;
+    run(
+        &py,
+        &["-c".as_ref(), "import numpy, safetensors".as_ref()],
+        "LOGPRUNE_PYTHON is set, but importing numpy and safetensors",
+    );
+    let n0 = g.input_shape().len();
+    let domain = Domain::cube(n0, -1.0, 1.0).unwrap();
+    let p: GraphPruning = prune_graph(g, &domain, cfg, &NoProgress).unwrap();
+    assert!(
+        p.pruned.layers()[0].parts().u.iter().any(|&u| u < 0.0),
+        "{label}: no neuron with u < 0 in layer 1"
+    );
+    let dir = TempDir::new(label);
+    let ticket = dir.0.join("ticket.safetensors");
+    let spec = TicketSpec::of_graph_run(&p.plan, &p.large, None);
+    std::fs::write(&ticket, ticket_bytes(&spec, &p.pruned, &p.stats).unwrap()).unwrap();
+
+    let x = graph_inputs(n0, 40, 11);
+    let literal = p.forward_literal(x.as_ref()).unwrap();
+    let virt = p.forward_virtual(x.as_ref()).unwrap();
+    let out = g.output_shape().len();
+    assert_eq!((literal.nrows(), literal.ncols()), (out, x.ncols()));
+    let batch = x.ncols();
+    let mut tensors = vec![
+        NamedTensor::f64("inputs", vec![batch, n0], rows_of(&x)).unwrap(),
+        NamedTensor::f64("literal", vec![batch, out], rows_of(&literal)).unwrap(),
+        NamedTensor::f64("virtual", vec![batch, out], rows_of(&virt)).unwrap(),
+    ];
+    for (t, layer) in p.pruned.layers().iter().enumerate() {
+        let (plus, minus) = layer.virtual_matrices();
+        let shape = vec![plus.nrows(), plus.ncols()];
+        tensors.push(
+            NamedTensor::f64(
+                format!("layer{}.wplus", t + 1),
+                shape.clone(),
+                row_major(&plus),
+            )
+            .unwrap(),
+        );
+        tensors.push(
+            NamedTensor::f64(format!("layer{}.wminus", t + 1), shape, row_major(&minus)).unwrap(),
+        );
+    }
+    let io = dir.0.join("io.safetensors");
+    std::fs::write(&io, write_tensors(&tensors).unwrap()).unwrap();
+
+    let script = python_dir().join("check_loader.py");
+    let figures = run(
+        &py,
+        &[
+            script.as_os_str(),
+            "--ticket".as_ref(),
+            ticket.as_os_str(),
+            "--io".as_ref(),
+            io.as_os_str(),
+            "--label".as_ref(),
+            label.as_ref(),
+        ],
+        "python/check_loader.py",
+    );
+    println!("{label}: {}", figures.trim());
+    let figures: serde_json::Value = serde_json::from_str(figures.trim()).unwrap();
+    assert_eq!(figures["ok"], true, "{figures}");
+    assert_eq!(figures["inputs"], batch);
+    assert_eq!(figures["graph"], true, "{figures}");
+    let kept: Vec<usize> = p.pruned.layers().iter().map(|l| l.len()).collect();
+    assert_eq!(figures["kept"], serde_json::json!(kept), "{label}");
+    let ops: Vec<String> = g.nodes().iter().map(|n| n.op.name()).collect();
+    assert_eq!(figures["ops"], serde_json::json!(ops), "{label}");
+
+    let summary = run(
+        &py,
+        &[
+            python_dir().join("logprune_ticket.py").as_os_str(),
+            ticket.as_os_str(),
+        ],
+        "python/logprune_ticket.py (summary)",
+    );
+    assert!(summary.contains("logprune-ticket version 1"), "{summary}");
+    assert!(summary.contains("graph target"), "{summary}");
+    for (t, layer) in p.pruned.layers().iter().enumerate() {
+        let line = format!("layer {}: {} -> {}", t + 1, layer.n_in(), layer.n_out());
+        assert!(summary.contains(&line), "{line} not in\n{summary}");
+        assert!(
+            summary.contains(&format!("{} kept neurons", layer.len())),
+            "{summary}"
+        );
+    }
+    Some(figures)
+}
+
+#[test]
+fn graph_conv_relu_maxpool_residual_gap_dense() {
+    let Some(f) = check_graph("graph-residual", &residual(), &PruneConfig::new(0.05)) else {
+        return;
+    };
+    // ReLU, max pooling, adds and averages, summed in Rust's order: bit for bit.
+    assert_eq!(f["literal_bit_identical"], true, "{f}");
+}
+
+#[test]
+fn graph_stride_dilation_asymmetric_padding_shared_input() {
+    let Some(f) = check_graph("graph-strided-dilated", &strided_dilated(), &shared(0.05)) else {
+        return;
+    };
+    assert_eq!(f["literal_bit_identical"], true, "{f}");
+}
+
+#[test]
+fn graph_tanh_scale_avgpool_leaky_gelu_elu() {
+    check_graph("graph-smooth", &smooth(), &PruneConfig::new(0.05));
+}
+
+/// Tickets written by the `logprune` binary named by `$LOGPRUNE_BIN` (not built by this test:
+/// the construction crate does not depend on the ONNX importer or the CLI; unset, the test
+/// says so and passes) on ONNX fixtures of `data/models/`: the loader runs each on the
+/// fixture's inputs within the run's certified bound of the model's float64 outputs.
+#[test]
+fn binary_made_tickets_of_onnx_fixtures() {
+    let Some(py) = python("binary_made_tickets_of_onnx_fixtures") else {
+        return;
+    };
+    let Some(bin) = std::env::var_os("LOGPRUNE_BIN") else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED binary_made_tickets_of_onnx_fixtures: LOGPRUNE_BIN is unset (set it to a \
+             built logprune binary to check its graph tickets from Python)"
+        );
+        return;
+    };
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models");
+    let dir = TempDir::new("binary");
+    // (fixture, input box): the box its reference inputs lie in.
+    for (name, input_box) in [
+        ("cnn_small_relu", "0,1"),
+        ("ops_pool", "-1,1"),
+        ("ops_misc", "-1,1"),
+    ] {
+        let out = dir.0.join(name);
+        let status = Command::new(&bin)
+            .args(["prune", "--target"])
+            .arg(models.join(format!("{name}.onnx")))
+            .args(["--input-box", input_box, "--eps", "0.05", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap_or_else(|e| panic!("LOGPRUNE_BIN cannot be run: {e}"));
+        assert!(
+            status.status.success(),
+            "logprune prune on {name}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        let figures = run(
+            &py,
+            &[
+                python_dir().join("check_loader.py").as_os_str(),
+                "--ticket".as_ref(),
+                out.join("ticket.safetensors").as_os_str(),
+                "--reference".as_ref(),
+                models.join(format!("{name}.io.safetensors")).as_os_str(),
+                "--report".as_ref(),
+                out.join("report.json").as_os_str(),
+                "--label".as_ref(),
+                name.as_ref(),
+            ],
+            "python/check_loader.py --reference",
+        );
+        println!("{name}: {}", figures.trim());
+        let figures: serde_json::Value = serde_json::from_str(figures.trim()).unwrap();
+        assert_eq!(figures["ok"], true, "{figures}");
+    }
 }

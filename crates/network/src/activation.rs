@@ -9,7 +9,7 @@ use faer::reborrow::ReborrowMut;
 use faer::{ColMut, MatMut};
 
 use crate::interval::TINY;
-use crate::special::erfc;
+use logprune_sampling::erfc;
 
 /// An activation function σ applied to every neuron of a layer (Section 2).
 ///

@@ -53,7 +53,6 @@ pub mod io;
 mod network;
 pub mod norms;
 mod random;
-mod special;
 
 pub use activation::{Activation, GELU_LIPSCHITZ, GELU_MIN, ParseActivationError};
 pub use architecture::{Architecture, ArchitectureError};

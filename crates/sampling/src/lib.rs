@@ -67,7 +67,7 @@ pub use doubling::{DoublingSampler, DoublingSchedule};
 pub use error::SamplingError;
 pub use hyperbolic::{Hyperbolic, LogWeight, SignedHyperbolic, theorem3_range};
 pub use remark12::{InvLogLogSquared, InvLogSquared};
-pub use special::{half_normal_quantile, normal_quantile};
+pub use special::{erfc, half_normal_quantile, normal_quantile};
 pub use symmetric::{SignedGaussian, SignedUniform};
 
 /// `2^-53`, the spacing of the uniforms made by [`unit_open`].

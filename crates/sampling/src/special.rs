@@ -103,7 +103,7 @@ fn erfc_mid(ax: f64) -> f64 {
 
 /// The complementary error function `erfc(x) = 1 − erf(x)`, to about one ulp (msun's
 /// algorithm); `NaN` for `NaN`.
-pub(crate) fn erfc(x: f64) -> f64 {
+pub fn erfc(x: f64) -> f64 {
     if x.is_nan() {
         return f64::NAN;
     }

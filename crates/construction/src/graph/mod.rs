@@ -44,8 +44,11 @@
 //! takes the largest `ε_w` whose bound is `ε` ([`recurrence_epsilon_w`]). Lemma 1 is a chain's
 //! bound and is not used for graphs.
 
+mod dense;
 mod eval;
 mod run;
+
+pub use dense::{pruned_graph, pruned_graph_bytes};
 
 pub use run::{
     GRAPH_REPORT_SCHEMA_VERSION, GraphPruning, GraphReport, GraphStageReport, prune_graph,

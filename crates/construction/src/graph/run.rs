@@ -263,6 +263,16 @@ impl GraphPruning {
     }
 }
 
+impl GraphPruning {
+    /// Ĝ as a graph of ordinary operations ([`super::pruned_graph`]), below `limit` bytes.
+    ///
+    /// # Errors
+    /// As [`super::pruned_graph`].
+    pub fn to_graph(&self, limit: f64) -> Result<Graph, ConstructionError> {
+        super::pruned_graph(self.plan.graph(), self.plan.stages(), &self.pruned, limit)
+    }
+}
+
 /// A batch of `graph`'s input height with finite values.
 fn check_batch(graph: &Graph, x: faer::MatRef<'_, f64>) -> Result<(), ConstructionError> {
     let n0 = graph.input_shape().len();
@@ -286,6 +296,22 @@ fn check_batch(graph: &Graph, x: faer::MatRef<'_, f64>) -> Result<(), Constructi
     Ok(())
 }
 
+/// The plan, the layout and G of a graph run, with the memory estimate (all of Ĝ held)
+/// against `config.max_memory`.
+fn set_up(
+    graph: &Graph,
+    domain: &Domain,
+    config: &PruneConfig,
+) -> Result<(GraphPlan, Box<dyn crate::layout::Layout>, LargeNetwork), ConstructionError> {
+    let plan = GraphPlan::new(graph, domain, config)?;
+    let layout = config.construction.layout(&plan)?;
+    let large = plan.large_network(&*layout)?;
+    if let Some(limit) = config.max_memory {
+        memory::estimate(&plan, &large, true).check(limit)?;
+    }
+    Ok((plan, layout, large))
+}
+
 /// Prunes G to a Ĝ within `ε` of the graph target `graph` on `domain` (module docs of
 /// [`crate::graph`]): [`GraphPlan::new`], the layout, G, the memory estimate, the oracle, then
 /// [`verify_graph`]'s check.
@@ -300,12 +326,7 @@ pub fn prune_graph(
     progress: &dyn Progress,
 ) -> Result<GraphPruning, ConstructionError> {
     let start = Instant::now();
-    let plan = GraphPlan::new(graph, domain, config)?;
-    let layout = config.construction.layout(&plan)?;
-    let large = plan.large_network(&*layout)?;
-    if let Some(limit) = config.max_memory {
-        memory::estimate(&plan, &large, true).check(limit)?;
-    }
+    let (plan, layout, large) = set_up(graph, domain, config)?;
     let plan_seconds = start.elapsed().as_secs_f64();
     let out = crate::oracle::run(&*layout, &large, &plan.oracle_spec(), progress)?;
     let mut report = verify_graph(&plan, &large, &out.pruned, &out.layers, progress)?;
@@ -656,32 +677,10 @@ pub fn prune_graph_shard(
     progress: &dyn Progress,
 ) -> Result<crate::Ticket, ConstructionError> {
     let start = Instant::now();
-    let plan = GraphPlan::new(graph, domain, config)?;
-    let layout = config.construction.layout(&plan)?;
-    let large = plan.large_network(&*layout)?;
-    if let Some(limit) = config.max_memory {
-        memory::estimate(&plan, &large, true).check(limit)?;
-    }
+    let (plan, layout, large) = set_up(graph, domain, config)?;
     let plan_seconds = start.elapsed().as_secs_f64();
-    let mut offsets = Vec::with_capacity(large.depth());
-    let mut g = 0u64;
-    for t in 0..large.depth() {
-        offsets.push(g);
-        g += layout.items(&large, t) as u64;
-    }
-    let select = |t: usize, j: usize| shard.owns(offsets[t] + j as u64);
-    let mut layers = Vec::with_capacity(large.depth());
-    let out = crate::oracle::run_items(
-        &*layout,
-        &large,
-        &plan.oracle_spec(),
-        progress,
-        &select,
-        &mut |_, layer| {
-            layers.push(layer);
-            Ok(())
-        },
-    )?;
+    let (layers, out) =
+        crate::oracle::run_shard(&*layout, &large, &plan.oracle_spec(), shard, progress)?;
     Ok(crate::Ticket {
         spec: crate::TicketSpec {
             shard_seconds: Some(crate::ticket::ShardSeconds {
