@@ -465,10 +465,12 @@ impl GraphPlan {
                         c < plain
                             && !nonneg
                             && match stage.kind {
-                                StageKind::Dense => channel_lo[stage.input]
-                                    .get(c)
-                                    .or(channel_lo[stage.input].first())
-                                    .is_some_and(|&lo| lo < 0.0),
+                                // A dense node reads its input flattened: coordinate `c`
+                                // is in channel `c / (H·W)`.
+                                StageKind::Dense => {
+                                    let p = shapes[stage.input].positions().max(1);
+                                    channel_lo[stage.input][c / p] < 0.0
+                                }
                                 StageKind::Conv { .. } => channel_lo[stage.input][c / taps] < 0.0,
                             }
                     })
