@@ -12,7 +12,7 @@ use logprune_construction::{
     verify_graph_ticket,
 };
 use logprune_network::{Graph, Network};
-use logprune_onnx::{ImportOptions, import};
+use logprune_onnx::{ExportOptions, ImportOptions, export, import};
 
 use crate::fsutil::{Contents, write_streams_atomically};
 use crate::progress::Bar;
@@ -103,15 +103,23 @@ pub fn run_prune_graph(
     let ticket = ticket_bytes(&spec, &p.pruned, &p.stats).map_err(|e| e.to_string())?;
     let report = p.report.to_json().map_err(|e| e.to_string())?;
     let (ticket_path, report_path) = (out.join("ticket.safetensors"), out.join("report.json"));
-    write_streams_atomically(vec![
+    let mut files = vec![
         (ticket_path.clone(), Contents::Bytes(ticket)),
         (report_path.clone(), Contents::Bytes(report.into_bytes())),
-    ])?;
-    Ok(summary(
-        &args.target.target,
-        &p.report,
-        &[&ticket_path, &report_path],
-    ))
+    ];
+    if args.onnx {
+        let options = ExportOptions::default();
+        // Ĝ's dense weights in f64 are twice their float32 export.
+        let dense = p
+            .to_graph(2.0 * options.max_bytes as f64)
+            .map_err(|e| format!("--onnx: {e}"))?;
+        let bytes = export(&dense, &options).map_err(|e| format!("--onnx: {e}"))?;
+        files.push((out.join("pruned.onnx"), Contents::Bytes(bytes)));
+    }
+    let paths: Vec<std::path::PathBuf> = files.iter().map(|f| f.0.clone()).collect();
+    write_streams_atomically(files)?;
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    Ok(summary(&args.target.target, &p.report, &refs))
 }
 
 /// `logprune verify` of a graph ticket: the report recomputed, to be compared with the one

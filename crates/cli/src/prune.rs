@@ -349,6 +349,12 @@ pub struct PruneArgs {
     /// --dense.
     #[arg(long)]
     pub export_large: bool,
+    /// Graph (ONNX) targets: also write Ĝ as an ONNX model (pruned.onnx, float32, opset 17)
+    /// that onnxruntime or PyTorch run directly: per linear node a conv (or Gemm) to the kept
+    /// channels, ReLU, and a 1×1 conv (or Gemm) to the outputs. For a small Ĝ: refused, with
+    /// the bytes, above 2 GiB of weights.
+    #[arg(long)]
+    pub onnx: bool,
     /// Prune only shard K of N of the work and write its partial ticket.
     #[arg(long, value_name = "K/N", value_parser = shard, conflicts_with_all = ["dense", "export_large"])]
     pub shard: Option<Shard>,

@@ -81,6 +81,7 @@ fn a_conv_ticket_is_certified_verified_and_tamper_evident() {
         "{certified} {measured}"
     );
     assert_eq!(report["stages"][0]["op"], "conv");
+    assert!(!out.join("pruned.onnx").exists());
     let ticket = out.join("ticket.safetensors");
     let verify = |ticket: &Path| {
         logprune(
@@ -257,5 +258,39 @@ fn an_onnx_mlp_prunes_as_an_mlp() {
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert!(report.get("target_kind").is_none(), "an MLP report");
     assert!(report["target_widths"].as_array().unwrap().len() >= 3);
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// `--onnx` writes Ĝ as an ONNX model that the importer reads back into a graph whose forward
+/// pass is the literal Ĝ's, to the float32 rounding of its weights.
+#[test]
+fn onnx_writes_the_pruned_network_as_a_model() {
+    let out = scratch("export");
+    let mut a = cnn_args(&out);
+    a.push("--onnx".to_owned());
+    ok(&run(&a, None));
+    let bytes = std::fs::read(out.join("pruned.onnx")).unwrap();
+    let g_hat = logprune_onnx::import(&bytes, &logprune_onnx::ImportOptions::default()).unwrap();
+    let f_bytes = std::fs::read(model("cnn_small_relu.onnx")).unwrap();
+    let f = logprune_onnx::import(&f_bytes, &logprune_onnx::ImportOptions::default()).unwrap();
+    // Per conv or dense node of F: U, ReLU, V in Ĝ.
+    assert_eq!(
+        g_hat.nodes().len(),
+        f.nodes().len() + 2 * f.linear_nodes().len()
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let certified = report["certified_bound"].as_f64().unwrap();
+    let x = faer::Mat::from_fn(64, 4, |r, k| ((r * 7 + k * 13) % 17) as f64 / 16.0);
+    let yf = f.forward_batch(x.as_ref(), faer::Par::Seq).unwrap();
+    let yg = g_hat.forward_batch(x.as_ref(), faer::Par::Seq).unwrap();
+    for k in 0..4 {
+        let d: f64 = (0..yf.nrows())
+            .map(|a| (yf[(a, k)] - yg[(a, k)]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        // Within the certificate, plus the float32 rounding of Ĝ's weights.
+        assert!(d <= certified + 1e-4, "input {k}: {d} vs {certified}");
+    }
     std::fs::remove_dir_all(&out).unwrap();
 }

@@ -9,11 +9,19 @@
 //! emit around a flatten (`Shape`, `Gather`, `Unsqueeze`, `Concat`, `Reshape`, …) is
 //! evaluated at import time on the known shapes; the batch dimension may be symbolic.
 //!
+//! [`export`] goes the other way: a [`Graph`] (a pruned network Ĝ, say) to the bytes of an
+//! opset-17 ONNX model (`Gemm`, `Conv`, `Mul`/`Add`, the activations with GELU in its erf
+//! form, pooling, `Flatten`, `Add`; float32 or float64 tensors) that onnxruntime or PyTorch
+//! runs directly, with one input `input` and one output `output` and a symbolic batch.
+//! [`import`] reads it back to the same nodes (checked on every fixture).
+//!
 //! # Conventions
 //!
 //! - Bytes in: this crate does no file I/O (ARCHITECTURE.md, invariant 5); every malformed
 //!   or unsupported input is a typed [`OnnxError`] naming the node, never a panic
 //!   (invariant 11; fuzzed by `fuzz/fuzz_targets/import_onnx.rs`).
+//! - Bytes out: [`export`] returns the model's bytes and writes nothing (invariant 5); what
+//!   it cannot write is a typed [`ExportError`], never a panic (invariant 11).
 //! - Weights are read as stored (float32, float64, float16, bfloat16) and widened to `f64`;
 //!   folding is done in `f64`.
 //! - The graph computes one sample: an input `N × C × H × W` becomes the shape `C × H × W`,
@@ -33,6 +41,12 @@
 //! assert_eq!(graph.linear_nodes().len(), 5); // 2 convs, 3 dense
 //!
 //! assert!(matches!(import(&bytes[..1000], &ImportOptions::default()), Err(OnnxError::Decode { .. })));
+//!
+//! // Back to ONNX, and read again: the same operations on the same shapes.
+//! use logprune_onnx::{ExportOptions, export};
+//! let exported = export(&graph, &ExportOptions::default())?;
+//! let again = import(&exported, &ImportOptions::default())?;
+//! assert_eq!(again.shapes(), graph.shapes());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
@@ -41,6 +55,7 @@
 mod attr;
 mod builder;
 mod error;
+mod export;
 mod fold;
 mod ops;
 mod passes;
@@ -53,6 +68,7 @@ use logprune_network::{Graph, Shape};
 use prost::Message;
 
 pub use error::{NodeRef, OnnxError, SUPPORTED_OPS};
+pub use export::{DEFAULT_MAX_EXPORT_BYTES, EXPORT_OPSET, ExportError, ExportOptions, export};
 
 use attr::At;
 use builder::{Builder, Rank, Value};
