@@ -89,3 +89,26 @@ def test_progress_default_draws_without_tqdm_or_with(capsys):
     logprune.prune(sd, eps=0.1)  # the default bar: must not fail, whatever is installed
     logprune.prune(sd, eps=0.1, progress=False)
     assert capsys.readouterr().out == ""
+
+
+def test_the_gil_is_released_while_rust_works():
+    import threading
+    import time
+
+    ticks, stop = [], threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.001)
+
+    th = threading.Thread(target=spin)
+    th.start()
+    start = time.monotonic()
+    logprune.prune(mlp([64, 64, 64, 10], seed=8), eps=1e-4, threads=1, progress=False)
+    seconds = time.monotonic() - start
+    stop.set()
+    th.join()
+    during = [t for t in ticks if start <= t <= start + seconds]
+    # A Python thread keeps running: at least one tick per 10 ms of the run.
+    assert seconds > 0.1 and len(during) >= seconds / 0.01, (len(during), seconds)
