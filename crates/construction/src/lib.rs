@@ -79,8 +79,8 @@ pub use distribution::{GDistribution, Law, LawSpec};
 pub use error::ConstructionError;
 pub use fingerprint::{Fingerprint, FingerprintPart, Sha256Digest};
 pub use graph::{
-    GraphPlan, GraphPruning, GraphReport, GraphSpec, prune_graph, prune_graph_shard, verify_graph,
-    verify_graph_ticket,
+    GraphPlan, GraphPruning, GraphReport, GraphSpec, forward_graph_ticket, graph_of_spec,
+    prune_graph, prune_graph_shard, verify_graph, verify_graph_ticket,
 };
 pub use kernel::Half;
 pub use large::{Generator, LargeNetwork, Side};

@@ -270,3 +270,32 @@ fn the_pruned_graph_runs_as_the_literal_pruned_network() {
     let e = p.to_graph(10.0).unwrap_err();
     assert!(matches!(e, ConstructionError::DenseTooLarge { .. }), "{e}");
 }
+
+/// A graph ticket runs Ĝ from the ticket alone, as the run does.
+#[test]
+fn a_graph_ticket_runs_from_its_own_metadata() {
+    let g = small_resnet();
+    let p = prune_graph(&g, &unit_box(&g), &PruneConfig::new(0.05), &NoProgress).unwrap();
+    let spec = logprune_construction::TicketSpec::of_graph_run(&p.plan, &p.large, None);
+    let bytes = logprune_construction::ticket::ticket_bytes(&spec, &p.pruned, &p.stats).unwrap();
+    let t = logprune_construction::read_ticket(&bytes).unwrap();
+    let gs = t.spec.graph.as_ref().unwrap();
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(21);
+    let x = Mat::from_fn(64, 5, |_, _| rng.random_range(0.0..1.0));
+    for virt in [false, true] {
+        let from_ticket =
+            logprune_construction::forward_graph_ticket(gs, &t.pruned, x.as_ref(), virt).unwrap();
+        let from_run = if virt {
+            p.forward_virtual(x.as_ref()).unwrap()
+        } else {
+            p.forward_literal(x.as_ref()).unwrap()
+        };
+        assert_eq!(from_ticket, from_run, "virtual = {virt}");
+    }
+    // A spec whose shapes were tampered with is refused.
+    let mut bad = gs.clone();
+    bad.nodes[0].shape[0] += 1;
+    assert!(
+        logprune_construction::forward_graph_ticket(&bad, &t.pruned, x.as_ref(), false).is_err()
+    );
+}

@@ -473,20 +473,26 @@ impl Ticket {
         rows: Vec<Vec<f64>>,
         r#virtual: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let Some(p) = self.graph.as_ref().map(Arc::clone) else {
-            return Err(bad_argument(
-                "x",
-                "the forward pass of a graph target's ticket read from a file is not supported yet: use the Ticket that prune returned",
-            ));
-        };
+        let run = self.graph.as_ref().map(Arc::clone);
+        let t = Arc::clone(&self.inner);
         let n0 = rows.first().map_or(0, Vec::len);
         let y = py
             .detach(move || {
                 let x = faer::Mat::from_fn(n0, rows.len(), |b, k| rows[k][b]);
-                if r#virtual {
-                    p.forward_virtual(x.as_ref())
-                } else {
-                    p.forward_literal(x.as_ref())
+                match (&run, &t.spec.graph) {
+                    // The run's plan is at hand.
+                    (Some(p), _) if r#virtual => p.forward_virtual(x.as_ref()),
+                    (Some(p), _) => p.forward_literal(x.as_ref()),
+                    // A ticket read from a file: the graph from its metadata.
+                    (None, Some(spec)) => logprune_construction::forward_graph_ticket(
+                        spec,
+                        &t.pruned,
+                        x.as_ref(),
+                        r#virtual,
+                    ),
+                    (None, None) => Err(ConstructionError::Ticket {
+                        message: "not a graph ticket".to_owned(),
+                    }),
                 }
             })
             .map_err(|e| to_py(e, "x"))?;

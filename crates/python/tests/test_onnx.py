@@ -54,6 +54,10 @@ def test_onnx_cnn_forward_verify_and_tamper(cnn):
         MODELS / "cnn_small_relu.onnx", input_box=(0.0, 1.0), report=cnn.report, progress=False
     )
     assert r["certified_bound"] <= 0.01
+    # A ticket read back runs Ĝ from its own metadata: the same outputs as the run's.
+    loaded = logprune.Ticket.from_bytes(cnn.to_bytes())
+    assert np.array_equal(loaded.forward(x), y)
+    assert np.array_equal(loaded.forward(x, virtual=True), v)
     with pytest.raises(logprune.VerificationError):
         cnn.verify(MODELS / "cnn_small_tanh.onnx", input_box=(0.0, 1.0), progress=False)
     with pytest.raises(ValueError, match="^search_width"):

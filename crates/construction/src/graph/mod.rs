@@ -51,8 +51,8 @@ mod run;
 pub use dense::{pruned_graph, pruned_graph_bytes};
 
 pub use run::{
-    GRAPH_REPORT_SCHEMA_VERSION, GraphPruning, GraphReport, GraphStageReport, prune_graph,
-    prune_graph_shard, verify_graph, verify_graph_ticket,
+    GRAPH_REPORT_SCHEMA_VERSION, GraphPruning, GraphReport, GraphStageReport, forward_graph_ticket,
+    graph_of_spec, prune_graph, prune_graph_shard, verify_graph, verify_graph_ticket,
 };
 
 use faer::{Mat, MatRef, Par};

@@ -693,3 +693,150 @@ pub fn prune_graph_shard(
         stats: out.layers,
     })
 }
+
+/// The target graph's structure as a ticket records it ([`super::GraphSpec`]): every node
+/// with its op, window and shape, the per-channel scales, and the linear nodes with zero
+/// weights (Ĝ's forward pass reads only their shapes and windows: its weights are the kept
+/// neurons').
+///
+/// # Errors
+/// [`ConstructionError::Ticket`] for an op or activation the spec cannot name, a missing
+/// window or scale; [`ConstructionError::Graph`] for shapes that do not fit.
+pub fn graph_of_spec(spec: &super::GraphSpec) -> Result<Graph, ConstructionError> {
+    use logprune_network::{Conv2d, Node, Op, Pool2d, Shape, Window};
+    let bad = |k: usize, what: String| ConstructionError::Ticket {
+        message: format!("graph node {}: {what}", k + 1),
+    };
+    let shape = |s: [usize; 3]| Shape::new(s[0], s[1], s[2]);
+    let input = shape(spec.input);
+    let mut shapes = vec![input];
+    let mut nodes = Vec::with_capacity(spec.nodes.len());
+    for (k, n) in spec.nodes.iter().enumerate() {
+        let window = || {
+            n.window
+                .map(|(kernel, stride, padding, dilation)| Window {
+                    kernel,
+                    stride,
+                    padding,
+                    dilation,
+                })
+                .ok_or_else(|| bad(k, format!("`{}` without a window", n.op)))
+        };
+        let first = *n
+            .inputs
+            .first()
+            .and_then(|&i| shapes.get(i))
+            .ok_or_else(|| bad(k, "an input that is not an earlier node".to_owned()))?;
+        let out = shape(n.shape);
+        let zeros = |len: usize| vec![0.0; len];
+        let op = match n.op.as_str() {
+            "dense" => Op::Dense {
+                weight: Mat::zeros(out.len(), first.len()),
+                bias: n.bias.unwrap_or(false).then(|| zeros(out.len())),
+            },
+            "conv" => {
+                let w = window()?;
+                Op::Conv(Conv2d {
+                    c_out: out.c,
+                    c_in: first.c,
+                    window: w,
+                    weight: zeros(out.c.saturating_mul(first.c).saturating_mul(w.taps())),
+                    bias: n.bias.unwrap_or(false).then(|| zeros(out.c)),
+                })
+            }
+            "scale" => {
+                let (scale, shift) = n
+                    .scale
+                    .clone()
+                    .ok_or_else(|| bad(k, "`scale` without its factors".to_owned()))?;
+                Op::Scale { scale, shift }
+            }
+            "max-pool" => Op::MaxPool(Pool2d {
+                window: window()?,
+                count_include_pad: false,
+            }),
+            "avg-pool" => Op::AvgPool(Pool2d {
+                window: window()?,
+                count_include_pad: n.count_include_pad.unwrap_or(true),
+            }),
+            "global-avg-pool" => Op::GlobalAvgPool,
+            "flatten" => Op::Flatten,
+            "add" => Op::Add,
+            other => Op::Activation(
+                other
+                    .parse()
+                    .map_err(|e| bad(k, format!("unknown op `{other}`: {e}")))?,
+            ),
+        };
+        nodes.push(Node {
+            name: n.name.clone(),
+            op,
+            inputs: n.inputs.clone(),
+        });
+        shapes.push(out);
+    }
+    let graph = Graph::new(input, nodes)?;
+    if super::GraphSpec::of(&graph) != *spec {
+        return Err(ConstructionError::Ticket {
+            message: "the graph in the ticket's metadata is not consistent (shapes or fans)"
+                .to_owned(),
+        });
+    }
+    Ok(graph)
+}
+
+/// Ĝ of a graph ticket on a batch (one input per column, the graph's flattened `C × H × W`),
+/// from the ticket alone: literal (G's kept neurons) or virtual (`Ŵ±`).
+///
+/// # Errors
+/// As [`graph_of_spec`]; [`ConstructionError::WidthCount`] or
+/// [`ConstructionError::ShapeMismatch`] when Ĝ's layers do not fit the graph;
+/// [`ConstructionError::InputLength`] or [`ConstructionError::NonFiniteInput`].
+pub fn forward_graph_ticket(
+    spec: &super::GraphSpec,
+    pruned: &PrunedNetwork,
+    x: faer::MatRef<'_, f64>,
+    r#virtual: bool,
+) -> Result<Mat<f64>, ConstructionError> {
+    let graph = graph_of_spec(spec)?;
+    check_batch(&graph, x)?;
+    let (stages, matrices) = super::stages(&graph)?;
+    if pruned.layers().len() != stages.len() {
+        return Err(ConstructionError::WidthCount {
+            what: "layers of the pruned network",
+            expected: stages.len(),
+            found: pruned.layers().len(),
+        });
+    }
+    for (t, (l, m)) in pruned.layers().iter().zip(&matrices).enumerate() {
+        for (what, expected, found) in [
+            ("inputs", m.ncols(), l.n_in()),
+            ("outputs", m.nrows(), l.n_out()),
+        ] {
+            if expected != found {
+                return Err(ConstructionError::ShapeMismatch {
+                    layer: t + 1,
+                    what,
+                    expected,
+                    found,
+                });
+            }
+        }
+    }
+    let virtuals: Vec<(Mat<f64>, Mat<f64>)> = if r#virtual {
+        pruned
+            .layers()
+            .iter()
+            .map(|l| l.virtual_matrices())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    run(&graph, x.to_owned(), Par::Seq, &mut |t, xin| {
+        if r#virtual {
+            virtual_stage(&stages[t], (&virtuals[t].0, &virtuals[t].1), xin, Par::Seq)
+        } else {
+            literal_stage(&stages[t], &pruned.layers()[t], xin)
+        }
+    })
+}
