@@ -701,8 +701,8 @@ class Ticket:
     @property
     def is_graph(self) -> bool:
         """Whether Ĝ approximates a graph target (an ONNX CNN or ResNet): its layers are the
-        graph's linear nodes, and its forward pass runs the graph (for the ticket
-        :func:`prune` returned)."""
+        graph's linear nodes, and its forward pass runs the graph (recorded in the ticket's
+        metadata, so a loaded ticket runs too)."""
         return self._core.is_graph
 
     @property
