@@ -187,6 +187,8 @@ pub struct Kernel<'s> {
     tolerance: f64,
     /// `(z, U, V)` of the candidates whose exact values the last decomposition used.
     weights: Vec<(u64, f64, f64)>,
+    /// The log-magnitudes of a chunk's lanes (reused, so not cleared per chunk).
+    ln: Box<[f64; 64]>,
 }
 
 /// The chunk size the golden-ratio streams ask for: neurons drawn past the completing one are
@@ -224,6 +226,7 @@ impl<'s> Kernel<'s> {
             kind: solver,
             tolerance,
             weights: Vec::new(),
+            ln: Box::new([0.0; 64]),
         })
     }
 
@@ -273,7 +276,8 @@ impl<'s> Kernel<'s> {
                     };
                     let [p_mask, m_mask] = classes(c.u_neg, c.v_neg, w < 0.0, x.need_minus, false);
                     let (p_lanes, m_lanes) = (c.lanes & p_mask, c.lanes & m_mask);
-                    let mut ln = [0.0f64; 64];
+                    // Lanes outside `p_lanes | m_lanes` keep stale values that no stream reads.
+                    let ln = &mut self.ln;
                     let mut negative = 0u64;
                     let mut bits = p_lanes | m_lanes;
                     while bits != 0 {
@@ -296,7 +300,7 @@ impl<'s> Kernel<'s> {
                         if s.is_complete() {
                             return Some(-1);
                         }
-                        s.offer_lanes(lanes, &ln, negative, index, &mut magnitude)
+                        s.offer_lanes(lanes, ln, negative, index, &mut magnitude)
                             .map(|k| k as i32)
                     };
                     let ends = (

@@ -528,8 +528,18 @@ impl GoldenRatioStream<'_> {
         }
         let sign = if self.negative { negative } else { !negative };
         let step0 = self.step;
+        // A first pass without lookups: the lanes in `(λ_{k+1}, λ_{step0}]`, the intervals of
+        // the undecided steps (a compare per lane that the compiler vectorizes); only those
+        // get their exact interval and slot below.
+        let up = &self.schedule.ln_upper;
+        let (hi, lo) = (up[step0.min(k_steps + 1)], up[k_steps + 1]);
+        let mut near = 0u64;
+        let width = 64 - (lanes & sign).leading_zeros() as usize;
+        for (k, &l) in ln_abs[..width].iter().enumerate() {
+            near |= u64::from((l <= hi) & (l > lo)) << k;
+        }
         let mut open = 0u64;
-        let mut bits = lanes & sign;
+        let mut bits = lanes & sign & near;
         while bits != 0 {
             let k = bits.trailing_zeros();
             bits &= bits - 1;
