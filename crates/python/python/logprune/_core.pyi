@@ -62,7 +62,7 @@ def prune(
     solver: str = "golden-ratio",
     distribution: str = "hyperbolic",
     dist_scale: Optional[float] = None,
-    tolerance_rule: str = "lemma1",
+    tolerance_rule: str = "recurrence",
     compare_rules: bool = False,
     generator: str = "philox-v2",
     seed: int = 0,
