@@ -56,6 +56,14 @@ word and every weight compared bit for bit (weights by their 64-bit patterns).
 
 Memory: ``words``/``weights`` work in chunks of ``CHUNK`` elements, so the temporaries are a
 few ``CHUNK``-sized arrays whatever the size of the request; only the result is full-size.
+
+Speed (10^6 weights, numpy 2 on one core of a shared 2-core machine): ``words`` (one block per
+weight) about 6 M words/s for Philox and 2.3 M/s for ARS, whose AES rounds are 16 table
+lookups each; ``run_words`` (a run of neurons at one port, one block per four neurons for the
+v2/v3 layouts) about 20 M/s for philox-v2 and 12 M/s for ars-v3. ``sample`` runs at about
+90 M/s for the uniform law but about 12 M/s for the hyperbolic and Gaussian ones, bound by the
+element-by-element ``math.exp`` (10 M/s, against 10^9/s for ``np.exp``, which is not
+bit-identical to libm) and AS241's rational functions.
 """
 
 from __future__ import annotations

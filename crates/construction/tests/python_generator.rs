@@ -125,7 +125,9 @@ fn cells(fan: usize, base: u64) -> (Vec<u64>, Vec<u64>) {
     // A spread: a multiplicative walk over neurons below 2^20 (times base's scale) and ports.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ base;
     for _ in 0..20 {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         neurons.push(base + (x >> 44));
         ports.push((x >> 7) % fan as u64);
     }
@@ -203,12 +205,24 @@ fn vectors() -> Value {
             edge_words.push((k2 << 11) | 0x7ff);
         }
     }
-    for w in [0u32, 1, 2, 3, u32::MAX, u32::MAX - 1, 1 << 31, (1 << 31) - 1, 1 << 30] {
+    for w in [
+        0u32,
+        1,
+        2,
+        3,
+        u32::MAX,
+        u32::MAX - 1,
+        1 << 31,
+        (1 << 31) - 1,
+        1 << 30,
+    ] {
         edge_words.push(logprune_sampling::widen32(w));
     }
     let mut x: u64 = 12345;
     for _ in 0..200 {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         edge_words.push(x);
     }
     let mut samples = Vec::new();
