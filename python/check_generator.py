@@ -61,6 +61,18 @@ ars4x32 10 e6212845 7713d038 cf6654be 6c0ce934 00000000 00000000 00000000 800000
 """
 
 
+# ars-v3's blocks ARS-4x32-7(counter_words(stream, index, 0), [seed lo, seed hi, 0, 0]) as
+# pinned by the Rust ARS implementation's `values_are_stable` test (crates/sampling, commit
+# 06240f9 on branch `ars`, not yet on main when this was written): (seed, stream, index, block).
+ARS_V3_BLOCKS = (
+    (0, 0, 0, (0xDACF61FF, 0xC45798F3, 0x113C7EEB, 0x101E27F3)),
+    (42, 3, 17, (0x4D42AC13, 0x76C03DC5, 0x76591633, 0x2D2D6AD4)),
+    (0x0123_4567_89AB_CDEF, 0xFFFF_FFFF, 0x1_0000_0002,
+     (0x41FDF90F, 0xA5E4D326, 0x2AAE4525, 0x7132367F)),
+    (2**64 - 1, 7, 2**64 - 1, (0x542272A0, 0x1DC26A95, 0xBE2BEC64, 0xAB331A72)),
+)
+
+
 class Mismatch(Exception):
     pass
 
@@ -128,6 +140,15 @@ def check_self() -> None:
         (int(lg.words("philox-v1", 0, 0, 0, 0, 1)), 0xE169C58D_6627E8D5, "philox-v1 word 0"),
     ):
         expect(got == want, f"{what} = {want!r}, not {got!r}")
+    # ars-v3's layout: the block of index (z >> 2)·fan + port, word z & 3, widened.
+    for seed, stream, index, block in ARS_V3_BLOCKS:
+        fan = 1 if index < 2**62 else 2**62
+        z = np.arange(4, dtype=np.uint64) + np.uint64(4 * (index // fan))
+        port = index % fan
+        got = lg.words("ars-v3", seed, stream, z, port, fan)
+        want = lg.widen32(np.array(block, dtype=np.uint32))
+        expect(np.array_equal(got, want), f"ars-v3 block of ({seed}, {stream}, {index}) = "
+               f"{hexs(block)}, not {[hex(int(g)) for g in got]}")
     # run_words (one block per four neurons) equals words (one per neuron), across chunk and
     # block boundaries, with a small chunk.
     saved = lg.CHUNK
