@@ -52,6 +52,9 @@
 
 use core::convert::Infallible;
 
+pub mod ars;
+pub use ars::{AesBackend, ars_blocks, ars_blocks_with, ars_key, ars4x32_7};
+
 use multiversion::multiversion;
 
 use rand::TryRng;
