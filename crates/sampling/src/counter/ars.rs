@@ -335,8 +335,16 @@ fn block_portable(rounds: usize, counter: [u32; 4], rk: &[[u8; 16]; MAX_ROUNDS +
     to_words(soft::aesenclast(v, rk[rounds]))
 }
 
-/// ARS-4x32 with `rounds` rounds of one counter through `aes::hazmat`; the last round is
-/// `InvMixColumns(aesenc(v, 0)) ^ k`.
+/// The last round from the hardware's `aesenc(v, 0)` of it: `aesenclast(v, k) =
+/// InvMixColumns(aesenc(v, 0)) ^ k` (`aes::hazmat` has no `aesenclast`; its `inv_mix_columns`
+/// is x86's `aesimc`).
+#[inline(always)]
+fn last_round_from_aesenc(mixed: &mut hazmat::Block, k: [u8; 16]) -> [u32; 4] {
+    hazmat::inv_mix_columns(mixed);
+    to_words(xor16((*mixed).into(), k))
+}
+
+/// ARS-4x32 with `rounds` rounds of one counter through `aes::hazmat`.
 #[inline(always)]
 fn block_hardware(rounds: usize, counter: [u32; 4], rk: &[[u8; 16]; MAX_ROUNDS + 1]) -> [u32; 4] {
     let mut v = hazmat::Block::from(xor16(to_bytes(counter), rk[0]));
@@ -344,8 +352,7 @@ fn block_hardware(rounds: usize, counter: [u32; 4], rk: &[[u8; 16]; MAX_ROUNDS +
         hazmat::cipher_round(&mut v, &hazmat::Block::from(*k));
     }
     hazmat::cipher_round(&mut v, &hazmat::Block::default());
-    hazmat::inv_mix_columns(&mut v);
-    to_words(xor16(v.into(), rk[rounds]))
+    last_round_from_aesenc(&mut v, rk[rounds])
 }
 
 /// Up to eight counters (`counters.len() == out.len() <= 8`) through `aes::hazmat`'s
@@ -356,7 +363,7 @@ fn chunk_hardware(
     counters: &[[u32; 4]],
     out: &mut [[u32; 4]],
     rk: &[[u8; 16]; MAX_ROUNDS + 1],
-    rk8: &[hazmat::Block8],
+    rk8: &[hazmat::Block8; MAX_ROUNDS + 1],
 ) {
     let mut v = hazmat::Block8::default();
     for (b, c) in v.iter_mut().zip(counters) {
@@ -367,8 +374,7 @@ fn chunk_hardware(
     }
     hazmat::cipher_round_par(&mut v, &hazmat::Block8::default());
     for (o, b) in out.iter_mut().zip(v.iter_mut()) {
-        hazmat::inv_mix_columns(b);
-        *o = to_words(xor16((*b).into(), rk[rounds]));
+        *o = last_round_from_aesenc(b, rk[rounds]);
     }
 }
 
@@ -403,10 +409,10 @@ fn blocks_rounds(
             out[0] = block_hardware(rounds, counters[0], &rk);
         }
         AesBackend::Hardware => {
-            let rk8: Vec<hazmat::Block8> = rk[..=rounds]
-                .iter()
-                .map(|k| hazmat::Block8::from_fn(|_| hazmat::Block::from(*k)))
-                .collect();
+            let mut rk8 = [hazmat::Block8::default(); MAX_ROUNDS + 1];
+            for (k8, k) in rk8.iter_mut().zip(&rk).take(rounds) {
+                *k8 = hazmat::Block8::from([hazmat::Block::from(*k); 8]);
+            }
             for (cs, os) in counters.chunks(8).zip(out.chunks_mut(8)) {
                 chunk_hardware(rounds, cs, os, &rk, &rk8);
             }
