@@ -23,14 +23,13 @@
 //! known-answer tests below pin it to Random123's vectors (`old_kat_vectors` for 7 rounds,
 //! `kat_vectors` for 10).
 //!
-//! Why 7 rounds: the authors found no statistical flaw (BigCrush, with and without the
-//! counter's bits reversed or interleaved) from 5 rounds on, and chose 7 as Random123's
-//! default, "a considerable safety margin over the minimum number of rounds with no known
-//! statistical flaws" — the same margin of 2 to 3 rounds as Philox4x32-10 over its 7. Like
-//! Philox it is a keyed bijection of the counter and non-cryptographic (the key schedule is
-//! not AES's); G needs statistical quality only, which the crate's tests check again on our
-//! layout (`tests/ars.rs`: KS uniformity, neighbour correlations, 2-D chi-squared, and each
-//! weight law through [`widen32`](crate::widen32)).
+//! Why 7 rounds: the authors report ARS passing TestU01's BigCrush from 5 rounds on, and 7
+//! is Random123's default, "a considerable safety margin over the minimum number of rounds
+//! with no known statistical flaws" (a margin of 2 rounds; Philox4x32-10 keeps 3 over its 7).
+//! Like Philox it is a keyed bijection of the counter and non-cryptographic (the key schedule
+//! is not AES's); G needs statistical quality only, which the crate's tests check again on
+//! generator v3's layout (`tests/ars.rs`: KS uniformity, neighbour correlations, 2-D
+//! chi-squared, and each weight law through [`widen32`](crate::widen32)).
 //!
 //! # Layout
 //!
@@ -43,7 +42,7 @@
 //! [`AesBackend`] names the two implementations of the AES round, which give the same bits:
 //!
 //! - [`AesBackend::Portable`]: this module's own software round (an S-box table, byte-wise
-//!   ShiftRows and MixColumns). Readable and the same on every machine, but slow (≈ 20× the
+//!   ShiftRows and MixColumns). Readable and the same on every machine, but slow (≈ 10× the
 //!   hardware path). Not constant-time, which G does not need.
 //! - [`AesBackend::Hardware`]: the AES instructions (AES-NI on x86-64, the ARMv8 crypto
 //!   extension on aarch64) through RustCrypto's `aes` crate (`aes::hazmat`, version 0.9),
@@ -58,9 +57,24 @@
 //!
 //! # Cost
 //!
-//! Measured (`benches/benches/sampling.rs`, `counter/ars_blocks`, AMD EPYC with AES-NI, 2
-//! shared cores; see the bench for the figures of each backend and batch size): see the
-//! table in the crate's bench notes of [`ars_blocks`].
+//! Measured with Philox in the same run (`benches/benches/sampling.rs`, `counter/ars_*` and
+//! `counter/philox_*`, criterion medians, AMD EPYC with AES-NI, 2 cores shared with other
+//! builds, load ≈ 2–3), in ns per 128-bit block:
+//!
+//! | | batch of 16 | batch of 64 | one call |
+//! |---|---|---|---|
+//! | ARS-7, [`AesBackend::Hardware`] | 9.3 | 6.4 | 48 ([`ars4x32_7`]) |
+//! | ARS-7, [`AesBackend::Portable`] | 88 | 92 | |
+//! | Philox4x32-10, [`blocks`](super::blocks) (AVX-512) | 4.2 | 2.9 | 16 ([`bits`](super::bits)) |
+//!
+//! So on this path ARS is about twice as slow as Philox per block in batches, and three times
+//! as slow per call: each of the 8 round calls of `aes::hazmat` goes through memory (loads the
+//! eight blocks and eight keys, stores the blocks), about 0.6 ns per block and round, against
+//! one `aesenc` per 1/2 cycle that inlined intrinsics (or VAES, four blocks per instruction)
+//! would give. Those need `unsafe` (calling a `#[target_feature]` function), which the
+//! workspace forbids; a software `InvMixColumns` for the last round and four interleaved
+//! eight-block groups were tried and were no faster. ARS is therefore not the faster generator
+//! here: it is kept, exact and tested, for a decision on generator v3.
 
 use aes::hazmat;
 
