@@ -1,5 +1,7 @@
-//! ARS-4x32-7, Random123's counter-based generator built from AES rounds: a faster drop-in for
-//! [`philox4x32_10`](super::philox4x32_10) on machines with AES instructions.
+//! ARS-4x32-7, Random123's counter-based generator built from AES rounds: an alternative to
+//! [`philox4x32_10`](super::philox4x32_10) on the same counter layout, designed to be faster
+//! where the CPU has AES instructions (but not through the safe API used here: see
+//! [Cost](#cost)).
 //!
 //! # Algorithm
 //!
