@@ -9,7 +9,10 @@
 //!   recomputed from `(seed, stream, index)`; `philox_blocks/n` is the batch form
 //!   (`counter::blocks`, dispatched at run time to the widest SIMD the CPU has) on `n`
 //!   counters, against `philox_scalar_loop/n`, the scalar function in a loop over the same
-//!   counters (throughput in blocks).
+//!   counters (throughput in blocks). `ars_scalar` and `ars_blocks/n` are the same for
+//!   ARS-4x32-7 (`counter::ars4x32_7`, `counter::ars_blocks`, generator v3), and
+//!   `ars_blocks_<backend>/n` forces each AES backend available on the machine (`portable`,
+//!   `hardware`), so ARS and Philox are compared within one run.
 
 use std::hint::black_box;
 
@@ -202,6 +205,42 @@ fn counter_generator(c: &mut Criterion) {
                 })
             },
         );
+    }
+    // ARS-4x32-7 (generator v3), next to Philox so that the ratio comes from one run.
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.bench_function(BenchmarkId::from_parameter("ars_scalar"), |b| {
+        let mut start = 0u64;
+        b.iter(|| {
+            let key = counter::ars_key(black_box(42));
+            let mut acc = 0u32;
+            for i in start..start + BATCH as u64 {
+                acc ^= counter::ars4x32_7(counter::counter_words(3, i, 0), key)[0];
+            }
+            start += BATCH as u64;
+            black_box(acc)
+        })
+    });
+    for n in [16usize, 64] {
+        g.throughput(Throughput::Elements(n as u64));
+        let counters: Vec<[u32; 4]> = (0..n as u64)
+            .map(|i| counter::counter_words(3, i, 0))
+            .collect();
+        let mut out = vec![[0u32; 4]; n];
+        g.bench_with_input(BenchmarkId::new("ars_blocks", n), &counters, |b, cs| {
+            b.iter(|| {
+                counter::ars_blocks(black_box(42), black_box(cs), &mut out);
+                black_box(&out);
+            })
+        });
+        for backend in counter::AesBackend::all_available() {
+            let name = format!("ars_blocks_{}", format!("{backend:?}").to_lowercase());
+            g.bench_with_input(BenchmarkId::new(name, n), &counters, |b, cs| {
+                b.iter(|| {
+                    counter::ars_blocks_with(backend, black_box(42), black_box(cs), &mut out);
+                    black_box(&out);
+                })
+            });
+        }
     }
     g.throughput(Throughput::Elements(BATCH as u64));
     g.bench_function(BenchmarkId::from_parameter("uniform"), |b| {

@@ -49,8 +49,19 @@
 //! 3.7 ns per block on a batch of 16 and 2.7 ns on 64, against 8.1 and 8.4 ns for the scalar
 //! function in a loop over the same counters. Forcing each kernel in turn (same machine, load
 //! ≈ 5, batch of 16): AVX-512 3.9 ns, AVX2 4.3 ns, SSE4.1 6.1 ns, baseline 15 ns per block.
+//!
+//! # ARS
+//!
+//! The submodule [`ars`] holds a second generator on the same counter layout, ARS-4x32-7
+//! (Random123's AES-round generator): [`ars4x32_7`], [`ars_key`] and the batch [`ars_blocks`]
+//! (re-exported here), with a portable and a hardware AES path ([`AesBackend`]) that give the
+//! same bits. Through the safe `aes::hazmat` API it is about twice as slow as [`blocks`] on
+//! this project's machines (figures in [`ars`]).
 
 use core::convert::Infallible;
+
+pub mod ars;
+pub use ars::{AesBackend, ars_blocks, ars_blocks_with, ars_key, ars4x32_7};
 
 use multiversion::multiversion;
 

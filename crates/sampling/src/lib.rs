@@ -18,6 +18,8 @@
 //!   [`CounterRng`] implementing `rand::Rng` (ARCHITECTURE.md, invariant 3), and a batch form
 //!   ([`counter::blocks`], SIMD chosen at run time) for many counters at once; [`widen32`]
 //!   turns one 32-bit word of it into the 64-bit word that the one-word distributions read.
+//!   [`counter::ars`] is ARS-4x32-7 (AES rounds) on the same layout, with a portable and a
+//!   hardware path that give the same bits ([`counter::ars_blocks`]).
 //!
 //! # One word, one sample
 //!
