@@ -153,10 +153,22 @@ pub enum ToleranceRuleArg {
 /// The generator's counter layout, as the command line names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum GeneratorArg {
-    /// Version 2 (the default).
+    /// Version 3: ARS-4x32-7, the fastest (the default).
+    ArsV3,
+    /// Version 2: Philox4x32-10, one block per four neurons.
     PhiloxV2,
-    /// Version 1.
+    /// Version 1: Philox4x32-10, one block per weight.
     PhiloxV1,
+}
+
+impl From<GeneratorArg> for Generator {
+    fn from(g: GeneratorArg) -> Self {
+        match g {
+            GeneratorArg::ArsV3 => Generator::ArsV3,
+            GeneratorArg::PhiloxV2 => Generator::PhiloxV2,
+            GeneratorArg::PhiloxV1 => Generator::PhiloxV1,
+        }
+    }
 }
 
 /// An activation as the command line names it (`relu`, `identity`, `tanh`, `sigmoid`, and
@@ -317,8 +329,9 @@ pub struct PruneArgs {
     /// The scale c of uniform U[−c, c], gaussian N(0, c²) and remark15's cap c/√fan_in.
     #[arg(long, value_name = "C", allow_hyphen_values = true, value_parser = positive)]
     pub dist_scale: Option<f64>,
-    /// The counter layout of G's generator.
-    #[arg(long, value_name = "NAME", value_enum, default_value = "philox-v2")]
+    /// G's generator and counter layout (ars-v3, philox-v2 or philox-v1; tickets record it,
+    /// and every version stays readable).
+    #[arg(long, value_name = "NAME", value_enum, default_value = "ars-v3")]
     pub generator: GeneratorArg,
     /// The seed of G (and of the measured box inputs).
     #[arg(
@@ -465,10 +478,7 @@ fn config_of(a: &PruneArgs) -> Result<PruneConfig, String> {
         construction: a.construction.into(),
         solver: a.solver.into(),
         distribution,
-        generator: match a.generator {
-            GeneratorArg::PhiloxV2 => Generator::PhiloxV2,
-            GeneratorArg::PhiloxV1 => Generator::PhiloxV1,
-        },
+        generator: a.generator.into(),
         seed: a.seed,
         neurons_per_weight: a.neurons_per_weight,
         neurons_per_input: a.neurons_per_input,

@@ -79,7 +79,7 @@ fn prunes_a_fixture_end_to_end() {
     assert_eq!(r["delta"], 0.01);
     assert_eq!(r["construction"], "per-weight");
     assert_eq!(r["solver"], "golden-ratio");
-    assert_eq!(r["generator"], "philox-v2");
+    assert_eq!(r["generator"], "ars-v3");
     assert_eq!(r["distribution"]["name"], "hyperbolic");
     assert_eq!(r["seed"], 0);
     assert_eq!(r["inputs_checked"], 10_000);

@@ -81,15 +81,28 @@ pub enum Generator {
     /// at a time ([`counter::blocks`]).
     #[default]
     PhiloxV2,
+    /// ARS-4x32-7 (Random123's AES-round generator, [`counter::ars4x32_7`]), version 3:
+    /// version 2's layout (one block per four consecutive neurons at one port, word
+    /// `neuron mod 4` widened to 64 bits) with ARS in place of Philox, keyed by
+    /// [`counter::ars_key`]`(seed)`.
+    ArsV3,
 }
 
 impl Generator {
     /// Every version, oldest first.
-    pub const ALL: [Generator; 2] = [Generator::PhiloxV1, Generator::PhiloxV2];
+    pub const ALL: [Generator; 3] = [Generator::PhiloxV1, Generator::PhiloxV2, Generator::ArsV3];
 
-    /// The generator's name, `philox4x32-10`.
+    /// What `logprune prune` and the Python package use unless told otherwise: the fastest
+    /// version. The library's [`Default`] stays [`Generator::PhiloxV2`], so that the tables
+    /// that reproduce the paper keep their bits.
+    pub const RECOMMENDED: Generator = Generator::ArsV3;
+
+    /// The block function's name: `philox4x32-10` or `ars4x32-7`.
     pub fn algorithm(self) -> &'static str {
-        "philox4x32-10"
+        match self {
+            Generator::PhiloxV1 | Generator::PhiloxV2 => "philox4x32-10",
+            Generator::ArsV3 => "ars4x32-7",
+        }
     }
 
     /// The counter layout's version.
@@ -97,14 +110,38 @@ impl Generator {
         match self {
             Generator::PhiloxV1 => 1,
             Generator::PhiloxV2 => 2,
+            Generator::ArsV3 => 3,
         }
     }
 
-    /// The name on the command line and in tickets: `philox-v1`, `philox-v2`.
+    /// The name on the command line and in tickets: `philox-v1`, `philox-v2`, `ars-v3`.
     pub fn name(self) -> &'static str {
         match self {
             Generator::PhiloxV1 => "philox-v1",
             Generator::PhiloxV2 => "philox-v2",
+            Generator::ArsV3 => "ars-v3",
+        }
+    }
+
+    /// The 128-bit block of `index` in `stream` (block 0 of the counter layout
+    /// [`counter::counter_words`]) of a four-word version (2 or 3).
+    #[inline(always)]
+    fn block4(self, seed: u64, stream: u32, index: u64) -> [u32; 4] {
+        match self {
+            Generator::ArsV3 => counter::ars4x32_7(
+                counter::counter_words(stream, index, 0),
+                counter::ars_key(seed),
+            ),
+            _ => counter::block(seed, stream, index),
+        }
+    }
+
+    /// [`counter::blocks`] or [`counter::ars_blocks`]: the blocks of many counters.
+    #[inline(always)]
+    fn blocks4(self, seed: u64, counters: &[[u32; 4]], out: &mut [[u32; 4]]) {
+        match self {
+            Generator::ArsV3 => counter::ars_blocks(seed, counters, out),
+            _ => counter::blocks(seed, counters, out),
         }
     }
 
@@ -114,8 +151,8 @@ impl Generator {
     pub fn word(self, seed: u64, stream: u32, neuron: u64, port: usize, fan: usize) -> u64 {
         match self {
             Generator::PhiloxV1 => counter::bits(seed, stream, neuron * fan as u64 + port as u64),
-            Generator::PhiloxV2 => {
-                let block = counter::block(seed, stream, (neuron >> 2) * fan as u64 + port as u64);
+            Generator::PhiloxV2 | Generator::ArsV3 => {
+                let block = self.block4(seed, stream, (neuron >> 2) * fan as u64 + port as u64);
                 widen32(block[(neuron & 3) as usize])
             }
         }
@@ -137,7 +174,7 @@ impl Generator {
                     *o = self.word(seed, stream, z0 + j as u64, port, fan);
                 }
             }
-            Generator::PhiloxV2 => {
+            Generator::PhiloxV2 | Generator::ArsV3 => {
                 const GROUPS: usize = 32;
                 let mut counters = [[0u32; 4]; GROUPS];
                 let mut blocks = [[0u32; 4]; GROUPS];
@@ -151,7 +188,7 @@ impl Generator {
                         let index = (first + g as u64) * fan as u64 + port as u64;
                         *c = counter::counter_words(stream, index, 0);
                     }
-                    counter::blocks(seed, &counters[..groups], &mut blocks[..groups]);
+                    self.blocks4(seed, &counters[..groups], &mut blocks[..groups]);
                     let end = ((first + groups as u64) << 2).min(z0 + out.len() as u64);
                     for zz in z..end {
                         let b = &blocks[((zz >> 2) - first) as usize];
@@ -422,7 +459,7 @@ impl LargeNetwork {
                 self.u_words(t, b, z0, u_out);
                 self.v_words(t, a, z0, v_out);
             }
-            Generator::PhiloxV2 => {
+            Generator::PhiloxV2 | Generator::ArsV3 => {
                 let (su, sv) = (Self::stream(t, Side::Input), Self::stream(t, Side::Output));
                 let (fu, fv) = (self.fans[t][0] as u64, self.fans[t][1] as u64);
                 let first = z0 >> 2;
@@ -434,7 +471,7 @@ impl LargeNetwork {
                     counters[groups + g] = counter::counter_words(sv, group * fv + a as u64, 0);
                 }
                 let mut blocks = [[0u32; 4]; 34];
-                counter::blocks(
+                self.generator.blocks4(
                     self.seed,
                     &counters[..2 * groups],
                     &mut blocks[..2 * groups],
@@ -635,24 +672,20 @@ mod tests {
     const PINNED_U_0_29_1: f64 = -0.03371663269566506;
     const PINNED_V_1_0_14: f64 = -0.24953549064314703;
 
-    /// Version 2: word `z mod 4` of the Philox block at index `⌊z/4⌋·fan + port`, widened;
-    /// the batched words equal the scalar ones on every alignment; values pinned.
-    #[test]
-    fn generator_v2_layout_and_stability() {
-        let g = LargeNetwork::new(
-            &arch(),
-            vec![30, 15],
-            vec![[law(); 2]; 2],
-            Generator::PhiloxV2,
-            7,
-        )
-        .unwrap();
+    /// Versions 2 and 3: word `z mod 4` of the block at index `⌊z/4⌋·fan + port`, widened; the
+    /// batched words equal the scalar ones on every alignment; values pinned.
+    fn four_word_layout_and_stability(
+        generator: Generator,
+        block: impl Fn(u32, u64) -> [u32; 4],
+        pinned: [f64; 3],
+    ) {
+        let g =
+            LargeNetwork::new(&arch(), vec![30, 15], vec![[law(); 2]; 2], generator, 7).unwrap();
         for (z, b) in [(0u64, 0usize), (5, 1), (29, 1)] {
-            let block = counter::block(7, 0, (z / 4) * 2 + b as u64);
+            let block = block(0, (z / 4) * 2 + b as u64);
             assert_eq!(g.u_word(0, z, b), widen32(block[(z % 4) as usize]));
         }
-        let block = counter::block(7, 3, 14 / 4);
-        assert_eq!(g.v_word(1, 0, 14), widen32(block[2]));
+        assert_eq!(g.v_word(1, 0, 14), widen32(block(3, 14 / 4)[2]));
         for z0 in 0..9u64 {
             for n in [0usize, 1, 3, 4, 5, 17, 63, 64] {
                 let (mut u, mut v) = (vec![0u64; n], vec![0u64; n]);
@@ -671,24 +704,50 @@ mod tests {
                 assert_eq!(out, want);
             }
         }
-        let pinned = [
-            (g.u(0, 0, 0), PINNED_V2_U_0_0_0),
-            (g.u(0, 29, 1), PINNED_V2_U_0_29_1),
-            (g.v(1, 0, 14), PINNED_V2_V_1_0_14),
-        ];
-        for (got, want) in pinned {
+        let got = [g.u(0, 0, 0), g.u(0, 29, 1), g.v(1, 0, 14)];
+        for (got, want) in got.into_iter().zip(pinned) {
             assert!(
                 prec::rel(got, want) <= prec::VALUE_STABILITY,
-                "{got:?} vs {want:?}"
+                "{generator}: {got:?} vs {want:?}"
             );
         }
     }
 
-    // Version 2's values, cross-checked with an independent Python implementation of
-    // Philox4x32-10, the word `⌊z/4⌋·fan + port`, lane `z mod 4`, widen32 and `±α(β/α)^u`.
-    const PINNED_V2_U_0_0_0: f64 = -3.0473265071160434;
-    const PINNED_V2_U_0_29_1: f64 = 0.015699675339256924;
-    const PINNED_V2_V_1_0_14: f64 = 0.04651250254644572;
+    #[test]
+    fn generator_v2_layout_and_stability() {
+        four_word_layout_and_stability(
+            Generator::PhiloxV2,
+            |stream, index| counter::block(7, stream, index),
+            PINNED_V2,
+        );
+    }
+
+    #[test]
+    fn generator_v3_layout_and_stability() {
+        four_word_layout_and_stability(
+            Generator::ArsV3,
+            |stream, index| {
+                counter::ars4x32_7(
+                    counter::counter_words(stream, index, 0),
+                    counter::ars_key(7),
+                )
+            },
+            PINNED_V3,
+        );
+    }
+
+    // Version 2's values `U_1[0, 0]`, `U_1[29, 1]`, `V_2[0, 14]`, cross-checked with an
+    // independent Python implementation of Philox4x32-10, the word `⌊z/4⌋·fan + port`, lane
+    // `z mod 4`, widen32 and `±α(β/α)^u`.
+    const PINNED_V2: [f64; 3] = [
+        -3.0473265071160434,
+        0.015699675339256924,
+        0.04651250254644572,
+    ];
+
+    // Version 3's, from the numpy implementation of ARS-4x32-7 (`python/logprune_generator.py`,
+    // checked against Random123's known answers) with the same layout.
+    const PINNED_V3: [f64; 3] = [2.9339522109443132, -0.04575102118383424, 2.004151466366189];
 
     #[test]
     fn checked_lookup_and_dense_export() {

@@ -18,15 +18,8 @@ use logprune_construction::{Generator, Law};
 use logprune_sampling::{SignedGaussian, SignedHyperbolic, SignedUniform};
 use serde_json::{Value, json};
 
-/// The generators whose words are compared with Python's.
-///
-/// ARS-V3: once `Generator::ArsV3` exists, add it here (one line, `Generator::ArsV3,`); the
-/// Python side already implements `ars-v3` and every vector below is then written for it too.
-const GENERATORS: &[Generator] = &[
-    Generator::PhiloxV1,
-    Generator::PhiloxV2,
-    // Generator::ArsV3,
-];
+/// The generators whose words are compared with Python's: every version.
+const GENERATORS: &[Generator] = &Generator::ALL;
 
 /// The interpreter, or `None` (after saying so on stderr, past the test harness's capture)
 /// when `LOGPRUNE_PYTHON` is unset.

@@ -58,7 +58,7 @@ where
 #[pyo3(signature = (
     target, *, eps=None, weight_tolerance=None, input_box=None, inputs=None, delta=0.01,
     construction="per-weight", solver="golden-ratio", distribution="hyperbolic",
-    dist_scale=None, tolerance_rule="recurrence", compare_rules=false, generator="philox-v2",
+    dist_scale=None, tolerance_rule="recurrence", compare_rules=false, generator="ars-v3",
     seed=0, neurons_per_weight=None, neurons_per_input=None, width_scale=1.0,
     max_memory=None, search_width=false, threads=None, progress=None
 ))]

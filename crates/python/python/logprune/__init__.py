@@ -466,7 +466,7 @@ def prune(
     dist_scale: Optional[float] = None,
     tolerance_rule: str = "recurrence",
     compare_rules: bool = False,
-    generator: str = "philox-v2",
+    generator: str = "ars-v3",
     seed: int = 0,
     neurons_per_weight: Optional[int] = None,
     neurons_per_input: Optional[int] = None,
