@@ -141,6 +141,24 @@ fn round_keys(key: [u32; 4]) -> [[u8; 16]; MAX_ROUNDS + 1] {
     })
 }
 
+/// [`round_keys`] as little-endian words, for the x86-64 kernels.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn round_key_words(key: [u32; 4]) -> [[u32; 4]; MAX_ROUNDS + 1] {
+    let mut lo = u64::from(key[0]) | (u64::from(key[1]) << 32);
+    let mut hi = u64::from(key[2]) | (u64::from(key[3]) << 32);
+    core::array::from_fn(|r| {
+        if r > 0 {
+            lo = lo.wrapping_add(KWEYL_LO);
+            hi = hi.wrapping_add(KWEYL_HI);
+        }
+        [lo as u32, (lo >> 32) as u32, hi as u32, (hi >> 32) as u32]
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
 #[inline(always)]
 fn xor16(a: [u8; 16], b: [u8; 16]) -> [u8; 16] {
     core::array::from_fn(|i| a[i] ^ b[i])
@@ -294,11 +312,20 @@ pub enum AesBackend {
     /// `aes::hazmat`. On a CPU without them (see [`AesBackend::available`]) it still gives the
     /// right bits, through that crate's own software rounds, only slowly.
     Hardware,
+    /// x86-64's AES-NI called directly, eight blocks interleaved on 128-bit registers.
+    AesNi,
+    /// x86-64's VAES on 512-bit registers (AVX-512F): four blocks per instruction.
+    Vaes,
 }
 
 impl AesBackend {
     /// Every backend, in the order of this enum.
-    pub const ALL: [AesBackend; 2] = [AesBackend::Portable, AesBackend::Hardware];
+    pub const ALL: [AesBackend; 4] = [
+        AesBackend::Portable,
+        AesBackend::Hardware,
+        AesBackend::AesNi,
+        AesBackend::Vaes,
+    ];
 
     /// Whether this backend runs at its intended speed on this CPU: always for
     /// [`AesBackend::Portable`]; for [`AesBackend::Hardware`], whether the CPU has AES
@@ -307,6 +334,8 @@ impl AesBackend {
         match self {
             AesBackend::Portable => true,
             AesBackend::Hardware => has_aes_instructions(),
+            AesBackend::AesNi => has_aesni(),
+            AesBackend::Vaes => has_vaes(),
         }
     }
 
@@ -318,7 +347,11 @@ impl AesBackend {
     /// The fastest backend on this CPU: [`AesBackend::Hardware`] if it is available, else
     /// [`AesBackend::Portable`]. What [`ars4x32_7`] and [`ars_blocks`] use.
     pub fn fastest() -> AesBackend {
-        if has_aes_instructions() {
+        if has_vaes() {
+            AesBackend::Vaes
+        } else if has_aesni() {
+            AesBackend::AesNi
+        } else if has_aes_instructions() {
             AesBackend::Hardware
         } else {
             AesBackend::Portable
@@ -329,6 +362,26 @@ impl AesBackend {
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 fn has_aes_instructions() -> bool {
     std::arch::is_x86_feature_detected!("aes")
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_aesni() -> bool {
+    std::arch::is_x86_feature_detected!("aes") && std::arch::is_x86_feature_detected!("sse4.1")
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_vaes() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("vaes")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn has_aesni() -> bool {
+    false
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn has_vaes() -> bool {
+    false
 }
 
 #[cfg(target_arch = "aarch64")]
@@ -414,9 +467,26 @@ fn blocks_rounds(
         counters.len(),
         out.len()
     );
+    #[cfg(target_arch = "x86_64")]
+    {
+        let done = match backend {
+            AesBackend::Vaes => x86::vaes(rounds, &round_key_words(key), counters, out),
+            AesBackend::AesNi => x86::aesni(rounds, &round_key_words(key), counters, out),
+            _ => false,
+        };
+        if done {
+            return;
+        }
+    }
     let rk = round_keys(key);
     match backend {
         AesBackend::Portable => {
+            for (o, c) in out.iter_mut().zip(counters) {
+                *o = block_portable(rounds, *c, &rk);
+            }
+        }
+        // On a CPU without them, the x86-64 kernels' bits come from the portable rounds.
+        AesBackend::AesNi | AesBackend::Vaes => {
             for (o, c) in out.iter_mut().zip(counters) {
                 *o = block_portable(rounds, *c, &rk);
             }
@@ -699,8 +769,22 @@ mod tests {
         assert_eq!(all[0], AesBackend::Portable);
         assert!(all.contains(&AesBackend::fastest()));
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("aes") {
-            assert_eq!(AesBackend::fastest(), AesBackend::Hardware);
+        {
+            use std::arch::is_x86_feature_detected as has;
+            let want = if has!("avx512f") && has!("vaes") {
+                AesBackend::Vaes
+            } else if has!("aes") && has!("sse4.1") {
+                AesBackend::AesNi
+            } else {
+                AesBackend::Portable
+            };
+            assert_eq!(AesBackend::fastest(), want);
+            // Every kernel this CPU has is among the backends the tests run.
+            assert_eq!(
+                AesBackend::Vaes.available(),
+                has!("avx512f") && has!("vaes")
+            );
+            assert_eq!(AesBackend::AesNi.available(), has!("aes") && has!("sse4.1"));
         }
     }
 
