@@ -236,6 +236,11 @@ pub struct Report {
     pub products_per_target_weight: f64,
     /// Kept weights recomputed from G's generator (all of them).
     pub weights_verified: u64,
+    /// The form of the ticket this report goes with (`compact`: the mask only, its weights
+    /// re-derived from G; `weights`: the mask and the kept weights), as the writer of the
+    /// ticket or [`crate::verify`] says; absent when no ticket is involved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_form: Option<crate::TicketForm>,
     /// Wall-clock seconds (volatile).
     pub seconds: Timings,
     /// The width search that chose G's width (`--search-width`), if any.
@@ -826,6 +831,7 @@ impl<'a> Checker<'a> {
             products_consulted,
             products_per_target_weight: products_consulted as f64 / n_star,
             weights_verified,
+            ticket_form: None,
             seconds: Timings {
                 plan: plan_seconds,
                 prune: prune_seconds,
