@@ -317,7 +317,7 @@ fn prune_inner(
     let (plan, layout, large, plan_seconds) = set_up(target, domain, config, sink.holds_layers())?;
     preflight(&plan, &large)?;
     sink.begin(&plan, &large)?;
-    let mut checker = check::Checker::new(target, domain, &plan, &large)?;
+    let mut checker = check::Checker::new(target, domain, &plan, &large, &*layout)?;
     let oracle = oracle::run_items(
         &*layout,
         &large,

@@ -355,3 +355,119 @@ fn merge_names_every_missing_shard_as_an_array_spec() {
     assert_eq!(array_spec(&[1, 2, 3, 4, 5, 6, 7, 8]), "1-8");
     assert_eq!(array_spec(&[]), "");
 }
+
+/// `bytes` with the little-endian unsigned entries of tensor `name` changed by `f`.
+fn with_entries(bytes: &[u8], name: &str, f: impl FnOnce(&mut Vec<u64>)) -> Vec<u8> {
+    let st = safetensors::SafeTensors::deserialize(bytes).unwrap();
+    let view = st.tensor(name).unwrap();
+    let size = view.dtype().bitsize() / 8;
+    let start = view.data().as_ptr() as usize - bytes.as_ptr() as usize;
+    let len = view.data().len();
+    let mut xs: Vec<u64> = view
+        .data()
+        .chunks_exact(size)
+        .map(|c| {
+            let mut b = [0u8; 8];
+            b[..size].copy_from_slice(c);
+            u64::from_le_bytes(b)
+        })
+        .collect();
+    f(&mut xs);
+    let mut out = bytes.to_vec();
+    for (i, x) in xs.iter().enumerate() {
+        out[start + i * size..start + (i + 1) * size].copy_from_slice(&x.to_le_bytes()[..size]);
+    }
+    assert_eq!(xs.len() * size, len);
+    out
+}
+
+#[test]
+fn verify_names_the_neuron_of_a_changed_index_in_a_compact_ticket() {
+    let (f, _) = fixture("seq_bias");
+    let domain = cube(&f);
+    for cfg in configs() {
+        let p = prune(&f, &domain, &cfg, &NoProgress).unwrap();
+        let good =
+            ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats, TicketForm::Compact).unwrap();
+        let ticket = read_ticket(&good).unwrap();
+        let r = verify(&ticket, &f, &domain, &NoProgress).unwrap();
+        assert_eq!(r.ticket_form, Some(TicketForm::Compact));
+        assert_eq!(r.certified_bound, p.report.certified_bound);
+        let what = format!("{:?}/{:?}", cfg.construction, cfg.solver);
+        for t in 0..p.pruned.layers().len() {
+            let i = t + 1;
+            let layer = &p.pruned.layers()[t];
+            let z: Vec<u64> = layer.neurons().map(|n| n.z).collect();
+            // One neuron's z moved by one (its delta +1, the next one's −1 so that no other
+            // neuron moves): the first neuron whose next one is at least two further on.
+            if let Some(k) = (0..z.len()).find(|&k| k + 1 == z.len() || z[k + 1] - z[k] >= 2) {
+                let name = format!("layer{i}.z_delta");
+                let bad = with_entries(&good, &name, |d| {
+                    d[k] += 1;
+                    if k + 1 < d.len() {
+                        d[k + 1] -= 1;
+                    }
+                });
+                let bad = read_ticket(&bad).unwrap();
+                assert_eq!(bad.pruned.layers()[t].neuron(k).z, z[k] + 1);
+                let e = verify(&bad, &f, &domain, &NoProgress).unwrap_err();
+                // Either the neuron breaks the class rule, or the weight it serves is off
+                // tolerance and the error names the neurons serving it, this one among them.
+                assert!(
+                    match &e {
+                        ConstructionError::MaskViolation {
+                            layer,
+                            position,
+                            neuron,
+                            ..
+                        } => *layer == i && *position == k && *neuron == z[k] + 1,
+                        ConstructionError::DecompositionOffTolerance {
+                            layer, positions, ..
+                        } => *layer == i && positions.contains(&k),
+                        _ => false,
+                    },
+                    "{what}, layer {i}, z of neuron {k}: {e}"
+                );
+                assert!(e.to_string().starts_with(&format!("layer {i}: ")), "{e}");
+            }
+            // One neuron's input changed.
+            let k = layer.len() / 2;
+            let n_in = layer.n_in() as u64;
+            let b = layer.neuron(k).input as u64;
+            let bad = with_entries(&good, &format!("layer{i}.input"), |d| d[k] = (b + 1) % n_in);
+            let bad = read_ticket(&bad).unwrap();
+            let e = verify(&bad, &f, &domain, &NoProgress).unwrap_err();
+            assert!(
+                matches!(
+                    &e,
+                    ConstructionError::MaskViolation { layer, position, input, .. }
+                        if *layer == i && *position == k && *input as u64 == (b + 1) % n_in
+                ),
+                "{what}, layer {i}, input of neuron {k}: {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn debug_recycling() {
+    let (f, _) = fixture("seq_bias");
+    let domain = cube(&f);
+    let cfg = PruneConfig {
+        construction: Construction::Recycling,
+        ..PruneConfig::new(0.05)
+    };
+    let p = prune(&f, &domain, &cfg, &NoProgress).unwrap();
+    let l = &p.pruned.layers()[2];
+    for k in [43usize, 44, 58, 59, 62] {
+        let n = l.neuron(k);
+        eprintln!(
+            "k {k} z {} b {} u {} edges {:?}",
+            n.z,
+            n.input,
+            n.u,
+            n.edges().collect::<Vec<_>>()
+        );
+    }
+    eprintln!("n_in {}", l.n_in());
+}

@@ -366,6 +366,18 @@ pub fn verify_graph(
 ) -> Result<GraphReport, ConstructionError> {
     let start = Instant::now();
     let weights_verified = verify_against_generator(large, pruned)?;
+    // The mask itself: the class rule and each half within tolerance, layer by layer.
+    let mixed_signs = plan.config().construction.layout(plan)?.mixes_signs()
+        && plan.config().solver.may_mix_signs();
+    for (t, layer) in pruned.layers().iter().enumerate() {
+        let w = plan.matrices()[t].as_ref();
+        crate::check::verify_mask(
+            large,
+            t,
+            layer,
+            &crate::check::MaskRules::new(plan, t, w, mixed_signs),
+        )?;
+    }
     let graph = plan.graph();
     let stages = plan.stages();
     // Per stage: virtual matrices, weight errors, operator bounds.
