@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use logprune_construction::{
-    Domain, Fingerprint, GraphPlan, GraphReport, PruneConfig, Ticket, TicketSpec, prune_graph,
-    prune_graph_shard, read_ticket,
+    Domain, Fingerprint, GraphPlan, GraphReport, PruneConfig, Ticket, TicketForm, TicketSpec,
+    prune_graph, prune_graph_shard, read_ticket,
     ticket::{merge, ticket_bytes},
     verify_graph_ticket,
 };
@@ -79,6 +79,7 @@ pub fn run_prune_graph(
             args.target.target.display()
         ));
     }
+    let form = TicketForm::of_store_weights(args.store_weights);
     let bar = Bar::new(args.quiet);
     if let Some(s) = args.shard {
         let result = prune_graph_shard(graph, domain, config, s, &bar);
@@ -88,19 +89,21 @@ pub fn run_prune_graph(
             "shard-{}-of-{}.ticket.safetensors",
             s.index, s.count
         ));
-        let bytes = ticket_bytes(&t.spec, &t.pruned, &t.stats).map_err(|e| e.to_string())?;
+        let bytes = ticket_bytes(&t.spec, &t.pruned, &t.stats, form).map_err(|e| e.to_string())?;
         write_streams_atomically(vec![(path.clone(), Contents::Bytes(bytes))])?;
         let kept: u64 = t.pruned.kept_neurons().iter().sum();
         return Ok(format!(
-            "shard {s}: kept {kept} intermediate neurons; wrote {}\n",
-            path.display()
+            "shard {s}: kept {kept} intermediate neurons; wrote {} ({})\n",
+            path.display(),
+            crate::prune::form_words(form, &path)
         ));
     }
     let result = prune_graph(graph, domain, config, &bar);
     bar.finish();
-    let p = result.map_err(|e| e.to_string())?;
+    let mut p = result.map_err(|e| e.to_string())?;
+    p.report.ticket_form = Some(form);
     let spec = TicketSpec::of_graph_run(&p.plan, &p.large, None);
-    let ticket = ticket_bytes(&spec, &p.pruned, &p.stats).map_err(|e| e.to_string())?;
+    let ticket = ticket_bytes(&spec, &p.pruned, &p.stats, form).map_err(|e| e.to_string())?;
     let report = p.report.to_json().map_err(|e| e.to_string())?;
     let (ticket_path, report_path) = (out.join("ticket.safetensors"), out.join("report.json"));
     let mut files = vec![
@@ -166,10 +169,12 @@ pub fn run_merge_graph(args: &MergeArgs, graph: &Graph, domain: &Domain) -> Resu
         shards.push(t);
     }
     let ticket = merge(shards).map_err(|e| e.to_string())?;
-    let report = verify_graph(&ticket, &args.out, graph, domain, args.quiet)?;
+    let mut report = verify_graph(&ticket, &args.out, graph, domain, args.quiet)?;
     report.verify().map_err(|e| e.to_string())?;
-    let bytes =
-        ticket_bytes(&ticket.spec, &ticket.pruned, &ticket.stats).map_err(|e| e.to_string())?;
+    let form = TicketForm::of_store_weights(args.store_weights);
+    report.ticket_form = Some(form);
+    let bytes = ticket_bytes(&ticket.spec, &ticket.pruned, &ticket.stats, form)
+        .map_err(|e| e.to_string())?;
     let json = report.to_json().map_err(|e| e.to_string())?;
     let (ticket_path, report_path) = (
         args.out.join("ticket.safetensors"),
@@ -222,7 +227,16 @@ fn summary(target: &Path, r: &GraphReport, paths: &[&Path]) -> String {
         out += &format!("note: {note}\n");
     }
     for p in paths {
-        out += &format!("wrote {}\n", p.display());
+        match r.ticket_form {
+            Some(form) if crate::prune::is_ticket(p) => {
+                out += &format!(
+                    "wrote {} ({})\n",
+                    p.display(),
+                    crate::prune::form_words(form, p)
+                );
+            }
+            _ => out += &format!("wrote {}\n", p.display()),
+        }
     }
     out += &format!(
         "{:.2} s (plan {:.2}, prune {:.2}, check {:.2})\n",

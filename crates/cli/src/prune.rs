@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
+use logprune_construction::TicketForm;
 use logprune_construction::ticket::{self, merge, write_ticket};
 use logprune_construction::{
     Accuracy, Construction, ConstructionError, DENSE_PRUNED_LIMIT, Domain, Fingerprint,
@@ -60,9 +61,12 @@ hyperbolic law capped at c/√fan_in); c is `--dist-scale` (default 1). The theo
 proven for the hyperbolic law only: the report says so for the others.
 
 Writes, atomically (nothing on failure), into `--out DIR`:
-  ticket.safetensors  Ĝ in O(kept) bytes: per layer the kept neurons' z, input and u, and the
-                      kept edges' neuron, output and v, with G's generator, seed, distribution
-                      and widths in the metadata (read it with python/logprune_ticket.py).
+  ticket.safetensors  Ĝ in O(kept) bytes, with G's generator, seed, distribution and widths
+                      in the metadata: by default the mask alone (format version 2: per layer
+                      the kept neurons' z delta-coded, their inputs and edge counts, and the
+                      kept edges' outputs, each in the smallest unsigned dtype; the weights
+                      are re-derived from G when read); with --store-weights also the kept
+                      weights u and v (version 1, for python/logprune_ticket.py).
   report.json         ε or T, δ, ε_w, α, β, k', G's widths, kept neurons, weight errors, the
                       certificates (recurrence, Corollary 27, Lemma 1), the measured errors,
                       products consulted, timings, per-layer details.
@@ -372,6 +376,12 @@ pub struct PruneArgs {
     /// Prune only shard K of N of the work and write its partial ticket.
     #[arg(long, value_name = "K/N", value_parser = shard, conflicts_with_all = ["dense", "export_large"])]
     pub shard: Option<Shard>,
+    /// Write the ticket with its kept weights (format version 1: 20 bytes per kept neuron and
+    /// 16 per edge) instead of the compact default (version 2: the mask alone, typically 3 to 5
+    /// bytes per neuron and 1 or 2 per edge, its weights re-derived from G when read). For
+    /// readers of version 1 only; `verify` re-derives the weights from G either way.
+    #[arg(long)]
+    pub store_weights: bool,
     /// Print the memory and threads the run (or shard) needs, as `--mem=<MiB>M
     /// --cpus-per-task=<threads>` for sbatch, and prune nothing.
     #[arg(long, conflicts_with_all = ["dense", "export_large", "search_width"])]
@@ -540,17 +550,18 @@ fn print_resources(args: &PruneArgs) -> Result<String, String> {
     Ok(format!("--mem={mib}M --cpus-per-task={}\n", r.threads))
 }
 
-/// The ticket file as a stream, counted on `bar` as the stage `write`.
-fn ticket_stream<'a>(
+/// The ticket file in `form` as a stream, counted on `bar` as the stage `write`.
+pub(crate) fn ticket_stream<'a>(
     spec: &'a logprune_construction::TicketSpec,
     pruned: &'a logprune_construction::PrunedNetwork,
     stats: &'a [logprune_construction::oracle::LayerStats],
+    form: TicketForm,
     bar: &'a Bar,
 ) -> Contents<'a> {
     Contents::Stream(Box::new(move |w| {
-        bar.start("write", ticket::ticket_data_bytes(pruned));
+        bar.start("write", ticket::ticket_data_bytes(pruned, form));
         let mut w = Counting::new(w, bar);
-        write_ticket(&mut w, spec, pruned, stats).map_err(|e| e.to_string())
+        write_ticket(&mut w, spec, pruned, stats, form).map_err(|e| e.to_string())
     }))
 }
 
@@ -569,6 +580,7 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
         .ok_or("--out DIR is required (unless --print-resources)")?;
     check_out(out)?;
     let config = config_of(args)?;
+    let form = TicketForm::of_store_weights(args.store_weights);
     let (target, domain) = match load_target(&args.target)? {
         (Target::Chain(network), domain) => (network, domain),
         (Target::Graph(graph), domain) => {
@@ -586,13 +598,14 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
         ));
         write_streams_atomically(vec![(
             path.clone(),
-            ticket_stream(&t.spec, &t.pruned, &t.stats, &bar),
+            ticket_stream(&t.spec, &t.pruned, &t.stats, form, &bar),
         )])?;
         bar.finish();
         let kept: u64 = t.pruned.kept_neurons().iter().sum();
         return Ok(format!(
-            "shard {s}: kept {kept} intermediate neurons; wrote {}\n",
-            path.display()
+            "shard {s}: kept {kept} intermediate neurons; wrote {} ({})\n",
+            path.display(),
+            form_words(form, &path)
         ));
     }
     let dense = args.dense || args.export_large;
@@ -606,12 +619,13 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
         prune_with(&target, &domain, &config, &bar, &preflight)
     };
     bar.finish();
-    let p = result.map_err(|e| e.to_string())?;
+    let mut p = result.map_err(|e| e.to_string())?;
+    p.report.ticket_form = Some(form);
     let spec = p.ticket_spec();
     let mut files: Vec<(PathBuf, Contents<'_>)> = vec![
         (
             out.join("ticket.safetensors"),
-            ticket_stream(&spec, &p.pruned, &p.stats, &bar),
+            ticket_stream(&spec, &p.pruned, &p.stats, form, &bar),
         ),
         (
             out.join("report.json"),
@@ -638,13 +652,14 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
     Ok(summary(&args.target.target, &p.report, &paths))
 }
 
-/// The ticket file of a run, written as the run hands Ĝ's layers over
+/// The ticket file of a run in `form`, written as the run hands Ĝ's layers over
 /// ([`logprune_construction::ticket::TicketWriter`]): staged beside its destination with a
-/// spill file for the 4-byte arrays, both created when the first layer comes (so a run that
+/// spill file for the arrays narrower than 8 bytes, both created when the first layer comes (so a run that
 /// fails or is stopped before has created nothing); the spill is always removed, the ticket
 /// only appears when [`TicketFile::finish`]'s result is committed.
 struct TicketFile {
     dest: PathBuf,
+    form: TicketForm,
     /// The spec and the number of layers, from [`LayerSink::begin`].
     spec: Option<(TicketSpec, usize)>,
     staged: Option<(Staged, Staged)>,
@@ -673,6 +688,7 @@ impl LayerSink for TicketFile {
                 spill_file,
                 spec,
                 depth,
+                self.form,
             )?);
             self.staged = Some((ticket, spill));
         }
@@ -682,6 +698,10 @@ impl LayerSink for TicketFile {
                 message: "the ticket file was not opened".to_owned(),
             }),
         }
+    }
+
+    fn ticket_form(&self) -> Option<TicketForm> {
+        Some(self.form)
     }
 }
 
@@ -717,6 +737,7 @@ fn run_streamed(
     let new_dirs = NewDirs::new(out);
     let mut sink = TicketFile {
         dest: ticket_path.clone(),
+        form: TicketForm::of_store_weights(args.store_weights),
         spec: None,
         staged: None,
         writer: None,
@@ -737,6 +758,25 @@ fn run_streamed(
         &run.report,
         &[ticket_path, report_path],
     ))
+}
+
+/// Whether `path` is a ticket file (by its name).
+pub(crate) fn is_ticket(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with("ticket.safetensors"))
+}
+
+/// What a summary says of a ticket written in `form` to `path`: the form and its size.
+pub(crate) fn form_words(form: TicketForm, path: &Path) -> String {
+    let what = match form {
+        TicketForm::Compact => "compact ticket: the mask only, weights re-derived from G",
+        TicketForm::Weights => "ticket with the kept weights (--store-weights)",
+    };
+    match std::fs::metadata(path) {
+        Ok(m) => format!("{what}; {} bytes", m.len()),
+        Err(_) => what.to_owned(),
+    }
 }
 
 /// What a run prints.
@@ -827,7 +867,14 @@ fn summary(target: &Path, r: &Report, paths: &[PathBuf]) -> String {
         let _ = writeln!(out, "note: {n}");
     }
     for path in paths {
-        let _ = writeln!(out, "wrote {}", path.display());
+        match r.ticket_form {
+            Some(form) if is_ticket(path) => {
+                let _ = writeln!(out, "wrote {} ({})", path.display(), form_words(form, path));
+            }
+            _ => {
+                let _ = writeln!(out, "wrote {}", path.display());
+            }
+        }
     }
     let _ = writeln!(
         out,
@@ -915,6 +962,14 @@ pub fn run_verify(args: &VerifyArgs) -> Result<String, String> {
             (Summary::of_chain(&r), value)
         }
     };
+    let mut value = value;
+    // A report written before tickets had two forms names none: its ticket has the weights.
+    if report.get("ticket_form").is_none()
+        && ticket.form == TicketForm::Weights
+        && let Some(v) = value.as_object_mut()
+    {
+        v.remove("ticket_form");
+    }
     let mut diffs = Vec::new();
     differences(&value, &report, "", &mut diffs);
     if !diffs.is_empty() {
@@ -931,8 +986,9 @@ pub fn run_verify(args: &VerifyArgs) -> Result<String, String> {
         None => format!("note: the ticket {NO_FINGERPRINT}\n"),
     };
     Ok(format!(
-        "{fingerprint}verified {}: {} kept weights re-derived from G ({}, seed {}); certified sup ‖F − Ĝ‖₂ ≤ {:.4e}, measured max {:.4e} over {} inputs; every field of {} matches\n",
+        "{fingerprint}verified {} ({} ticket): {} kept weights re-derived from G ({}, seed {}); certified sup ‖F − Ĝ‖₂ ≤ {:.4e}, measured max {:.4e} over {} inputs; every field of {} matches\n",
         args.ticket.display(),
+        ticket.form,
         recomputed.weights_verified,
         recomputed.generator,
         recomputed.seed,
@@ -989,6 +1045,10 @@ pub struct MergeArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Write the merged ticket with its kept weights (format version 1) instead of the
+    /// compact default (version 2, the mask alone); the shards may be in either form.
+    #[arg(long)]
+    pub store_weights: bool,
     /// The shards' tickets (`shard-K-of-N.ticket.safetensors`), all N of them.
     #[arg(required = true, value_name = "SHARD")]
     pub shards: Vec<PathBuf>,
@@ -1065,8 +1125,10 @@ pub fn run_merge(args: &MergeArgs) -> Result<String, String> {
         None => verify(&ticket, &target, &domain, &bar),
     };
     bar.finish();
-    let report = result.map_err(|e| e.to_string())?;
+    let mut report = result.map_err(|e| e.to_string())?;
     report.verify().map_err(|e| e.to_string())?;
+    let form = TicketForm::of_store_weights(args.store_weights);
+    report.ticket_form = Some(form);
     let mut json = serde_json::to_value(&report).map_err(|e| e.to_string())?;
     if let (Some(t), Some(seconds)) = (&timings, json.get_mut("seconds")) {
         seconds["shards"] = serde_json::to_value(t).map_err(|e| e.to_string())?;
@@ -1080,7 +1142,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<String, String> {
     write_streams_atomically(vec![
         (
             paths[0].clone(),
-            ticket_stream(&ticket.spec, &ticket.pruned, &ticket.stats, &bar),
+            ticket_stream(&ticket.spec, &ticket.pruned, &ticket.stats, form, &bar),
         ),
         (paths[1].clone(), Contents::Bytes(json.into_bytes())),
     ])?;

@@ -408,75 +408,111 @@ fn tensor_range(bytes: &[u8], name: &str) -> (usize, usize) {
 
 #[test]
 fn verify_passes_on_a_good_ticket_and_fails_on_a_changed_weight_or_index() {
-    let out = scratch("verify");
-    let o = prune(
-        &[
-            "--target",
-            &target("seq_bias"),
-            "--eps",
-            "0.05",
-            "--construction",
-            "shared-input",
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        None,
-    );
-    ok(&o);
-    let ticket = out.join("ticket.safetensors");
-    let report_path = out.join("report.json");
-    let verify = |ticket: &Path| {
-        logprune(
-            &[
-                "verify",
-                "--ticket",
-                ticket.to_str().unwrap(),
-                "--report",
-                report_path.to_str().unwrap(),
-                "--target",
-                &target("seq_bias"),
-                "--quiet",
-            ],
-            None,
-        )
-    };
-    let o = verify(&ticket);
-    ok(&o);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("matches"));
-    let good = std::fs::read(&ticket).unwrap();
-    // One weight changed (the last mantissa bit of an output weight of layer 2).
-    let (b, _) = tensor_range(&good, "layer2.edge_v");
-    let mut bad = good.clone();
-    bad[b] ^= 1;
-    let path = out.join("bad-weight.safetensors");
-    std::fs::write(&path, &bad).unwrap();
-    let o = verify(&path);
-    assert_eq!(o.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        stderr.contains("layer 2") && stderr.contains("G's generator gives"),
-        "{stderr}"
-    );
-    // One index changed: the input of the first kept neuron of layer 1.
-    let (b, _) = tensor_range(&good, "layer1.input");
-    let mut bad = good.clone();
-    bad[b] ^= 1;
-    let path = out.join("bad-index.safetensors");
-    std::fs::write(&path, &bad).unwrap();
-    let o = verify(&path);
-    assert_eq!(o.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("layer 1"), "{stderr}");
-    // A report that says something else.
-    let mut r = report(&out);
-    r["certified_bound"] = serde_json::json!(1.0);
-    std::fs::write(out.join("report.json"), r.to_string()).unwrap();
-    let o = verify(&ticket);
-    assert_eq!(o.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("certified_bound"), "{stderr}");
-    std::fs::remove_dir_all(&out).unwrap();
+    for store_weights in [true, false] {
+        let out = scratch(if store_weights {
+            "verify-weights"
+        } else {
+            "verify-compact"
+        });
+        let mut args = vec![
+            "--target".to_owned(),
+            target("seq_bias"),
+            "--eps".to_owned(),
+            "0.05".to_owned(),
+            "--construction".to_owned(),
+            "shared-input".to_owned(),
+            "--quiet".to_owned(),
+            "--out".to_owned(),
+            out.display().to_string(),
+        ];
+        if store_weights {
+            args.push("--store-weights".to_owned());
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = prune(&refs, None);
+        ok(&o);
+        let form = if store_weights { "weights" } else { "compact" };
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            stdout.contains(if store_weights {
+                "ticket with the kept weights"
+            } else {
+                "compact ticket"
+            }),
+            "{stdout}"
+        );
+        assert_eq!(report(&out)["ticket_form"], form);
+        let ticket = out.join("ticket.safetensors");
+        let report_path = out.join("report.json");
+        let verify = |ticket: &Path| {
+            logprune(
+                &[
+                    "verify",
+                    "--ticket",
+                    ticket.to_str().unwrap(),
+                    "--report",
+                    report_path.to_str().unwrap(),
+                    "--target",
+                    &target("seq_bias"),
+                    "--quiet",
+                ],
+                None,
+            )
+        };
+        let o = verify(&ticket);
+        ok(&o);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            stdout.contains("matches")
+                && stdout.contains("re-derived from G")
+                && stdout.contains(&format!("({form} ticket)")),
+            "{stdout}"
+        );
+        let good = std::fs::read(&ticket).unwrap();
+        let check = |bad: Vec<u8>, name: &str, wanted: &[&str]| {
+            let path = out.join(format!("{name}.safetensors"));
+            std::fs::write(&path, &bad).unwrap();
+            let o = verify(&path);
+            assert_eq!(o.status.code(), Some(1), "{name}");
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            for w in wanted {
+                assert!(stderr.contains(w), "{name}: {w}: {stderr}");
+            }
+        };
+        if store_weights {
+            // One weight changed (the last mantissa bit of an output weight of layer 2).
+            let (b, _) = tensor_range(&good, "layer2.edge_v");
+            let mut bad = good.clone();
+            bad[b] ^= 1;
+            check(bad, "bad-weight", &["layer 2", "G's generator gives"]);
+            // One index changed: the input of the first kept neuron of layer 1.
+            let (b, _) = tensor_range(&good, "layer1.input");
+            let mut bad = good.clone();
+            bad[b] ^= 1;
+            check(bad, "bad-index", &["layer 1"]);
+        } else {
+            // One index changed: the input of the first kept neuron of layer 1 (its entries
+            // are one byte: the layer has 3 inputs with the bias unit).
+            let (b, _) = tensor_range(&good, "layer1.input");
+            let mut bad = good.clone();
+            bad[b] = (bad[b] + 1) % 3;
+            check(bad, "bad-input", &["layer 1: ", "position 0"]);
+            // The z of the last kept neuron of layer 2 moved by one.
+            let (_, e) = tensor_range(&good, "layer2.z_delta");
+            let mut bad = good.clone();
+            bad[e - 1] ^= 1;
+            check(bad, "bad-z", &["layer 2: "]);
+        }
+        // A report that says something else.
+        let mut r = report(&out);
+        r["certified_bound"] = serde_json::json!(1.0);
+        std::fs::write(out.join("report.json"), r.to_string()).unwrap();
+        let o = verify(&ticket);
+        assert_eq!(o.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains("certified_bound"), "{stderr}");
+        std::fs::remove_dir_all(&out).unwrap();
+    }
 }
 
 #[test]

@@ -202,7 +202,7 @@ fn a_ticket_without_a_fingerprint_still_verifies_and_the_output_says_so() {
     let old = dir.join("old.ticket.safetensors");
     std::fs::write(
         &old,
-        logprune_construction::ticket::ticket_bytes(&t.spec, &t.pruned, &t.stats).unwrap(),
+        logprune_construction::ticket::ticket_bytes(&t.spec, &t.pruned, &t.stats, t.form).unwrap(),
     )
     .unwrap();
     let o = logprune(&[

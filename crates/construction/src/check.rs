@@ -236,6 +236,11 @@ pub struct Report {
     pub products_per_target_weight: f64,
     /// Kept weights recomputed from G's generator (all of them).
     pub weights_verified: u64,
+    /// The form of the ticket this report goes with (`compact`: the mask only, its weights
+    /// re-derived from G; `weights`: the mask and the kept weights), as the writer of the
+    /// ticket or [`crate::verify`] says; absent when no ticket is involved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_form: Option<crate::TicketForm>,
     /// Wall-clock seconds (volatile).
     pub seconds: Timings,
     /// The width search that chose G's width (`--search-width`), if any.
@@ -386,6 +391,217 @@ pub(crate) fn verify_layer(
     chunks.into_iter().sum()
 }
 
+/// The out-of-tolerance halves per output row that [`verify_mask`] tries to complete with a
+/// kept neuron whose input changed (a bound on the work of a failing check).
+const MISSING_PIECE_CANDIDATES: usize = 16;
+
+/// What [`verify_mask`] checks a layer of Ĝ against: the layer's target matrix `W*`
+/// (`n_i × n_{i−1}`), which of its columns need `ŵ⁻`, the per-half bound on `|w* − ŵ±|`,
+/// and whether the layout's solver may mix signs ([`Layout::mixes_signs`]).
+#[derive(Clone, Copy)]
+pub(crate) struct MaskRules<'a> {
+    pub(crate) target: MatRef<'a, f64>,
+    pub(crate) needs_minus: &'a [bool],
+    pub(crate) bound: f64,
+    pub(crate) mixed_signs: bool,
+}
+
+impl<'a> MaskRules<'a> {
+    /// The rules of layer `t` of a run planned as `plan` (target matrix `target`) with a
+    /// layout that does or does not mix signs. The bound is the per-half `ε_w/2` with room
+    /// for the rounding of the sums (`64·2⁻⁵²·w_max` and `10⁻⁹` of it): a decomposition the
+    /// solver accepted is within it, a changed mask is not, but by chance.
+    pub(crate) fn new(
+        plan: &'a crate::PlanCore,
+        t: usize,
+        target: MatRef<'a, f64>,
+        mixed_signs: bool,
+    ) -> Self {
+        let half = plan.epsilon_w() / 2.0;
+        MaskRules {
+            target,
+            needs_minus: &plan.needs_minus()[t],
+            bound: half * (1.0 + 1e-9) + 64.0 * f64::EPSILON * plan.w_max().max(half),
+            mixed_signs,
+        }
+    }
+}
+
+/// Checks the mask of layer `t` of Ĝ in `O(kept)` (its weights already re-derived from G,
+/// [`verify_layer`]): every kept neuron obeys Theorem 3's class rule for each of its edges
+/// ([`crate::kernel::classes`]: `ŵ⁺` takes `U > 0`, `ŵ⁻` takes `U < 0` where the column needs
+/// it, and unless the layout mixes signs `V·U` has the sign of `w*`), and every target
+/// weight's half `ŵ±[a, b] = Σ V·U` over its kept neurons is within the per-half bound.
+///
+/// # Errors
+/// [`ConstructionError::MaskViolation`] naming the first neuron (in the layer's order) that
+/// breaks the class rule, or else the first that, taken out, would bring an out-of-tolerance
+/// half within the bound (a neuron moved to another target weight), or else the first whose
+/// piece, with another input (re-derived from G), would complete such a half (its input was
+/// changed);
+/// [`ConstructionError::DecompositionOffTolerance`] for the first half out of tolerance with
+/// no such neuron (a piece changed or missing), naming the kept neurons that serve it.
+pub(crate) fn verify_mask(
+    large: &LargeNetwork,
+    t: usize,
+    layer: &PrunedLayer,
+    rules: &MaskRules<'_>,
+) -> Result<(), ConstructionError> {
+    let w = rules.target;
+    let (n_out, n_in) = (w.nrows(), w.ncols());
+    if layer.n_in() != n_in || layer.n_out() != n_out || rules.needs_minus.len() != n_in {
+        return Err(ConstructionError::ShapeMismatch {
+            layer: t + 1,
+            what: "inputs",
+            expected: n_in,
+            found: layer.n_in(),
+        });
+    }
+    let violation =
+        |k: usize, z: u64, b: usize, a: usize, reason: String| ConstructionError::MaskViolation {
+            layer: t + 1,
+            position: k,
+            neuron: z,
+            input: b,
+            output: a,
+            reason,
+        };
+    // The class rule, neuron by neuron, and the halves' sums (as the virtual matrices).
+    let mut sums = vec![[0.0f64; 2]; n_out * n_in];
+    for k in 0..layer.len() {
+        let n = layer.neuron(k);
+        let b = n.input;
+        let u_neg = n.u < 0.0;
+        for (a, v) in n.edges() {
+            let wt = w[(a, b)];
+            let [plus, minus] = crate::kernel::classes(
+                u64::from(u_neg),
+                u64::from(v < 0.0),
+                wt < 0.0,
+                rules.needs_minus[b],
+                rules.mixed_signs,
+            );
+            if (if u_neg { minus } else { plus }) & 1 == 0 {
+                let reason = if u_neg && !rules.needs_minus[b] {
+                    format!(
+                        "breaks Theorem 3's class rule: U = {:e} < 0, but input {b} needs no ŵ⁻",
+                        n.u
+                    )
+                } else {
+                    format!(
+                        "breaks Theorem 3's class rule: V·U = {:e} does not have the sign of w* = {wt:e}",
+                        v * n.u
+                    )
+                };
+                return Err(violation(k, n.z, b, a, reason));
+            }
+            sums[a * n_in + b][usize::from(u_neg)] += v * n.u;
+        }
+    }
+    // The halves out of tolerance.
+    let mut off = vec![[false; 2]; n_out * n_in];
+    let mut first: Option<(usize, usize, usize)> = None;
+    for a in 0..n_out {
+        for b in 0..n_in {
+            for h in 0..2 {
+                if h == 1 && !rules.needs_minus[b] {
+                    continue;
+                }
+                if (w[(a, b)] - sums[a * n_in + b][h]).abs() > rules.bound {
+                    off[a * n_in + b][h] = true;
+                    first.get_or_insert((a, b, h));
+                }
+            }
+        }
+    }
+    let Some((a0, b0, h0)) = first else {
+        return Ok(());
+    };
+    let half = |h: usize| crate::Half::BOTH[h];
+    for k in 0..layer.len() {
+        let n = layer.neuron(k);
+        let (b, h) = (n.input, usize::from(n.u < 0.0));
+        for (a, v) in n.edges() {
+            let i = a * n_in + b;
+            if off[i][h] && (w[(a, b)] - (sums[i][h] - v * n.u)).abs() <= rules.bound {
+                return Err(violation(
+                    k,
+                    n.z,
+                    b,
+                    a,
+                    format!(
+                        "is not a piece of target weight ({a}, {b}): with it {} is off w* = {:e} by {:e} > the per-half tolerance {:e}, without it within",
+                        half(h),
+                        w[(a, b)],
+                        (w[(a, b)] - sums[i][h]).abs(),
+                        rules.bound
+                    ),
+                ));
+            }
+        }
+    }
+    // A piece missing because its neuron's input changed: a kept neuron with an edge to `a`
+    // whose piece with input `b` instead (re-derived from G) would bring `(a, b)` within.
+    let mut off_in_row: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n_out];
+    for (a, row) in off_in_row.iter_mut().enumerate() {
+        for b in 0..n_in {
+            for (h, &is_off) in off[a * n_in + b].iter().enumerate() {
+                if is_off && row.len() < MISSING_PIECE_CANDIDATES {
+                    row.push((b, h));
+                }
+            }
+        }
+    }
+    for k in 0..layer.len() {
+        let n = layer.neuron(k);
+        for (a, v) in n.edges() {
+            for &(b, h) in &off_in_row[a] {
+                if b == n.input {
+                    continue;
+                }
+                let u = large.u(t, n.z, b);
+                let i = a * n_in + b;
+                if usize::from(u < 0.0) == h
+                    && (w[(a, b)] - (sums[i][h] + v * u)).abs() <= rules.bound
+                {
+                    return Err(violation(
+                        k,
+                        n.z,
+                        n.input,
+                        a,
+                        format!(
+                            "has input {}, but it is the missing piece of target weight ({a}, {b}): {} is off w* = {:e} by {:e} > the per-half tolerance {:e}, and within with this neuron's input {b}",
+                            n.input,
+                            half(h),
+                            w[(a, b)],
+                            (w[(a, b)] - sums[i][h]).abs(),
+                            rules.bound
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    let serving: Vec<(usize, u64)> = (0..layer.len())
+        .map(|k| layer.neuron(k))
+        .enumerate()
+        .filter(|(_, n)| {
+            n.input == b0 && usize::from(n.u < 0.0) == h0 && n.edges().any(|(a, _)| a == a0)
+        })
+        .map(|(k, n)| (k, n.z))
+        .collect();
+    Err(ConstructionError::DecompositionOffTolerance {
+        layer: t + 1,
+        output: a0,
+        input: b0,
+        half: half(h0),
+        error: (w[(a0, b0)] - sums[a0 * n_in + b0][h0]).abs(),
+        tolerance: rules.bound,
+        positions: serving.iter().map(|s| s.0).collect(),
+        neurons: serving.iter().map(|s| s.1).collect(),
+    })
+}
+
 /// The inputs measured on the user's domain (see the [module documentation](self)): the rows
 /// of a finite domain; on a box, its corners (all if `2^{n_0} ≤ 4096`, else 4096 random
 /// ones: coordinate `j` of corner `k` is `lo_j` or `hi_j` by bit 0 of the counter word
@@ -485,7 +701,13 @@ pub fn check(input: &CheckInput<'_>, progress: &dyn Progress) -> Result<Report, 
             found: input.pruned.layers().len(),
         });
     }
-    let mut checker = Checker::new(input.target, input.domain, input.plan, input.large)?;
+    let mut checker = Checker::new(
+        input.target,
+        input.domain,
+        input.plan,
+        input.large,
+        input.layout,
+    )?;
     for (t, layer) in input.pruned.layers().iter().enumerate() {
         checker.layer(t, layer)?;
     }
@@ -546,6 +768,8 @@ pub(crate) struct Checker<'a> {
     layers: Vec<LayerNumbers>,
     weights_verified: u64,
     seconds: f64,
+    /// Whether the layout and solver may sum products of both signs ([`MaskRules`]).
+    mixed_signs: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -560,6 +784,7 @@ impl<'a> Checker<'a> {
         user_domain: &'a Domain,
         plan: &'a Plan,
         large: &'a LargeNetwork,
+        layout: &dyn Layout,
     ) -> Result<Self, ConstructionError> {
         let start = std::time::Instant::now();
         if user_domain.dim() != target.input_width() {
@@ -597,6 +822,7 @@ impl<'a> Checker<'a> {
             layers: Vec::with_capacity(large.depth()),
             weights_verified: 0,
             seconds: start.elapsed().as_secs_f64(),
+            mixed_signs: layout.mixes_signs() && plan.config().solver.may_mix_signs(),
         })
     }
 
@@ -616,6 +842,12 @@ impl<'a> Checker<'a> {
         let f = self.plan.network();
         let widths = f.architecture().widths();
         let w = f.layers()[t].weight();
+        verify_mask(
+            self.large,
+            t,
+            layer,
+            &MaskRules::new(self.plan, t, w, self.mixed_signs),
+        )?;
         let (plus, minus) = layer.virtual_matrices();
         let cols: Vec<usize> = (0..widths[t])
             .filter(|&b| self.plan.needs_minus()[t][b])
@@ -684,6 +916,7 @@ impl<'a> Checker<'a> {
             layers: numbers,
             weights_verified,
             seconds: layer_seconds,
+            mixed_signs: _,
         } = self;
         let Finish {
             layout,
@@ -826,6 +1059,7 @@ impl<'a> Checker<'a> {
             products_consulted,
             products_per_target_weight: products_consulted as f64 / n_star,
             weights_verified,
+            ticket_form: None,
             seconds: Timings {
                 plan: plan_seconds,
                 prune: prune_seconds,

@@ -245,6 +245,50 @@ pub enum ConstructionError {
         /// Input `b` (for `U`) or output `a` (for `V`).
         port: usize,
     },
+    /// A kept neuron of Ĝ that the construction could not have kept (a ticket's mask was
+    /// changed): it breaks Theorem 3's class rule for one of its edges, or it is the piece
+    /// that puts a target weight's decomposition outside the per-half tolerance.
+    #[error(
+        "layer {layer}: kept neuron at position {position} (z = {neuron}, input {input}, output {output}) {reason}"
+    )]
+    MaskViolation {
+        /// Layer `i` (1-based).
+        layer: usize,
+        /// The neuron's position in the layer's arrays (`z`, `input`, ...; 0-based).
+        position: usize,
+        /// Its `z` in G.
+        neuron: u64,
+        /// Its input `b`.
+        input: usize,
+        /// The output `a` of the edge concerned.
+        output: usize,
+        /// What is wrong, with the numbers.
+        reason: String,
+    },
+    /// A target weight's half, as Ĝ's kept neurons decompose it, is outside the per-half
+    /// tolerance, and no single kept neuron is to blame by being there (a piece changed or is
+    /// missing): the error names the kept neurons that serve it.
+    #[error(
+        "layer {layer}: target weight ({output}, {input}): {half} = Σ V·U of its kept neurons is off w* by {error:e} > the per-half tolerance {tolerance:e}; the kept neurons serving it are at positions {positions:?} (z {neurons:?})"
+    )]
+    DecompositionOffTolerance {
+        /// Layer `i` (1-based).
+        layer: usize,
+        /// The output `a`.
+        output: usize,
+        /// The input `b`.
+        input: usize,
+        /// Which half.
+        half: crate::Half,
+        /// `|w* − ŵ±|`.
+        error: f64,
+        /// The per-half tolerance it exceeds.
+        tolerance: f64,
+        /// The positions (in the layer's arrays) of the kept neurons serving that half.
+        positions: Vec<usize>,
+        /// Their `z`.
+        neurons: Vec<u64>,
+    },
     /// A kept neuron of Ĝ is malformed.
     #[error("kept neuron z = {z} is invalid: {reason}")]
     InvalidKeptNeuron {

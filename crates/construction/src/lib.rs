@@ -86,7 +86,7 @@ pub use kernel::Half;
 pub use large::{Generator, LargeNetwork, Side};
 pub use plan::{Plan, PlanCore};
 pub use pruned::{DenseTensor, KeptNeuron, LayerParts, NeuronRef, PrunedLayer, PrunedNetwork};
-pub use ticket::{Shard, ShardTimings, Ticket, TicketSpec, read_ticket, write_ticket};
+pub use ticket::{Shard, ShardTimings, Ticket, TicketForm, TicketSpec, read_ticket, write_ticket};
 
 /// The most bytes [`PrunedNetwork::to_safetensors`] writes (the dense Ĝ allocates kept ×
 /// width): 2 GiB.
@@ -182,6 +182,11 @@ pub trait LayerSink {
     /// # Errors
     /// The sink's own, e.g. a failed write.
     fn layer(&mut self, t: usize, layer: PrunedLayer) -> Result<(), ConstructionError>;
+    /// The form of the ticket the sink writes, if it writes one: the run's report records it
+    /// ([`Report::ticket_form`]). Default: none.
+    fn ticket_form(&self) -> Option<TicketForm> {
+        None
+    }
 }
 
 impl LayerSink for Vec<PrunedLayer> {
@@ -312,7 +317,7 @@ fn prune_inner(
     let (plan, layout, large, plan_seconds) = set_up(target, domain, config, sink.holds_layers())?;
     preflight(&plan, &large)?;
     sink.begin(&plan, &large)?;
-    let mut checker = check::Checker::new(target, domain, &plan, &large)?;
+    let mut checker = check::Checker::new(target, domain, &plan, &large, &*layout)?;
     let oracle = oracle::run_items(
         &*layout,
         &large,
@@ -363,6 +368,10 @@ fn prune_inner(
         progress,
     )?;
     report.verify()?;
+    let report = Report {
+        ticket_form: sink.ticket_form(),
+        ..report
+    };
     Ok(Run {
         plan,
         large,
@@ -534,6 +543,7 @@ pub fn prune_shard(
         },
         pruned: PrunedNetwork::new(layers)?,
         stats: out.layers,
+        form: ticket::TicketForm::default(),
     })
 }
 
@@ -656,7 +666,7 @@ fn verify_with(
             ),
         });
     }
-    check(
+    let report = check(
         &CheckInput {
             target,
             domain,
@@ -670,7 +680,11 @@ fn verify_with(
             width_search: None,
         },
         progress,
-    )
+    )?;
+    Ok(Report {
+        ticket_form: Some(ticket.form),
+        ..report
+    })
 }
 
 impl PrunedNetwork {

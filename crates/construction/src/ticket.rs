@@ -1,10 +1,40 @@
 //! The ticket: Ĝ in `O(kept)` bytes, with everything needed to re-derive and check every
 //! weight it keeps.
 //!
-//! # Format (version 1)
+//! A ticket is a safetensors file, so any language reads it: an 8-byte little-endian header
+//! length `N`, `N` bytes of header JSON (padded with spaces), then the data section, every
+//! array little-endian and one-dimensional. It comes in two forms ([`TicketForm`]), told apart
+//! by the metadata's `format_version`; the reader takes both.
 //!
-//! A safetensors file, so any language reads it. Per layer `i = 1..ℓ` of the target, six flat
-//! tensors:
+//! # Format version 2: the mask (the default)
+//!
+//! Per layer `i = 1..ℓ` of the target, with `kept` its kept neurons and `edges` its kept
+//! output edges, four flat tensors of unsigned integers:
+//!
+//! | tensor | dtype | shape | holds |
+//! |---|---|---|---|
+//! | `layer{i}.z_delta` | smallest holding the largest entry | `[kept]` | the kept neurons' indices `z` in G's intermediate layer `i`, delta-coded: entry 0 is `z_0` (a delta from 0), entry `k ≥ 1` is `z_k − z_{k−1} ≥ 1` (`z` strictly increases; every `z < M_i`) |
+//! | `layer{i}.input` | smallest holding `n_{i−1} − 1` | `[kept]` | each kept neuron's one input `b < n_{i−1}` |
+//! | `layer{i}.edges` | smallest holding the largest entry | `[kept]` | each kept neuron's number of kept output edges (they sum to `edges`) |
+//! | `layer{i}.edge_output` | smallest holding `n_i − 1` | `[edges]` | each kept edge's output `a < n_i`: neuron 0's edges first, then neuron 1's, ...; increasing within a neuron |
+//!
+//! "Smallest" is the first of U8, U16, U32, U64 that holds the value (an empty tensor's
+//! maximum is 0: U8); `n_{i−1}` and `n_i` are layer `i`'s fan-in and fan-out (for an MLP the
+//! target widths of F′, with the bias unit; for a graph target `graph.fans[i−1]`). The
+//! metadata key `dtypes` records them: a JSON array with one object per layer,
+//! `{"edge_output": "U8", "edges": "U8", "input": "U16", "z_delta": "U16"}` (keys sorted),
+//! and each tensor's header entry has that dtype.
+//!
+//! The weights are not stored: they are re-derived from G, whose generator, seed, laws and
+//! fans the metadata gives ([`TicketSpec::large_network`]), as
+//! `u = U_i[z, b] = G.u(t, z, b)` for each kept neuron and `v = V_i[a, z] = G.v(t, a, z)` for
+//! each kept edge, `t = i − 1` ([`LargeNetwork::u`], [`LargeNetwork::v`]; ARCHITECTURE.md,
+//! invariant 7). The reader does so, so a compact ticket reads back as the same Ĝ, with the
+//! same `u` and `v` bit for bit, as the ticket with the weights.
+//!
+//! # Format version 1: the mask and the weights (`--store-weights`)
+//!
+//! Per layer `i`, six flat tensors:
 //!
 //! | tensor | dtype | shape | holds |
 //! |---|---|---|---|
@@ -15,31 +45,42 @@
 //! | `layer{i}.edge_output` | U32 | `[edges]` | its output `a` (increasing within a neuron) |
 //! | `layer{i}.edge_v` | F64 | `[edges]` | its weight `V_i[a, z]` |
 //!
-//! The 8-byte tensors come first, then the 4-byte ones, each group in layer order, so every
-//! tensor is aligned to its element size. The header is padded with spaces to a length that
-//! depends only on the spec and the number of layers (the header with every number at its
-//! widest, rounded up to 8 bytes), so that a run can stream Ĝ out layer by layer and write
-//! the header last ([`TicketWriter`]), with the same bytes as [`write_ticket`]. Layer `i` of Ĝ computes
-//! `σ_i(Σ_edges v · relu(u · x_b))` (the literal network), or equally
-//! `σ_i(Ŵ⁺ max(x, 0) + Ŵ⁻ min(x, 0))` with the virtual matrices summed from the same arrays.
+//! # Both versions
 //!
-//! The `__metadata__` holds `format = logprune-ticket`, `format_version = 1`, and, each as
-//! JSON text, the [`TicketSpec`] fields: G's generator (name and counter-layout version),
-//! seed, distribution and the law of each layer and side with its parameters, G's widths
-//! `M_i`; the target's widths (of F', with the bias unit), whether it has the bias unit, its
-//! activations; the accuracy (`ε` or `T`), `δ`, construction, solver and width options; the
-//! [`Fingerprint`] of the target, domain and accuracy settings (tickets written before it
-//! have none, and still read); and for a shard of a run, which one and the wall-clock seconds
-//! of its stages. `stats` holds the oracle's per-layer counts.
+//! The data section holds the tensors ordered by element size, 8-byte ones first, then 4-,
+//! 2- and 1-byte ones; within one size in layer order, and within a layer in the order of the
+//! tables above. So every tensor is aligned to its element size (numpy's `frombuffer` and
+//! other safetensors readers need it); a reader should take each tensor's offsets from the
+//! header rather than assume the order. The header is padded with spaces to a length that
+//! depends only on the spec, the number of layers and the version (the header with every
+//! number at its widest and every version-2 dtype at U64, rounded up to 8 bytes), so that a
+//! run can stream Ĝ out layer by layer and write the header last ([`TicketWriter`]), with the
+//! same bytes as [`write_ticket`]. Layer `i` of Ĝ computes `σ_i(Σ_edges v · relu(u · x_b))`
+//! (the literal network), or equally `σ_i(Ŵ⁺ max(x, 0) + Ŵ⁻ min(x, 0))` with the virtual
+//! matrices summed from the same arrays.
+//!
+//! The `__metadata__` holds `format = logprune-ticket`, `format_version` (`2` or `1`), for
+//! version 2 `dtypes` (above), and, each as JSON text, the [`TicketSpec`] fields: G's
+//! `generator` (name and counter-layout version), `seed`, `distribution` and `laws` (the law
+//! of each layer and side with its parameters), G's widths `widths_g` (`M_i`); the target's
+//! widths `target_widths` (of F', with the bias unit), `bias_unit`, `activations` (or, for a
+//! graph target, `graph` with its nodes and the `fans` of its linear nodes); the `accuracy`
+//! (`ε` or `T`), `tolerance_rule`, `delta`, `construction`, `solver` and the width options;
+//! the [`Fingerprint`] of the target, domain and accuracy settings (`fingerprint`; tickets
+//! written before it have none, and still read); and for a shard of a run, which one
+//! (`shard`) and the wall-clock seconds of its stages (`shard_seconds`). `stats` holds the
+//! oracle's per-layer counts.
 //!
 //! The writer is a pure function of its inputs (byte-identical for equal tickets) and streams
 //! the arrays; the reader checks everything (names, dtypes, shapes, metadata, the layer
-//! arrays' invariants, indices against G's widths) and never panics on untrusted bytes.
+//! arrays' invariants, indices against G's widths and the layer's fans, naming the layer and
+//! the tensor) and never panics on untrusted bytes.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use logprune_network::{Activation, Architecture};
+use rayon::prelude::*;
 use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
@@ -54,8 +95,12 @@ use crate::{
 /// The `format` metadata value of a ticket.
 pub const TICKET_FORMAT: &str = "logprune-ticket";
 
-/// The version of the ticket format this code writes and reads.
-pub const TICKET_VERSION: u32 = 1;
+/// The version of the compact ticket format (the mask only), which this code writes by
+/// default; it reads this and [`TICKET_VERSION_WEIGHTS`].
+pub const TICKET_VERSION: u32 = 2;
+
+/// The version of the ticket format with the kept weights (`--store-weights`).
+pub const TICKET_VERSION_WEIGHTS: u32 = 1;
 
 /// One shard of a run: the work items whose global index is `index − 1` modulo `count`
 /// (`1 ≤ index ≤ count`), written `index/count`.
@@ -392,6 +437,8 @@ pub struct Ticket {
     pub pruned: PrunedNetwork,
     /// The oracle's counts per layer (summed over shards when merged).
     pub stats: Vec<LayerStats>,
+    /// The form it was read in (or is to be written in).
+    pub form: TicketForm,
 }
 
 /// [`ConstructionError::Ticket`] with a message.
@@ -399,74 +446,276 @@ fn ticket_error(message: String) -> ConstructionError {
     ConstructionError::Ticket { message }
 }
 
-/// The tensor names of layer `i` (1-based) with their dtypes, in the order of the module docs
-/// (8-byte ones first).
-fn layer_tensors(i: usize) -> [(String, Dtype); 6] {
-    [
-        (format!("layer{i}.z"), Dtype::U64),
-        (format!("layer{i}.u"), Dtype::F64),
-        (format!("layer{i}.edge_v"), Dtype::F64),
-        (format!("layer{i}.input"), Dtype::U32),
-        (format!("layer{i}.edge_neuron"), Dtype::U32),
-        (format!("layer{i}.edge_output"), Dtype::U32),
-    ]
+/// The form a ticket is written in (module docs): the mask alone, its weights re-derived from
+/// G when read (format version 2, the default), or the mask with the kept weights (format
+/// version 1, `--store-weights`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TicketForm {
+    /// Format version 2: per layer `z_delta`, `input`, `edges`, `edge_output`, each in the
+    /// smallest unsigned dtype that holds it.
+    #[default]
+    Compact,
+    /// Format version 1: per layer `z`, `input`, `u`, `edge_neuron`, `edge_output`, `edge_v`.
+    Weights,
 }
 
-/// One array to write, as little-endian bytes.
-enum Data<'a> {
-    U64(&'a [u64]),
-    F64(&'a [f64]),
-    U32(&'a [u32]),
-    /// Edge positions, expanded from the offsets.
-    Positions(&'a [u64]),
-}
-
-impl Data<'_> {
-    fn write(&self, w: &mut dyn Write) -> io::Result<()> {
-        let mut buf = Vec::with_capacity(1 << 16);
-        macro_rules! chunks {
-            ($xs:expr) => {
-                for chunk in $xs.chunks(8192) {
-                    buf.clear();
-                    for x in chunk {
-                        buf.extend_from_slice(&x.to_le_bytes());
-                    }
-                    w.write_all(&buf)?;
-                }
-            };
-        }
+impl TicketForm {
+    /// The `format_version` this form is written with.
+    pub fn version(self) -> u32 {
         match self {
-            Data::U64(xs) => chunks!(xs),
-            Data::F64(xs) => chunks!(xs),
-            Data::U32(xs) => chunks!(xs),
-            Data::Positions(start) => {
-                for (k, p) in start.windows(2).enumerate() {
-                    for _ in p[0]..p[1] {
-                        buf.extend_from_slice(&(k as u32).to_le_bytes());
-                        if buf.len() >= 1 << 16 {
-                            w.write_all(&buf)?;
-                            buf.clear();
-                        }
-                    }
-                }
-                w.write_all(&buf)?;
-            }
+            TicketForm::Compact => TICKET_VERSION,
+            TicketForm::Weights => TICKET_VERSION_WEIGHTS,
         }
-        Ok(())
+    }
+
+    /// The form of `format_version` `version`, if any.
+    pub fn of_version(version: u32) -> Option<Self> {
+        match version {
+            TICKET_VERSION => Some(TicketForm::Compact),
+            TICKET_VERSION_WEIGHTS => Some(TicketForm::Weights),
+            _ => None,
+        }
+    }
+
+    /// `compact` or `weights`, as reports and summaries name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TicketForm::Compact => "compact",
+            TicketForm::Weights => "weights",
+        }
+    }
+
+    /// The compact form unless `store_weights`.
+    pub fn of_store_weights(store_weights: bool) -> Self {
+        if store_weights {
+            TicketForm::Weights
+        } else {
+            TicketForm::Compact
+        }
+    }
+
+    /// The names of a layer's tensors (without the `layer{i}.` prefix), in the order the
+    /// module docs list them.
+    fn kinds(self) -> &'static [Kind] {
+        match self {
+            TicketForm::Weights => &[
+                Kind::Z,
+                Kind::U,
+                Kind::EdgeV,
+                Kind::Input,
+                Kind::EdgeNeuron,
+                Kind::EdgeOutput,
+            ],
+            TicketForm::Compact => &[Kind::ZDelta, Kind::Input, Kind::Edges, Kind::EdgeOutput],
+        }
     }
 }
 
-/// The metadata of a ticket: `format`, `format_version`, and each spec field as JSON.
+impl core::fmt::Display for TicketForm {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One tensor of a layer (module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Z,
+    U,
+    EdgeV,
+    Input,
+    EdgeNeuron,
+    EdgeOutput,
+    ZDelta,
+    Edges,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Z => "z",
+            Kind::U => "u",
+            Kind::EdgeV => "edge_v",
+            Kind::Input => "input",
+            Kind::EdgeNeuron => "edge_neuron",
+            Kind::EdgeOutput => "edge_output",
+            Kind::ZDelta => "z_delta",
+            Kind::Edges => "edges",
+        }
+    }
+
+    /// Whether it has one entry per kept edge (else one per kept neuron).
+    fn per_edge(self) -> bool {
+        matches!(self, Kind::EdgeV | Kind::EdgeNeuron | Kind::EdgeOutput)
+    }
+}
+
+/// The smallest of U8, U16, U32, U64 that holds `max`.
+pub fn smallest_dtype(max: u64) -> Dtype {
+    if max <= u64::from(u8::MAX) {
+        Dtype::U8
+    } else if max <= u64::from(u16::MAX) {
+        Dtype::U16
+    } else if max <= u64::from(u32::MAX) {
+        Dtype::U32
+    } else {
+        Dtype::U64
+    }
+}
+
+/// Bytes per element of a dtype.
+fn dtype_size(d: Dtype) -> u64 {
+    d.bitsize() as u64 / 8
+}
+
+/// What the header says of one layer: its kept neurons and edges, and the dtype of each of
+/// its tensors (in [`TicketForm::kinds`] order).
+#[derive(Clone, Debug, PartialEq)]
+struct LayerShape {
+    neurons: u64,
+    edges: u64,
+    dtypes: Vec<Dtype>,
+}
+
+impl LayerShape {
+    /// The shape of `layer` in `form`: the compact form's dtypes are the smallest that hold
+    /// the largest `z` delta, `n_in − 1`, the most edges of a neuron, and `n_out − 1`.
+    fn of(layer: &PrunedLayer, form: TicketForm) -> Result<Self, ConstructionError> {
+        let p = layer.parts();
+        let dtypes = match form {
+            TicketForm::Weights => {
+                if layer.len() > u32::MAX as usize {
+                    return Err(ConstructionError::TooLarge {
+                        what: "kept neurons of one layer in a ticket",
+                        value: layer.len() as f64,
+                        limit: f64::from(u32::MAX),
+                    });
+                }
+                vec![
+                    Dtype::U64,
+                    Dtype::F64,
+                    Dtype::F64,
+                    Dtype::U32,
+                    Dtype::U32,
+                    Dtype::U32,
+                ]
+            }
+            TicketForm::Compact => {
+                let mut prev = 0u64;
+                let mut delta = 0u64;
+                for &z in &p.z {
+                    delta = delta.max(z - prev);
+                    prev = z;
+                }
+                let edges = p.start.windows(2).map(|s| s[1] - s[0]).max().unwrap_or(0);
+                vec![
+                    smallest_dtype(delta),
+                    smallest_dtype(layer.n_in().saturating_sub(1) as u64),
+                    smallest_dtype(edges),
+                    smallest_dtype(layer.n_out().saturating_sub(1) as u64),
+                ]
+            }
+        };
+        Ok(LayerShape {
+            neurons: layer.len() as u64,
+            edges: layer.edge_count() as u64,
+            dtypes,
+        })
+    }
+
+    /// The widest shape of any layer in `form` (every count at `u64::MAX`, every compact
+    /// dtype U64): the header's room.
+    fn widest(form: TicketForm) -> Self {
+        let dtypes = match form {
+            TicketForm::Weights => vec![
+                Dtype::U64,
+                Dtype::F64,
+                Dtype::F64,
+                Dtype::U32,
+                Dtype::U32,
+                Dtype::U32,
+            ],
+            TicketForm::Compact => vec![Dtype::U64; 4],
+        };
+        LayerShape {
+            neurons: u64::MAX,
+            edges: u64::MAX,
+            dtypes,
+        }
+    }
+
+    /// The data bytes of the layer.
+    fn bytes(&self, form: TicketForm) -> u64 {
+        form.kinds()
+            .iter()
+            .zip(&self.dtypes)
+            .map(|(k, &d)| {
+                let len = if k.per_edge() {
+                    self.edges
+                } else {
+                    self.neurons
+                };
+                len.saturating_mul(dtype_size(d))
+            })
+            .fold(0u64, u64::saturating_add)
+    }
+}
+
+/// Writes `xs` as little-endian integers of `size` bytes each (the low bytes of each).
+fn put(w: &mut dyn Write, xs: impl Iterator<Item = u64>, size: usize) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(1 << 16);
+    for x in xs {
+        buf.extend_from_slice(&x.to_le_bytes()[..size]);
+        if buf.len() >= 1 << 16 {
+            w.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    w.write_all(&buf)
+}
+
+/// Writes tensor `kind` of a layer `p` in `dtype` (module docs).
+fn write_kind(w: &mut dyn Write, p: &LayerParts, kind: Kind, dtype: Dtype) -> io::Result<()> {
+    let size = dtype_size(dtype) as usize;
+    match kind {
+        Kind::Z => put(w, p.z.iter().copied(), size),
+        Kind::U => put(w, p.u.iter().map(|x| x.to_bits()), size),
+        Kind::EdgeV => put(w, p.v.iter().map(|x| x.to_bits()), size),
+        Kind::Input => put(w, p.input.iter().map(|&x| u64::from(x)), size),
+        Kind::EdgeOutput => put(w, p.output.iter().map(|&x| u64::from(x)), size),
+        Kind::EdgeNeuron => put(
+            w,
+            p.start
+                .windows(2)
+                .enumerate()
+                .flat_map(|(k, s)| (s[0]..s[1]).map(move |_| k as u64)),
+            size,
+        ),
+        Kind::ZDelta => put(
+            w,
+            p.z.iter()
+                .scan(0u64, |prev, &z| Some(z - core::mem::replace(prev, z))),
+            size,
+        ),
+        Kind::Edges => put(w, p.start.windows(2).map(|s| s[1] - s[0]), size),
+    }
+}
+
+/// The metadata of a ticket: `format`, `format_version`, each spec field as JSON, `stats`,
+/// and for the compact form `dtypes`.
 fn metadata(
     spec: &TicketSpec,
     stats: &[LayerStats],
+    form: TicketForm,
+    shapes: &[LayerShape],
 ) -> Result<BTreeMap<String, String>, ConstructionError> {
     let json = |e: serde_json::Error| ConstructionError::Json {
         message: e.to_string(),
     };
     let mut meta = BTreeMap::new();
     meta.insert("format".to_owned(), TICKET_FORMAT.to_owned());
-    meta.insert("format_version".to_owned(), TICKET_VERSION.to_string());
+    meta.insert("format_version".to_owned(), form.version().to_string());
     let value = serde_json::to_value(spec).map_err(json)?;
     let serde_json::Value::Object(fields) = value else {
         return Err(ticket_error("the spec is not an object".to_owned()));
@@ -479,6 +728,22 @@ fn metadata(
         serde_json::to_string(&stats.iter().map(StatsJson::from).collect::<Vec<_>>())
             .map_err(json)?,
     );
+    if form == TicketForm::Compact {
+        let dtypes: Vec<serde_json::Map<String, serde_json::Value>> = shapes
+            .iter()
+            .map(|s| {
+                form.kinds()
+                    .iter()
+                    .zip(&s.dtypes)
+                    .map(|(k, d)| (k.name().to_owned(), d.to_string().into()))
+                    .collect()
+            })
+            .collect();
+        meta.insert(
+            "dtypes".to_owned(),
+            serde_json::to_string(&dtypes).map_err(json)?,
+        );
+    }
     Ok(meta)
 }
 
@@ -516,50 +781,65 @@ impl From<StatsJson> for LayerStats {
     }
 }
 
-/// The number of bytes [`write_ticket`] writes for Ĝ (header excluded): 20 per kept neuron
-/// and 16 per kept edge.
-pub fn ticket_data_bytes(pruned: &PrunedNetwork) -> u64 {
+/// The number of bytes [`write_ticket`] writes for Ĝ in `form` (header excluded): 20 per
+/// kept neuron and 16 per kept edge with the weights; with the compact form, per layer the
+/// sizes of its four dtypes (module docs), typically 3 to 5 bytes per neuron and 1 or 2 per
+/// edge.
+pub fn ticket_data_bytes(pruned: &PrunedNetwork, form: TicketForm) -> u64 {
     pruned
         .layers()
         .iter()
-        .map(|l| 20 * l.len() as u64 + 16 * l.edge_count() as u64)
-        .sum()
+        .map(|l| LayerShape::of(l, form).map_or(0, |s| s.bytes(form)))
+        .fold(0u64, u64::saturating_add)
 }
 
-/// The tensors of a ticket in file order (module docs): per entry its name, dtype, length and
-/// offsets in the data section, for layers of `(neurons, edges)` = `sizes`.
-fn tensor_table(sizes: &[(u64, u64)]) -> Vec<(String, Dtype, u64, u64, u64)> {
-    let mut out = Vec::with_capacity(6 * sizes.len());
-    let mut offset = 0u64;
-    for pass in 0..2 {
-        for (t, &(n, e)) in sizes.iter().enumerate() {
-            let [z, u, v, input, edge_neuron, edge_output] = layer_tensors(t + 1);
-            let group = if pass == 0 {
-                [(z, n), (u, n), (v, e)]
-            } else {
-                [(input, n), (edge_neuron, e), (edge_output, e)]
-            };
-            for ((name, dtype), len) in group {
-                let bytes = len.saturating_mul(dtype.bitsize() as u64 / 8);
-                out.push((name, dtype, len, offset, offset.saturating_add(bytes)));
-                offset = offset.saturating_add(bytes);
-            }
+/// One tensor of a ticket: `(layer t, index in the form's kinds)`, its name, dtype, length
+/// and offsets in the data section.
+type TableEntry = ((usize, usize), String, Dtype, u64, u64, u64);
+
+/// The tensors of a ticket in file order (module docs): by element size, 8 bytes first, then
+/// 4, 2 and 1; within a size in layer order, and within a layer in the order of the module
+/// docs' table.
+fn tensor_table(form: TicketForm, shapes: &[LayerShape]) -> Vec<TableEntry> {
+    let kinds = form.kinds();
+    let mut items: Vec<((usize, usize), Dtype, u64)> =
+        Vec::with_capacity(kinds.len() * shapes.len());
+    for (t, s) in shapes.iter().enumerate() {
+        for (j, (k, &d)) in kinds.iter().zip(&s.dtypes).enumerate() {
+            items.push(((t, j), d, if k.per_edge() { s.edges } else { s.neurons }));
         }
     }
-    out
+    // Stable: layer order, then the table's order, within each size.
+    items.sort_by_key(|x| core::cmp::Reverse(dtype_size(x.1)));
+    let mut offset = 0u64;
+    items
+        .into_iter()
+        .map(|((t, j), d, len)| {
+            let bytes = len.saturating_mul(dtype_size(d));
+            let start = offset;
+            offset = offset.saturating_add(bytes);
+            (
+                (t, j),
+                format!("layer{}.{}", t + 1, kinds[j].name()),
+                d,
+                len,
+                start,
+                offset,
+            )
+        })
+        .collect()
 }
 
-/// The header JSON of a ticket with the tensors of `table` and the metadata of `spec` and
-/// `stats`, unpadded.
+/// The header JSON of a ticket with the tensors of `table` and the metadata `meta`, unpadded.
 fn header_json(
-    table: &[(String, Dtype, u64, u64, u64)],
+    table: &[TableEntry],
     meta: BTreeMap<String, String>,
 ) -> Result<String, ConstructionError> {
     let json = |e: serde_json::Error| ConstructionError::Json {
         message: e.to_string(),
     };
     let mut header = serde_json::Map::new();
-    for (name, dtype, len, start, end) in table {
+    for (_, name, dtype, len, start, end) in table {
         header.insert(
             name.clone(),
             serde_json::json!({
@@ -577,15 +857,19 @@ fn header_json(
 }
 
 /// The header of a ticket, padded with spaces to [`reserved_header`]'s length, so that it
-/// depends on the layers' sizes and stats but its length does not: a streaming writer
+/// depends on the layers' sizes, dtypes and stats but its length does not: a streaming writer
 /// ([`TicketWriter`]) reserves it first and writes it last.
 fn header_text(
     spec: &TicketSpec,
     stats: &[LayerStats],
-    sizes: &[(u64, u64)],
+    form: TicketForm,
+    shapes: &[LayerShape],
 ) -> Result<String, ConstructionError> {
-    let mut text = header_json(&tensor_table(sizes), metadata(spec, stats)?)?;
-    let reserved = reserved_header(spec, sizes.len())?;
+    let mut text = header_json(
+        &tensor_table(form, shapes),
+        metadata(spec, stats, form, shapes)?,
+    )?;
+    let reserved = reserved_header(spec, shapes.len(), form)?;
     debug_assert!(text.len() <= reserved);
     text.extend(std::iter::repeat_n(
         ' ',
@@ -594,10 +878,15 @@ fn header_text(
     Ok(text)
 }
 
-/// The header length of any ticket of `spec` with `layers` layers: the header with every
-/// size, offset and count at `u64::MAX` (the most digits any can have), rounded up to a
-/// multiple of 8 (so the data section is aligned).
-fn reserved_header(spec: &TicketSpec, layers: usize) -> Result<usize, ConstructionError> {
+/// The header length of any ticket of `spec` with `layers` layers in `form`: the header with
+/// every size, offset and count at `u64::MAX` (the most digits any can have) and every
+/// compact dtype at U64 (the longest name), rounded up to a multiple of 8 (so the data
+/// section is aligned).
+fn reserved_header(
+    spec: &TicketSpec,
+    layers: usize,
+    form: TicketForm,
+) -> Result<usize, ConstructionError> {
     let widest = LayerStats {
         consulted: u64::MAX,
         weights: u64::MAX,
@@ -605,38 +894,16 @@ fn reserved_header(spec: &TicketSpec, layers: usize) -> Result<usize, Constructi
         failed_weights: u64::MAX,
         width_needed: u64::MAX,
     };
-    let table: Vec<_> = tensor_table(&vec![(0, 0); layers])
+    let shapes = vec![LayerShape::widest(form); layers];
+    let table: Vec<_> = tensor_table(form, &shapes)
         .into_iter()
-        .map(|(name, dtype, ..)| (name, dtype, u64::MAX, u64::MAX, u64::MAX))
+        .map(|(key, name, dtype, ..)| (key, name, dtype, u64::MAX, u64::MAX, u64::MAX))
         .collect();
-    let text = header_json(&table, metadata(spec, &vec![widest; layers])?)?;
+    let text = header_json(
+        &table,
+        metadata(spec, &vec![widest; layers], form, &shapes)?,
+    )?;
     Ok(text.len().div_ceil(8) * 8)
-}
-
-/// `(neurons, edges)` of a layer, refusing more than `u32::MAX` neurons (positions are U32).
-fn layer_size(layer: &PrunedLayer) -> Result<(u64, u64), ConstructionError> {
-    if layer.len() > u32::MAX as usize {
-        return Err(ConstructionError::TooLarge {
-            what: "kept neurons of one layer in a ticket",
-            value: layer.len() as f64,
-            limit: f64::from(u32::MAX),
-        });
-    }
-    Ok((layer.len() as u64, layer.edge_count() as u64))
-}
-
-/// The 8-byte arrays of a layer (`z`, `u`, `edge_v`) or its 4-byte ones (`input`,
-/// `edge_neuron`, `edge_output`), in file order.
-fn layer_data(p: &LayerParts, pass: usize) -> [Data<'_>; 3] {
-    if pass == 0 {
-        [Data::U64(&p.z), Data::F64(&p.u), Data::F64(&p.v)]
-    } else {
-        [
-            Data::U32(&p.input),
-            Data::Positions(&p.start),
-            Data::U32(&p.output),
-        ]
-    }
 }
 
 fn io_error(e: io::Error) -> ConstructionError {
@@ -645,54 +912,58 @@ fn io_error(e: io::Error) -> ConstructionError {
     }
 }
 
-/// Writes the ticket of `pruned` with `spec` and `stats` to `w` (module docs), streaming the
-/// arrays. The bytes are those [`TicketWriter`] writes for the same layers.
+/// Writes the ticket of `pruned` with `spec` and `stats` to `w` in `form` (module docs),
+/// streaming the arrays. The bytes are those [`TicketWriter`] writes for the same layers.
 ///
 /// # Errors
-/// [`ConstructionError::Io`] if writing fails; [`ConstructionError::TooLarge`] if a layer has
-/// more than `u32::MAX` kept neurons (positions are U32).
+/// [`ConstructionError::Io`] if writing fails; [`ConstructionError::TooLarge`] if a layer of
+/// a ticket with the weights has more than `u32::MAX` kept neurons (positions are U32).
 pub fn write_ticket(
     w: &mut dyn Write,
     spec: &TicketSpec,
     pruned: &PrunedNetwork,
     stats: &[LayerStats],
+    form: TicketForm,
 ) -> Result<(), ConstructionError> {
     let layers = pruned.layers();
-    let sizes = layers
+    let shapes = layers
         .iter()
-        .map(layer_size)
+        .map(|l| LayerShape::of(l, form))
         .collect::<Result<Vec<_>, _>>()?;
-    let text = header_text(spec, stats, &sizes)?;
+    let text = header_text(spec, stats, form, &shapes)?;
     w.write_all(&(text.len() as u64).to_le_bytes())
         .map_err(io_error)?;
     w.write_all(text.as_bytes()).map_err(io_error)?;
-    for pass in 0..2 {
-        for layer in layers {
-            for data in layer_data(layer.parts(), pass) {
-                data.write(w).map_err(io_error)?;
-            }
-        }
+    let kinds = form.kinds();
+    for ((t, j), _, dtype, ..) in tensor_table(form, &shapes) {
+        write_kind(w, layers[t].parts(), kinds[j], dtype).map_err(io_error)?;
     }
     Ok(())
 }
 
 /// A ticket written layer by layer, as a run hands Ĝ over ([`crate::LayerSink`]), holding no
 /// layer: the header's room is reserved first ([`reserved_header`]), each layer's 8-byte
-/// arrays go to `out` at once and its 4-byte ones to `spill`, and [`TicketWriter::finish`]
-/// appends the spill and writes the header. The bytes are those of [`write_ticket`].
+/// arrays go to `out` at once and its narrower ones to `spill`, and [`TicketWriter::finish`]
+/// appends the spilled arrays in file order (4-byte ones, then 2, then 1) and writes the
+/// header. The bytes are those of [`write_ticket`].
 #[derive(Debug)]
 pub struct TicketWriter<W: Write + io::Seek, S: io::Read + Write + io::Seek> {
     out: W,
     spill: S,
     spec: TicketSpec,
+    form: TicketForm,
     layers: usize,
     reserved: usize,
-    sizes: Vec<(u64, u64)>,
+    shapes: Vec<LayerShape>,
+    /// Per spilled array: its element size, `(layer, kind index)`, offset and bytes in
+    /// `spill`.
+    spilled: Vec<(u64, (usize, usize), u64, u64)>,
+    spill_len: u64,
 }
 
 impl<W: Write + io::Seek, S: io::Read + Write + io::Seek> TicketWriter<W, S> {
-    /// A ticket of `spec` with `layers` layers into `out` (at its start), with `spill` (empty)
-    /// for the 4-byte arrays.
+    /// A ticket of `spec` with `layers` layers in `form` into `out` (at its start), with
+    /// `spill` (empty) for the arrays narrower than 8 bytes.
     ///
     /// # Errors
     /// [`ConstructionError::Io`] if writing fails.
@@ -701,16 +972,20 @@ impl<W: Write + io::Seek, S: io::Read + Write + io::Seek> TicketWriter<W, S> {
         spill: S,
         spec: TicketSpec,
         layers: usize,
+        form: TicketForm,
     ) -> Result<Self, ConstructionError> {
-        let reserved = reserved_header(&spec, layers)?;
+        let reserved = reserved_header(&spec, layers, form)?;
         out.write_all(&vec![b' '; 8 + reserved]).map_err(io_error)?;
         Ok(TicketWriter {
             out,
             spill,
             spec,
+            form,
             layers,
             reserved,
-            sizes: Vec::with_capacity(layers),
+            shapes: Vec::with_capacity(layers),
+            spilled: Vec::new(),
+            spill_len: 0,
         })
     }
 
@@ -719,20 +994,31 @@ impl<W: Write + io::Seek, S: io::Read + Write + io::Seek> TicketWriter<W, S> {
     /// # Errors
     /// As [`write_ticket`]; [`ConstructionError::Ticket`] beyond the announced layers.
     pub fn layer(&mut self, layer: &PrunedLayer) -> Result<(), ConstructionError> {
-        if self.sizes.len() == self.layers {
+        if self.shapes.len() == self.layers {
             return Err(ticket_error(format!(
                 "a ticket of {} layers was given one more",
                 self.layers
             )));
         }
-        self.sizes.push(layer_size(layer)?);
-        let [a, b, c] = layer_data(layer.parts(), 0);
-        for data in [a, b, c] {
-            data.write(&mut self.out).map_err(io_error)?;
+        let t = self.shapes.len();
+        let shape = LayerShape::of(layer, self.form)?;
+        for (j, (&kind, &dtype)) in self.form.kinds().iter().zip(&shape.dtypes).enumerate() {
+            let size = dtype_size(dtype);
+            if size == 8 {
+                write_kind(&mut self.out, layer.parts(), kind, dtype).map_err(io_error)?;
+            } else {
+                let len = if kind.per_edge() {
+                    shape.edges
+                } else {
+                    shape.neurons
+                };
+                write_kind(&mut self.spill, layer.parts(), kind, dtype).map_err(io_error)?;
+                self.spilled
+                    .push((size, (t, j), self.spill_len, len * size));
+                self.spill_len += len * size;
+            }
         }
-        for data in layer_data(layer.parts(), 1) {
-            data.write(&mut self.spill).map_err(io_error)?;
-        }
+        self.shapes.push(shape);
         Ok(())
     }
 
@@ -742,16 +1028,34 @@ impl<W: Write + io::Seek, S: io::Read + Write + io::Seek> TicketWriter<W, S> {
     /// [`ConstructionError::Io`] if writing fails; [`ConstructionError::Ticket`] if not every
     /// layer was written.
     pub fn finish(mut self, stats: &[LayerStats]) -> Result<W, ConstructionError> {
-        if self.sizes.len() != self.layers {
+        if self.shapes.len() != self.layers {
             return Err(ticket_error(format!(
                 "a ticket of {} layers was given {}",
                 self.layers,
-                self.sizes.len()
+                self.shapes.len()
             )));
         }
-        self.spill.seek(io::SeekFrom::Start(0)).map_err(io_error)?;
-        io::copy(&mut self.spill, &mut self.out).map_err(io_error)?;
-        let text = header_text(&self.spec, stats, &self.sizes)?;
+        // File order: by element size, then layer, then the table's order.
+        let mut spilled = std::mem::take(&mut self.spilled);
+        spilled.sort_by_key(|s| (core::cmp::Reverse(s.0), s.1));
+        let mut next = u64::MAX;
+        for (_, _, offset, bytes) in spilled {
+            if offset != next {
+                self.spill
+                    .seek(io::SeekFrom::Start(offset))
+                    .map_err(io_error)?;
+            }
+            let copied = io::copy(&mut io::Read::take(&mut self.spill, bytes), &mut self.out)
+                .map_err(io_error)?;
+            if copied != bytes {
+                return Err(io_error(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the spill file is shorter than what was written to it",
+                )));
+            }
+            next = offset + bytes;
+        }
+        let text = header_text(&self.spec, stats, self.form, &self.shapes)?;
         debug_assert_eq!(text.len(), self.reserved);
         self.out.seek(io::SeekFrom::Start(0)).map_err(io_error)?;
         self.out
@@ -763,7 +1067,7 @@ impl<W: Write + io::Seek, S: io::Read + Write + io::Seek> TicketWriter<W, S> {
     }
 }
 
-/// The ticket of `pruned` as bytes ([`write_ticket`] into memory).
+/// The ticket of `pruned` in `form` as bytes ([`write_ticket`] into memory).
 ///
 /// # Errors
 /// As [`write_ticket`].
@@ -771,18 +1075,22 @@ pub fn ticket_bytes(
     spec: &TicketSpec,
     pruned: &PrunedNetwork,
     stats: &[LayerStats],
+    form: TicketForm,
 ) -> Result<Vec<u8>, ConstructionError> {
     let mut out = Vec::new();
-    write_ticket(&mut out, spec, pruned, stats)?;
+    write_ticket(&mut out, spec, pruned, stats, form)?;
     Ok(out)
 }
 
-/// Reads a ticket (module docs), checking everything; never panics on untrusted bytes.
+/// Reads a ticket of either form (module docs), checking everything; never panics on
+/// untrusted bytes. A compact ticket's weights are re-derived from G
+/// ([`TicketSpec::large_network`]).
 ///
 /// # Errors
 /// [`ConstructionError::Ticket`] naming what is wrong: not safetensors, not a ticket, an
-/// unsupported version, a missing or malformed metadata field or tensor, arrays that break
-/// the layer invariants, indices outside G's widths.
+/// unsupported version, a missing or malformed metadata field or tensor (naming the layer and
+/// the tensor), arrays that break the layer invariants, indices outside G's widths or the
+/// layer's fans.
 pub fn read_ticket(bytes: &[u8]) -> Result<Ticket, ConstructionError> {
     let (_, header) = SafeTensors::read_metadata(bytes)
         .map_err(|e| ticket_error(format!("not a safetensors file: {e}")))?;
@@ -801,14 +1109,18 @@ pub fn read_ticket(bytes: &[u8]) -> Result<Ticket, ConstructionError> {
         )));
     }
     let version = get("format_version")?;
-    if version != &TICKET_VERSION.to_string() {
-        return Err(ticket_error(format!(
-            "format version `{version}` is not supported: expected {TICKET_VERSION}"
-        )));
-    }
+    let form = version
+        .parse::<u32>()
+        .ok()
+        .and_then(TicketForm::of_version)
+        .ok_or_else(|| {
+            ticket_error(format!(
+                "format version `{version}` is not supported: expected {TICKET_VERSION_WEIGHTS} or {TICKET_VERSION}"
+            ))
+        })?;
     let mut fields = serde_json::Map::new();
     for (k, v) in meta {
-        if k == "format" || k == "format_version" || k == "stats" {
+        if k == "format" || k == "format_version" || k == "stats" || k == "dtypes" {
             continue;
         }
         let value: serde_json::Value = serde_json::from_str(v)
@@ -832,89 +1144,54 @@ pub fn read_ticket(bytes: &[u8]) -> Result<Ticket, ConstructionError> {
             )));
         }
     }
+    let dtypes = match form {
+        TicketForm::Weights => vec![LayerShape::widest(form).dtypes; ell],
+        TicketForm::Compact => compact_dtypes(get("dtypes")?, ell)?,
+    };
     let tensors = SafeTensors::deserialize(bytes)
         .map_err(|e| ticket_error(format!("not a safetensors file: {e}")))?;
-    let expected: usize = 6 * ell;
+    let kinds = form.kinds();
+    let expected = kinds.len() * ell;
     if tensors.len() != expected {
         return Err(ticket_error(format!(
-            "{} tensors, expected {expected} (six per layer)",
-            tensors.len()
+            "{} tensors, expected {expected} ({} per layer)",
+            tensors.len(),
+            kinds.len()
         )));
     }
+    let large = match form {
+        TicketForm::Weights => None,
+        TicketForm::Compact => Some(spec.large_network()?),
+    };
     let mut layers = Vec::with_capacity(ell);
     for (t, &(n_in, n_out, activation)) in shapes.iter().enumerate() {
-        let names = layer_tensors(t + 1);
-        let read = |k: usize| -> Result<&[u8], ConstructionError> {
-            let (name, dtype) = &names[k];
+        let read = |j: usize| -> Result<Vec<u64>, ConstructionError> {
+            let name = format!("layer{}.{}", t + 1, kinds[j].name());
+            let dtype = dtypes[t][j];
             let view = tensors
-                .tensor(name)
+                .tensor(&name)
                 .map_err(|_| ticket_error(format!("tensor `{name}` is missing")))?;
-            if view.dtype() != *dtype || view.shape().len() != 1 {
+            if view.dtype() != dtype || view.shape().len() != 1 {
                 return Err(ticket_error(format!(
                     "tensor `{name}` is {:?} of shape {:?}, expected {dtype:?} of one dimension",
                     view.dtype(),
                     view.shape()
                 )));
             }
-            Ok(view.data())
+            let size = dtype_size(dtype) as usize;
+            Ok(view
+                .data()
+                .chunks_exact(size)
+                .map(|c| {
+                    let mut b = [0u8; 8];
+                    b[..size].copy_from_slice(c);
+                    u64::from_le_bytes(b)
+                })
+                .collect())
         };
-        let u64s = |b: &[u8]| -> Vec<u64> {
-            b.chunks_exact(8)
-                .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-                .collect()
-        };
-        let f64s = |b: &[u8]| -> Vec<f64> { u64s(b).into_iter().map(f64::from_bits).collect() };
-        let u32s = |b: &[u8]| -> Vec<u32> {
-            b.chunks_exact(4)
-                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect()
-        };
-        let z = u64s(read(0)?);
-        let u = f64s(read(1)?);
-        let v = f64s(read(2)?);
-        let input = u32s(read(3)?);
-        let positions = u32s(read(4)?);
-        let output = u32s(read(5)?);
-        if positions.len() != output.len() || v.len() != output.len() {
-            return Err(ticket_error(format!(
-                "layer {}: {} edge positions, {} outputs and {} weights: expected equal counts",
-                t + 1,
-                positions.len(),
-                output.len(),
-                v.len()
-            )));
-        }
-        // Positions to offsets: nondecreasing, each < kept.
-        let mut start = vec![0u64; z.len() + 1];
-        for (e, &p) in positions.iter().enumerate() {
-            if p as usize >= z.len() || (e > 0 && p < positions[e - 1]) {
-                return Err(ticket_error(format!(
-                    "layer {}: edge {e} has neuron position {p}: expected nondecreasing positions below {}",
-                    t + 1,
-                    z.len()
-                )));
-            }
-            start[p as usize + 1] += 1;
-        }
-        for k in 0..z.len() {
-            start[k + 1] += start[k];
-        }
-        if let Some(&last) = z.last()
-            && last >= spec.widths_g[t]
-        {
-            return Err(ticket_error(format!(
-                "layer {}: neuron {last} is outside G's width {}",
-                t + 1,
-                spec.widths_g[t]
-            )));
-        }
-        let parts = LayerParts {
-            z,
-            input,
-            u,
-            start,
-            output,
-            v,
+        let parts = match &large {
+            None => read_weights_layer(t, &read, spec.widths_g[t])?,
+            Some(g) => read_compact_layer(t, &read, g, (n_in, n_out))?,
         };
         layers.push(
             PrunedLayer::from_parts(n_in, n_out, activation, parts)
@@ -929,6 +1206,238 @@ pub fn read_ticket(bytes: &[u8]) -> Result<Ticket, ConstructionError> {
         spec,
         pruned,
         stats: stats.into_iter().map(LayerStats::from).collect(),
+        form,
+    })
+}
+
+/// The `dtypes` metadata of a compact ticket: per layer an object naming the dtype of each of
+/// its four tensors, each U8, U16, U32 or U64.
+fn compact_dtypes(text: &str, ell: usize) -> Result<Vec<Vec<Dtype>>, ConstructionError> {
+    let layers: Vec<BTreeMap<String, String>> =
+        serde_json::from_str(text).map_err(|e| ticket_error(format!("metadata `dtypes`: {e}")))?;
+    if layers.len() != ell {
+        return Err(ticket_error(format!(
+            "metadata `dtypes` has {} entries, expected one per layer ({ell})",
+            layers.len()
+        )));
+    }
+    let kinds = TicketForm::Compact.kinds();
+    layers
+        .iter()
+        .enumerate()
+        .map(|(t, m)| {
+            if m.len() != kinds.len() {
+                return Err(ticket_error(format!(
+                    "layer {}: metadata `dtypes` names {} tensors, expected {}",
+                    t + 1,
+                    m.len(),
+                    kinds.len()
+                )));
+            }
+            kinds
+                .iter()
+                .map(|k| {
+                    let name = m.get(k.name()).ok_or_else(|| {
+                        ticket_error(format!(
+                            "layer {}: metadata `dtypes` has no `{}`",
+                            t + 1,
+                            k.name()
+                        ))
+                    })?;
+                    match name.as_str() {
+                        "U8" => Ok(Dtype::U8),
+                        "U16" => Ok(Dtype::U16),
+                        "U32" => Ok(Dtype::U32),
+                        "U64" => Ok(Dtype::U64),
+                        other => Err(ticket_error(format!(
+                            "tensor `layer{}.{}`: metadata `dtypes` says `{other}`, expected U8, U16, U32 or U64",
+                            t + 1,
+                            k.name()
+                        ))),
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The arrays of layer `t` of a ticket with the weights (format version 1), tensors read by
+/// `read` (in [`TicketForm::kinds`] order).
+fn read_weights_layer(
+    t: usize,
+    read: &dyn Fn(usize) -> Result<Vec<u64>, ConstructionError>,
+    width: u64,
+) -> Result<LayerParts, ConstructionError> {
+    let narrow = |xs: Vec<u64>| -> Vec<u32> { xs.into_iter().map(|x| x as u32).collect() };
+    let floats = |xs: Vec<u64>| -> Vec<f64> { xs.into_iter().map(f64::from_bits).collect() };
+    let z = read(0)?;
+    let u = floats(read(1)?);
+    let v = floats(read(2)?);
+    let input = narrow(read(3)?);
+    let positions = narrow(read(4)?);
+    let output = narrow(read(5)?);
+    if positions.len() != output.len() || v.len() != output.len() {
+        return Err(ticket_error(format!(
+            "layer {}: {} edge positions, {} outputs and {} weights: expected equal counts",
+            t + 1,
+            positions.len(),
+            output.len(),
+            v.len()
+        )));
+    }
+    // Positions to offsets: nondecreasing, each < kept.
+    let mut start = vec![0u64; z.len() + 1];
+    for (e, &p) in positions.iter().enumerate() {
+        if p as usize >= z.len() || (e > 0 && p < positions[e - 1]) {
+            return Err(ticket_error(format!(
+                "layer {}: edge {e} has neuron position {p}: expected nondecreasing positions below {}",
+                t + 1,
+                z.len()
+            )));
+        }
+        start[p as usize + 1] += 1;
+    }
+    for k in 0..z.len() {
+        start[k + 1] += start[k];
+    }
+    if let Some(&last) = z.last()
+        && last >= width
+    {
+        return Err(ticket_error(format!(
+            "layer {}: neuron {last} is outside G's width {width}",
+            t + 1,
+        )));
+    }
+    Ok(LayerParts {
+        z,
+        input,
+        u,
+        start,
+        output,
+        v,
+    })
+}
+
+/// Neurons per rayon task when a compact ticket's weights are re-derived.
+const DERIVE_CHUNK: usize = 4096;
+
+/// The arrays of layer `t` of a compact ticket (format version 2), tensors read by `read`
+/// (in [`TicketForm::kinds`] order): the mask checked against G's width and the layer's fans,
+/// then `u` and `v` re-derived from `large`.
+fn read_compact_layer(
+    t: usize,
+    read: &dyn Fn(usize) -> Result<Vec<u64>, ConstructionError>,
+    large: &LargeNetwork,
+    (n_in, n_out): (usize, usize),
+) -> Result<LayerParts, ConstructionError> {
+    let i = t + 1;
+    let bad = |tensor: &str, message: String| {
+        ticket_error(format!("layer {i}: tensor layer{i}.{tensor}{message}"))
+    };
+    let deltas = read(0)?;
+    let inputs = read(1)?;
+    let counts = read(2)?;
+    let outputs = read(3)?;
+    let kept = deltas.len();
+    for (name, len) in [("input", inputs.len()), ("edges", counts.len())] {
+        if len != kept {
+            return Err(bad(
+                name,
+                format!(" has {len} entries, expected one per kept neuron ({kept}, as `z_delta`)"),
+            ));
+        }
+    }
+    let width = large.intermediate_widths()[t];
+    let mut z = Vec::with_capacity(kept);
+    let mut prev = 0u64;
+    for (k, &d) in deltas.iter().enumerate() {
+        if k > 0 && d == 0 {
+            return Err(bad(
+                "z_delta",
+                format!("[{k}] is 0: the kept neurons' z must strictly increase"),
+            ));
+        }
+        let Some(x) = prev.checked_add(d).filter(|&x| x < width) else {
+            return Err(bad(
+                "z_delta",
+                format!("[{k}] = {d} puts neuron {k} outside G's width {width}"),
+            ));
+        };
+        z.push(x);
+        prev = x;
+    }
+    let mut input = Vec::with_capacity(kept);
+    for (k, &b) in inputs.iter().enumerate() {
+        if b >= n_in as u64 {
+            return Err(bad(
+                "input",
+                format!("[{k}] = {b} is not one of the layer's {n_in} inputs"),
+            ));
+        }
+        input.push(b as u32);
+    }
+    let mut start = Vec::with_capacity(kept + 1);
+    start.push(0u64);
+    let mut total = 0u64;
+    for &c in &counts {
+        total = total.saturating_add(c);
+        start.push(total);
+    }
+    if total != outputs.len() as u64 {
+        return Err(bad(
+            "edges",
+            format!(
+                " counts {total} edges in all, but `layer{i}.edge_output` has {}",
+                outputs.len()
+            ),
+        ));
+    }
+    let mut output = Vec::with_capacity(outputs.len());
+    for k in 0..kept {
+        let (s, e) = (start[k] as usize, start[k + 1] as usize);
+        for j in s..e {
+            let a = outputs[j];
+            if a >= n_out as u64 || (j > s && outputs[j - 1] >= a) {
+                return Err(bad(
+                    "edge_output",
+                    format!(
+                        "[{j}] = {a} (of neuron {k}): expected outputs below {n_out}, increasing within a neuron"
+                    ),
+                ));
+            }
+            output.push(a as u32);
+        }
+    }
+    // The weights, re-derived from G in parallel (a pure function of the indices).
+    let derived: Vec<(Vec<f64>, Vec<f64>)> = (0..kept.div_ceil(DERIVE_CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let ks = c * DERIVE_CHUNK..((c + 1) * DERIVE_CHUNK).min(kept);
+            let (s, e) = (start[ks.start] as usize, start[ks.end] as usize);
+            let mut u = Vec::with_capacity(ks.len());
+            let mut v = Vec::with_capacity(e - s);
+            for k in ks {
+                u.push(large.u(t, z[k], input[k] as usize));
+                for &a in &output[start[k] as usize..start[k + 1] as usize] {
+                    v.push(large.v(t, a as usize, z[k]));
+                }
+            }
+            (u, v)
+        })
+        .collect();
+    let mut u = Vec::with_capacity(kept);
+    let mut v = Vec::with_capacity(output.len());
+    for (cu, cv) in derived {
+        u.extend(cu);
+        v.extend(cv);
+    }
+    Ok(LayerParts {
+        z,
+        input,
+        u,
+        start,
+        output,
+        v,
     })
 }
 
@@ -1020,6 +1529,7 @@ pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
             "not a shard: the ticket has no `shard`".to_owned(),
         ));
     };
+    let form = first.form;
     let mut seen = vec![false; count as usize];
     let base = TicketSpec {
         shard: None,
@@ -1104,6 +1614,7 @@ pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
         spec: base,
         pruned,
         stats,
+        form,
     })
 }
 
@@ -1132,25 +1643,80 @@ mod tests {
         let p = run();
         let spec = TicketSpec::of_run(&p.plan, &p.large, None);
         let stats = vec![LayerStats::default(); 2];
-        let bytes = ticket_bytes(&spec, &p.pruned, &stats).unwrap();
-        let t = read_ticket(&bytes).unwrap();
-        assert_eq!(t.spec, spec);
-        assert_eq!(t.pruned, p.pruned);
-        assert_eq!(t.spec.large_network().unwrap(), p.large);
-        // The data bytes are 20 per neuron and 16 per edge.
-        let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-        assert_eq!(header % 8, 0);
-        assert_eq!(
-            (bytes.len() - 8 - header) as u64,
-            ticket_data_bytes(&p.pruned)
-        );
-        // The safetensors crate reads it too, with the shapes of the module docs.
-        let st = SafeTensors::deserialize(&bytes).unwrap();
-        let z = st.tensor("layer1.z").unwrap();
-        assert_eq!(z.dtype(), Dtype::U64);
-        assert_eq!(z.shape(), &[p.pruned.layers()[0].len()]);
-        // Deterministic.
-        assert_eq!(bytes, ticket_bytes(&spec, &p.pruned, &stats).unwrap());
+        for form in [TicketForm::Weights, TicketForm::Compact] {
+            let bytes = ticket_bytes(&spec, &p.pruned, &stats, form).unwrap();
+            let t = read_ticket(&bytes).unwrap();
+            assert_eq!(t.spec, spec);
+            assert_eq!(t.pruned, p.pruned);
+            assert_eq!(t.form, form);
+            assert_eq!(t.spec.large_network().unwrap(), p.large);
+            let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+            assert_eq!(header % 8, 0);
+            assert_eq!(
+                (bytes.len() - 8 - header) as u64,
+                ticket_data_bytes(&p.pruned, form)
+            );
+            // The safetensors crate reads it too, with the shapes and dtypes of the module
+            // docs, every tensor aligned to its element size.
+            let st = SafeTensors::deserialize(&bytes).unwrap();
+            let kept = p.pruned.layers()[0].len();
+            match form {
+                TicketForm::Weights => {
+                    let z = st.tensor("layer1.z").unwrap();
+                    assert_eq!(z.dtype(), Dtype::U64);
+                    assert_eq!(z.shape(), &[kept]);
+                    // 20 bytes per neuron and 16 per edge.
+                    assert_eq!(
+                        ticket_data_bytes(&p.pruned, form),
+                        p.pruned
+                            .layers()
+                            .iter()
+                            .map(|l| 20 * l.len() as u64 + 16 * l.edge_count() as u64)
+                            .sum::<u64>()
+                    );
+                }
+                TicketForm::Compact => {
+                    let d = st.tensor("layer1.z_delta").unwrap();
+                    assert_eq!(d.shape(), &[kept]);
+                    // Inputs 0..2 (with the bias unit: 3) and outputs 0..2 fit a byte.
+                    assert_eq!(st.tensor("layer1.input").unwrap().dtype(), Dtype::U8);
+                    assert_eq!(st.tensor("layer2.edge_output").unwrap().dtype(), Dtype::U8);
+                    let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+                    let m = meta.metadata().as_ref().unwrap();
+                    assert_eq!(m["format_version"], "2");
+                    assert!(m["dtypes"].contains("\"z_delta\""), "{}", m["dtypes"]);
+                }
+            }
+            for (name, view) in st.tensors() {
+                let offset = view.data().as_ptr() as usize - bytes.as_ptr() as usize;
+                let size = view.dtype().bitsize() / 8;
+                assert_eq!(offset % size, 0, "{name}");
+            }
+            // Deterministic.
+            assert_eq!(bytes, ticket_bytes(&spec, &p.pruned, &stats, form).unwrap());
+        }
+    }
+
+    #[test]
+    fn the_smallest_dtypes() {
+        assert_eq!(smallest_dtype(0), Dtype::U8);
+        assert_eq!(smallest_dtype(255), Dtype::U8);
+        assert_eq!(smallest_dtype(256), Dtype::U16);
+        assert_eq!(smallest_dtype(65_535), Dtype::U16);
+        assert_eq!(smallest_dtype(65_536), Dtype::U32);
+        assert_eq!(smallest_dtype(u64::from(u32::MAX)), Dtype::U32);
+        assert_eq!(smallest_dtype(u64::from(u32::MAX) + 1), Dtype::U64);
+    }
+
+    /// `bytes` with the data of tensor `name` changed by `f` (same length).
+    fn with_tensor(bytes: &[u8], name: &str, f: impl FnOnce(&mut [u8])) -> Vec<u8> {
+        let st = SafeTensors::deserialize(bytes).unwrap();
+        let view = st.tensor(name).unwrap();
+        let start = view.data().as_ptr() as usize - bytes.as_ptr() as usize;
+        let len = view.data().len();
+        let mut out = bytes.to_vec();
+        f(&mut out[start..start + len]);
+        out
     }
 
     #[test]
@@ -1158,25 +1724,76 @@ mod tests {
         let p = run();
         let spec = TicketSpec::of_run(&p.plan, &p.large, None);
         let stats = vec![LayerStats::default(); 2];
-        let good = ticket_bytes(&spec, &p.pruned, &stats).unwrap();
-        assert!(read_ticket(&[]).is_err());
-        assert!(read_ticket(&good[..good.len() - 1]).is_err());
+        for form in [TicketForm::Weights, TicketForm::Compact] {
+            let good = ticket_bytes(&spec, &p.pruned, &stats, form).unwrap();
+            assert!(read_ticket(&[]).is_err());
+            assert!(read_ticket(&good[..good.len() - 1]).is_err());
+            // An index of the last neuron beyond G's width.
+            let mut wide = spec.clone();
+            wide.widths_g[0] = p.pruned.layers()[0].neurons().last().unwrap().z;
+            let e =
+                read_ticket(&ticket_bytes(&wide, &p.pruned, &stats, form).unwrap()).unwrap_err();
+            assert!(e.to_string().contains("outside G's width"), "{e}");
+            // Every single-byte change of the data or header is either refused or read back
+            // as a different network (never a panic).
+            for i in (0..good.len()).step_by(7) {
+                let mut b = good.clone();
+                b[i] ^= 0x5a;
+                let _ = read_ticket(&b);
+            }
+        }
         // A dense pruned.safetensors is not a ticket.
         let dense = p.pruned.to_safetensors().unwrap();
         let e = read_ticket(&dense).unwrap_err().to_string();
         assert!(e.contains("format"), "{e}");
-        // An index of the last neuron beyond G's width.
-        let mut wide = spec.clone();
-        wide.widths_g[0] = p.pruned.layers()[0].neurons().last().unwrap().z;
-        let e = read_ticket(&ticket_bytes(&wide, &p.pruned, &stats).unwrap()).unwrap_err();
-        assert!(e.to_string().contains("outside G's width"), "{e}");
-        // Every single-byte change of the data or header is either refused or read back as a
-        // different network (never a panic).
-        for i in (0..good.len()).step_by(7) {
-            let mut b = good.clone();
-            b[i] ^= 0x5a;
-            let _ = read_ticket(&b);
-        }
+    }
+
+    #[test]
+    fn bad_compact_arrays_name_the_layer_and_tensor() {
+        let p = run();
+        let spec = TicketSpec::of_run(&p.plan, &p.large, None);
+        let stats = vec![LayerStats::default(); 2];
+        let good = ticket_bytes(&spec, &p.pruned, &stats, TicketForm::Compact).unwrap();
+        let err = |b: Vec<u8>| read_ticket(&b).unwrap_err().to_string();
+        // A repeated neuron (a zero delta after the first).
+        let e = err(with_tensor(&good, "layer1.z_delta", |d| d[1..].fill(0)));
+        assert!(
+            e.contains("layer 1")
+                && e.contains("layer1.z_delta")
+                && e.contains("strictly increase"),
+            "{e}"
+        );
+        // A delta that leaves G (all bits set).
+        let e = err(with_tensor(&good, "layer2.z_delta", |d| d.fill(0xff)));
+        assert!(
+            e.contains("layer2.z_delta") && e.contains("outside G's width"),
+            "{e}"
+        );
+        // An input beyond the fan-in.
+        let e = err(with_tensor(&good, "layer1.input", |d| d[0] = 200));
+        assert!(e.contains("layer1.input[0]"), "{e}");
+        // Edge counts that do not sum to the edges.
+        let e = err(with_tensor(&good, "layer2.edges", |d| {
+            d[0] = d[0].wrapping_add(1)
+        }));
+        assert!(
+            e.contains("layer2.edges") && e.contains("edge_output"),
+            "{e}"
+        );
+        // An output beyond the fan-out.
+        let e = err(with_tensor(&good, "layer2.edge_output", |d| d[0] = 9));
+        assert!(e.contains("layer2.edge_output[0]"), "{e}");
+        // A dtype the metadata does not name.
+        let n = 8 + u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&good[8..n]).unwrap();
+        let swapped = header.replacen("\\\"edges\\\":\\\"U8\\\"", "\\\"edges\\\":\\\"F8\\\"", 1);
+        assert_ne!(swapped, header);
+        let swapped = [&good[..8], swapped.as_bytes(), &good[n..]].concat();
+        let e = err(swapped);
+        assert!(
+            e.contains("layer1.edges") && e.contains("expected U8, U16, U32 or U64"),
+            "{e}"
+        );
     }
 
     #[test]

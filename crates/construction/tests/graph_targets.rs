@@ -277,8 +277,27 @@ fn a_graph_ticket_runs_from_its_own_metadata() {
     let g = small_resnet();
     let p = prune_graph(&g, &unit_box(&g), &PruneConfig::new(0.05), &NoProgress).unwrap();
     let spec = logprune_construction::TicketSpec::of_graph_run(&p.plan, &p.large, None);
-    let bytes = logprune_construction::ticket::ticket_bytes(&spec, &p.pruned, &p.stats).unwrap();
-    let t = logprune_construction::read_ticket(&bytes).unwrap();
+    let weights = logprune_construction::ticket::ticket_bytes(
+        &spec,
+        &p.pruned,
+        &p.stats,
+        logprune_construction::TicketForm::Weights,
+    )
+    .unwrap();
+    let compact = logprune_construction::ticket::ticket_bytes(
+        &spec,
+        &p.pruned,
+        &p.stats,
+        logprune_construction::TicketForm::Compact,
+    )
+    .unwrap();
+    assert!(compact.len() < weights.len());
+    // The compact ticket's weights are re-derived from G: the same Ĝ.
+    let t = logprune_construction::read_ticket(&compact).unwrap();
+    assert_eq!(
+        t.pruned,
+        logprune_construction::read_ticket(&weights).unwrap().pruned
+    );
     let gs = t.spec.graph.as_ref().unwrap();
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(21);
     let x = Mat::from_fn(64, 5, |_, _| rng.random_range(0.0..1.0));

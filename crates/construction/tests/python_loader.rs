@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use faer::Mat;
+use logprune_construction::TicketForm;
 use logprune_construction::ticket::ticket_bytes;
 use logprune_construction::{
     Construction, Domain, GraphPruning, NoProgress, PruneConfig, Pruning, TicketSpec, prune,
@@ -134,7 +135,7 @@ fn check(label: &str, f: &Network, rows: &[Vec<f64>], domain: &Domain, cfg: &Pru
     let ticket = dir.0.join("ticket.safetensors");
     std::fs::write(
         &ticket,
-        ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats).unwrap(),
+        ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats, TicketForm::Weights).unwrap(),
     )
     .unwrap();
     let dense = dir.0.join("pruned.safetensors");
@@ -480,7 +481,11 @@ fn check_graph(label: &str, g: &Graph, cfg: &PruneConfig) -> Option<serde_json::
     let dir = TempDir::new(label);
     let ticket = dir.0.join("ticket.safetensors");
     let spec = TicketSpec::of_graph_run(&p.plan, &p.large, None);
-    std::fs::write(&ticket, ticket_bytes(&spec, &p.pruned, &p.stats).unwrap()).unwrap();
+    std::fs::write(
+        &ticket,
+        ticket_bytes(&spec, &p.pruned, &p.stats, TicketForm::Weights).unwrap(),
+    )
+    .unwrap();
 
     let x = graph_inputs(n0, 40, 11);
     let literal = p.forward_literal(x.as_ref()).unwrap();

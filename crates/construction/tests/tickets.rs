@@ -8,8 +8,8 @@ use common::{cube, fixture, with_threads};
 use logprune_construction::ticket::{TicketWriter, array_spec, merge, ticket_bytes};
 use logprune_construction::{
     Construction, ConstructionError, Domain, Fingerprint, FingerprintPart, LargeNetwork, LayerSink,
-    NoProgress, Plan, PruneConfig, PrunedLayer, Shard, ShardTimings, SolverKind, TicketSpec, prune,
-    prune_into, prune_shard, read_ticket, verify, verify_merged,
+    NoProgress, Plan, PruneConfig, PrunedLayer, Shard, ShardTimings, SolverKind, TicketForm,
+    TicketSpec, prune, prune_into, prune_shard, read_ticket, verify, verify_merged,
 };
 use logprune_network::Network;
 use std::io::Cursor;
@@ -30,30 +30,44 @@ fn configs() -> Vec<PruneConfig> {
     v
 }
 
-fn whole(f: &Network, domain: &Domain, cfg: &PruneConfig) -> Vec<u8> {
+fn whole(f: &Network, domain: &Domain, cfg: &PruneConfig, form: TicketForm) -> Vec<u8> {
     let p = prune(f, domain, cfg, &NoProgress).unwrap();
-    ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats).unwrap()
+    ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats, form).unwrap()
 }
+
+const FORMS: [TicketForm; 2] = [TicketForm::Compact, TicketForm::Weights];
 
 #[test]
 fn shards_merge_to_the_whole_ticket_byte_for_byte() {
     let (f, rows) = fixture("seq_bias");
     for domain in [cube(&f), Domain::points(rows).unwrap()] {
         for cfg in configs() {
-            let want = whole(&f, &domain, &cfg);
-            for n in 1..=3u32 {
-                let shards: Vec<_> = (1..=n)
-                    .map(|k| {
-                        let t =
-                            prune_shard(&f, &domain, &cfg, Shard::new(k, n).unwrap(), &NoProgress)
-                                .unwrap();
-                        // Through bytes, as a job array would pass them.
-                        read_ticket(&ticket_bytes(&t.spec, &t.pruned, &t.stats).unwrap()).unwrap()
-                    })
-                    .collect();
-                let m = merge(shards).unwrap();
-                let got = ticket_bytes(&m.spec, &m.pruned, &m.stats).unwrap();
-                assert!(got == want, "{:?}, {n} shards", cfg.construction);
+            for form in FORMS {
+                let want = whole(&f, &domain, &cfg, form);
+                for n in 1..=3u32 {
+                    let shards: Vec<_> = (1..=n)
+                        .map(|k| {
+                            let t = prune_shard(
+                                &f,
+                                &domain,
+                                &cfg,
+                                Shard::new(k, n).unwrap(),
+                                &NoProgress,
+                            )
+                            .unwrap();
+                            // Through bytes, as a job array would pass them (each shard in
+                            // its own form: merge reads either).
+                            let shard_form = FORMS[k as usize % 2];
+                            read_ticket(
+                                &ticket_bytes(&t.spec, &t.pruned, &t.stats, shard_form).unwrap(),
+                            )
+                            .unwrap()
+                        })
+                        .collect();
+                    let m = merge(shards).unwrap();
+                    let got = ticket_bytes(&m.spec, &m.pruned, &m.stats, form).unwrap();
+                    assert!(got == want, "{:?}, {n} shards, {form}", cfg.construction);
+                }
             }
         }
     }
@@ -62,8 +76,7 @@ fn shards_merge_to_the_whole_ticket_byte_for_byte() {
 /// A ticket written into memory as the run hands its layers over.
 type MemoryWriter = TicketWriter<Cursor<Vec<u8>>, Cursor<Vec<u8>>>;
 
-#[derive(Default)]
-struct Streamed(Option<MemoryWriter>);
+struct Streamed(Option<MemoryWriter>, TicketForm);
 
 impl LayerSink for Streamed {
     fn begin(&mut self, plan: &Plan, large: &LargeNetwork) -> Result<(), ConstructionError> {
@@ -73,6 +86,7 @@ impl LayerSink for Streamed {
             Cursor::new(Vec::new()),
             spec,
             large.depth(),
+            self.1,
         )?);
         Ok(())
     }
@@ -87,15 +101,17 @@ fn a_streamed_run_writes_the_whole_runs_ticket_and_report() {
     for domain in [cube(&f), Domain::points(rows).unwrap()] {
         for cfg in configs() {
             let p = prune(&f, &domain, &cfg, &NoProgress).unwrap();
-            let want = ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats).unwrap();
-            let mut sink = Streamed::default();
-            let run = prune_into(&f, &domain, &cfg, &NoProgress, false, &mut sink).unwrap();
-            let got = sink.0.unwrap().finish(&run.stats).unwrap().into_inner();
-            assert!(got == want, "{:?}", cfg.construction);
-            // Everything but the wall-clock seconds.
-            let mut streamed = run.report;
-            streamed.seconds = p.report.seconds;
-            assert_eq!(streamed, p.report, "{:?}", cfg.construction);
+            for form in FORMS {
+                let want = ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats, form).unwrap();
+                let mut sink = Streamed(None, form);
+                let run = prune_into(&f, &domain, &cfg, &NoProgress, false, &mut sink).unwrap();
+                let got = sink.0.unwrap().finish(&run.stats).unwrap().into_inner();
+                assert!(got == want, "{:?}, {form}", cfg.construction);
+                // Everything but the wall-clock seconds.
+                let mut streamed = run.report;
+                streamed.seconds = p.report.seconds;
+                assert_eq!(streamed, p.report, "{:?}", cfg.construction);
+            }
         }
     }
 }
@@ -104,9 +120,11 @@ fn a_streamed_run_writes_the_whole_runs_ticket_and_report() {
 fn one_and_two_threads_write_the_same_ticket() {
     let (f, _) = fixture("seq_nobias");
     for cfg in configs() {
-        let one = with_threads(1, || whole(&f, &cube(&f), &cfg));
-        let two = with_threads(2, || whole(&f, &cube(&f), &cfg));
-        assert!(one == two, "{:?}", cfg.construction);
+        for form in FORMS {
+            let one = with_threads(1, || whole(&f, &cube(&f), &cfg, form));
+            let two = with_threads(2, || whole(&f, &cube(&f), &cfg, form));
+            assert!(one == two, "{:?}, {form}", cfg.construction);
+        }
     }
 }
 
@@ -119,8 +137,10 @@ fn verify_passes_on_a_good_ticket_and_fails_on_a_tampered_one() {
         ..PruneConfig::new(0.05)
     };
     let p = prune(&f, &domain, &cfg, &NoProgress).unwrap();
-    let ticket =
-        read_ticket(&ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats).unwrap()).unwrap();
+    let ticket = read_ticket(
+        &ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats, TicketForm::Weights).unwrap(),
+    )
+    .unwrap();
     let r = verify(&ticket, &f, &domain, &NoProgress).unwrap();
     assert_eq!(r.certified_bound, p.report.certified_bound);
     assert_eq!(r.empirical_max_error, p.report.empirical_max_error);
@@ -222,7 +242,9 @@ fn the_fingerprint_ties_tickets_and_shards_to_their_target() {
         spec.fingerprint,
         Some(Fingerprint::new(&f, &domain, &cfg).unwrap())
     );
-    let ticket = read_ticket(&ticket_bytes(&spec, &p.pruned, &p.stats).unwrap()).unwrap();
+    let ticket =
+        read_ticket(&ticket_bytes(&spec, &p.pruned, &p.stats, TicketForm::Compact).unwrap())
+            .unwrap();
     assert_eq!(ticket.spec.fingerprint, spec.fingerprint, "read back");
 
     // A target one weight of which moved by 1e-7 has the same G, but another fingerprint.
@@ -271,7 +293,9 @@ fn the_fingerprint_ties_tickets_and_shards_to_their_target() {
         fingerprint: None,
         ..spec.clone()
     };
-    let old = read_ticket(&ticket_bytes(&old_spec, &p.pruned, &p.stats).unwrap()).unwrap();
+    let old =
+        read_ticket(&ticket_bytes(&old_spec, &p.pruned, &p.stats, TicketForm::Weights).unwrap())
+            .unwrap();
     assert_eq!(old.spec.fingerprint, None);
     let r = verify(&old, &f, &domain, &NoProgress).unwrap();
     assert_eq!(r.certified_bound, p.report.certified_bound);
@@ -330,4 +354,120 @@ fn merge_names_every_missing_shard_as_an_array_spec() {
     assert_eq!(array_spec(&[2, 3, 4, 7]), "2-4,7");
     assert_eq!(array_spec(&[1, 2, 3, 4, 5, 6, 7, 8]), "1-8");
     assert_eq!(array_spec(&[]), "");
+}
+
+/// `bytes` with the little-endian unsigned entries of tensor `name` changed by `f`.
+fn with_entries(bytes: &[u8], name: &str, f: impl FnOnce(&mut Vec<u64>)) -> Vec<u8> {
+    let st = safetensors::SafeTensors::deserialize(bytes).unwrap();
+    let view = st.tensor(name).unwrap();
+    let size = view.dtype().bitsize() / 8;
+    let start = view.data().as_ptr() as usize - bytes.as_ptr() as usize;
+    let len = view.data().len();
+    let mut xs: Vec<u64> = view
+        .data()
+        .chunks_exact(size)
+        .map(|c| {
+            let mut b = [0u8; 8];
+            b[..size].copy_from_slice(c);
+            u64::from_le_bytes(b)
+        })
+        .collect();
+    f(&mut xs);
+    let mut out = bytes.to_vec();
+    for (i, x) in xs.iter().enumerate() {
+        out[start + i * size..start + (i + 1) * size].copy_from_slice(&x.to_le_bytes()[..size]);
+    }
+    assert_eq!(xs.len() * size, len);
+    out
+}
+
+#[test]
+fn verify_names_the_neuron_of_a_changed_index_in_a_compact_ticket() {
+    let (f, _) = fixture("seq_bias");
+    let domain = cube(&f);
+    for cfg in configs() {
+        let p = prune(&f, &domain, &cfg, &NoProgress).unwrap();
+        let good =
+            ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats, TicketForm::Compact).unwrap();
+        let ticket = read_ticket(&good).unwrap();
+        let r = verify(&ticket, &f, &domain, &NoProgress).unwrap();
+        assert_eq!(r.ticket_form, Some(TicketForm::Compact));
+        assert_eq!(r.certified_bound, p.report.certified_bound);
+        let what = format!("{:?}/{:?}", cfg.construction, cfg.solver);
+        for t in 0..p.pruned.layers().len() {
+            let i = t + 1;
+            let layer = &p.pruned.layers()[t];
+            let z: Vec<u64> = layer.neurons().map(|n| n.z).collect();
+            // One neuron's z moved by one (its delta +1, the next one's −1 so that no other
+            // neuron moves): the first neuron whose next one is at least two further on.
+            if let Some(k) = (0..z.len()).find(|&k| k + 1 == z.len() || z[k + 1] - z[k] >= 2) {
+                let name = format!("layer{i}.z_delta");
+                let bad = with_entries(&good, &name, |d| {
+                    d[k] += 1;
+                    if k + 1 < d.len() {
+                        d[k + 1] -= 1;
+                    }
+                });
+                let bad = read_ticket(&bad).unwrap();
+                assert_eq!(bad.pruned.layers()[t].neuron(k).z, z[k] + 1);
+                let e = verify(&bad, &f, &domain, &NoProgress).unwrap_err();
+                // Either the neuron breaks the class rule, or the weight it serves is off
+                // tolerance and the error names the neurons serving it, this one among them.
+                assert!(
+                    match &e {
+                        ConstructionError::MaskViolation {
+                            layer,
+                            position,
+                            neuron,
+                            ..
+                        } => *layer == i && *position == k && *neuron == z[k] + 1,
+                        ConstructionError::DecompositionOffTolerance {
+                            layer, positions, ..
+                        } => *layer == i && positions.contains(&k),
+                        _ => false,
+                    },
+                    "{what}, layer {i}, z of neuron {k}: {e}"
+                );
+                assert!(e.to_string().starts_with(&format!("layer {i}: ")), "{e}");
+            }
+            // One neuron's input changed.
+            let k = layer.len() / 2;
+            let n_in = layer.n_in() as u64;
+            let b = layer.neuron(k).input as u64;
+            let bad = with_entries(&good, &format!("layer{i}.input"), |d| d[k] = (b + 1) % n_in);
+            let bad = read_ticket(&bad).unwrap();
+            let e = verify(&bad, &f, &domain, &NoProgress).unwrap_err();
+            assert!(
+                matches!(
+                    &e,
+                    ConstructionError::MaskViolation { layer, position, input, .. }
+                        if *layer == i && *position == k && *input as u64 == (b + 1) % n_in
+                ),
+                "{what}, layer {i}, input of neuron {k}: {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn debug_recycling() {
+    let (f, _) = fixture("seq_bias");
+    let domain = cube(&f);
+    let cfg = PruneConfig {
+        construction: Construction::Recycling,
+        ..PruneConfig::new(0.05)
+    };
+    let p = prune(&f, &domain, &cfg, &NoProgress).unwrap();
+    let l = &p.pruned.layers()[2];
+    for k in [43usize, 44, 58, 59, 62] {
+        let n = l.neuron(k);
+        eprintln!(
+            "k {k} z {} b {} u {} edges {:?}",
+            n.z,
+            n.input,
+            n.u,
+            n.edges().collect::<Vec<_>>()
+        );
+    }
+    eprintln!("n_in {}", l.n_in());
 }

@@ -111,6 +111,8 @@ pub(crate) fn to_py(e: ConstructionError, domain: &str) -> PyErr {
         E::FingerprintMismatch { .. }
         | E::WeightMismatch { .. }
         | E::NotAnEdge { .. }
+        | E::MaskViolation { .. }
+        | E::DecompositionOffTolerance { .. }
         | E::InvalidKeptNeuron { .. } => VerificationError::new_err(message),
         E::Io { .. } => PyOSError::new_err(message),
         _ => LogpruneError::new_err(message),

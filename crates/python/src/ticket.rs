@@ -8,8 +8,8 @@ use std::sync::Arc;
 use logprune_construction::ticket::{read_ticket, ticket_bytes};
 use logprune_construction::{
     Accuracy, Construction, ConstructionError, DENSE_PRUNED_LIMIT, GDistribution, Generator,
-    LargeNetwork, LayerSink, Plan, PruneConfig, PrunedLayer, PrunedNetwork, SolverKind, TicketSpec,
-    ToleranceRule, prune_into, verify,
+    LargeNetwork, LayerSink, Plan, PruneConfig, PrunedLayer, PrunedNetwork, SolverKind, TicketForm,
+    TicketSpec, ToleranceRule, prune_into, verify,
 };
 use logprune_construction::{GraphPruning, prune_graph, verify_graph_ticket};
 use numpy::{PyArray1, PyReadonlyArray2};
@@ -22,11 +22,12 @@ use crate::run::run;
 use crate::target::{Model, Target, domain, matrix, rows};
 
 /// A sink that keeps Ĝ's layers and the ticket spec of the run, taken when it begins (as the
-/// command line's ticket file does).
+/// command line's ticket file does), for a ticket in `form`.
 #[derive(Default)]
 struct Keep {
     spec: Option<TicketSpec>,
     layers: Vec<PrunedLayer>,
+    form: TicketForm,
 }
 
 impl LayerSink for Keep {
@@ -40,6 +41,9 @@ impl LayerSink for Keep {
     fn layer(&mut self, _t: usize, layer: PrunedLayer) -> Result<(), ConstructionError> {
         self.layers.push(layer);
         Ok(())
+    }
+    fn ticket_form(&self) -> Option<TicketForm> {
+        Some(self.form)
     }
 }
 
@@ -60,7 +64,7 @@ where
     construction="per-weight", solver="golden-ratio", distribution="hyperbolic",
     dist_scale=None, tolerance_rule="recurrence", compare_rules=false, generator="ars-v3",
     seed=0, neurons_per_weight=None, neurons_per_input=None, width_scale=1.0,
-    max_memory=None, search_width=false, threads=None, progress=None
+    max_memory=None, search_width=false, threads=None, progress=None, store_weights=false
 ))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn prune(
@@ -86,7 +90,9 @@ pub(crate) fn prune(
     search_width: bool,
     threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
+    store_weights: bool,
 ) -> PyResult<Ticket> {
+    let form = TicketForm::of_store_weights(store_weights);
     let accuracy = match (eps, weight_tolerance) {
         (Some(e), None) => Accuracy::Network(e),
         (None, Some(t)) => Accuracy::WeightTolerance(t),
@@ -138,18 +144,20 @@ pub(crate) fn prune(
                 }
             }
             let graph = Arc::clone(g);
-            let p = run(
+            let mut p = run(
                 py,
                 threads,
                 progress.as_ref(),
                 move |progress| prune_graph(&graph, &domain, &config, progress),
                 |e| to_py(e, domain_argument),
             )?;
+            p.report.ticket_form = Some(form);
             let report = p.report.to_json().map_err(|e| to_py(e, domain_argument))?;
             let ticket = logprune_construction::Ticket {
                 spec: TicketSpec::of_graph_run(&p.plan, &p.large, None),
                 pruned: p.pruned.clone(),
                 stats: p.stats.clone(),
+                form,
             };
             return Ok(Ticket {
                 inner: Arc::new(ticket),
@@ -163,7 +171,10 @@ pub(crate) fn prune(
         threads,
         progress.as_ref(),
         move |progress| {
-            let mut sink = Keep::default();
+            let mut sink = Keep {
+                form,
+                ..Keep::default()
+            };
             let r = prune_into(
                 &network,
                 &domain,
@@ -187,6 +198,7 @@ pub(crate) fn prune(
         spec,
         pruned: PrunedNetwork::new(layers).map_err(|e| to_py(e, domain_argument))?,
         stats: run_result.stats,
+        form,
     };
     Ok(Ticket {
         inner: Arc::new(ticket),
@@ -220,13 +232,28 @@ impl Ticket {
         })
     }
 
-    /// The ticket file's bytes (those `logprune prune` writes for the same run).
-    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+    /// The ticket file's bytes (those `logprune prune` writes for the same run), in the form
+    /// the ticket was created or read in, or with the kept weights (format version 1) if
+    /// `store_weights` is true, the mask alone (version 2) if false.
+    #[pyo3(signature = (store_weights=None))]
+    fn to_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        store_weights: Option<bool>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let t = Arc::clone(&self.inner);
+        let form = store_weights.map_or(t.form, TicketForm::of_store_weights);
         let bytes = py
-            .detach(move || ticket_bytes(&t.spec, &t.pruned, &t.stats))
+            .detach(move || ticket_bytes(&t.spec, &t.pruned, &t.stats, form))
             .map_err(|e| to_py(e, "input_box"))?;
         Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// `compact` (format version 2, the mask alone) or `weights` (version 1): the form the
+    /// ticket was created or read in, which `to_bytes` writes by default.
+    #[getter]
+    fn form(&self) -> &'static str {
+        self.inner.form.name()
     }
 
     /// The run's report as JSON (`report.json`'s text), or None for a ticket read from bytes.

@@ -41,10 +41,13 @@ CASES = [
         ["--eps", "0.05", "--construction", "recycling", "--search-width", "--generator", "philox-v1"],
         dict(eps=0.05, construction="recycling", search_width=True, generator="philox-v1"),
     ),
+    (["--eps", "0.05", "--store-weights"], dict(eps=0.05, store_weights=True)),
 ]
 
 
-@pytest.mark.parametrize("flags, kwargs", CASES, ids=["default", "shared-input", "weight-tolerance", "search-width"])
+@pytest.mark.parametrize(
+    "flags, kwargs", CASES, ids=["default", "shared-input", "weight-tolerance", "search-width", "store-weights"]
+)
 def test_state_dict_gives_the_command_lines_ticket(cli, tmp_path, flags, kwargs):
     sd = mlp([5, 6, 3], seed=1)
     expected, report = cli_prune(cli, tmp_path, sd, *flags)
@@ -112,3 +115,24 @@ def test_the_gil_is_released_while_rust_works():
     during = [t for t in ticks if start <= t <= start + seconds]
     # A Python thread keeps running: at least one tick per 10 ms of the run.
     assert seconds > 0.1 and len(during) >= seconds / 0.01, (len(during), seconds)
+
+
+def test_the_form_follows_store_weights_and_save_keeps_it(cli, tmp_path):
+    sd = mlp([5, 6, 3], seed=1)
+    compact, report = cli_prune(cli, tmp_path, sd, "--eps", "0.05")
+    assert report["ticket_form"] == "compact"
+    t = logprune.prune(sd, eps=0.05, progress=False)
+    assert t.form == "compact" and t.report["ticket_form"] == "compact"
+    weights = t.to_bytes(store_weights=True)
+    assert len(compact) < len(weights)
+    assert t.to_bytes(store_weights=False) == t.to_bytes() == compact
+    # Loaded tickets keep their form when saved; store_weights switches it, the report too.
+    for data, form in [(compact, "compact"), (weights, "weights")]:
+        loaded = logprune.Ticket.from_bytes(data)
+        assert loaded.form == form and loaded.to_bytes() == data
+        assert np.array_equal(loaded.forward(np.ones((2, 5))), t.forward(np.ones((2, 5))))
+    t.save(tmp_path / "w.safetensors", report=tmp_path / "w.json", store_weights=True)
+    assert (tmp_path / "w.safetensors").read_bytes() == weights
+    assert json.loads((tmp_path / "w.json").read_text())["ticket_form"] == "weights"
+    w = logprune.Ticket.load(tmp_path / "w.safetensors", report=tmp_path / "w.json")
+    w.verify(sd, progress=False)

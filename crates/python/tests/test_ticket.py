@@ -75,9 +75,28 @@ def _tampered(data: bytes, tensor: str, index: int, factor: float) -> bytes:
 
 @pytest.mark.parametrize("tensor", ["layer1.u", "layer2.edge_v"])
 def test_a_tampered_weight_fails_verify(ticket, tensor):
-    bad = logprune.Ticket.from_bytes(_tampered(ticket.to_bytes(), tensor, 0, 1.0000001))
+    # A ticket with the weights (store_weights=True): a stored weight that is not G's.
+    data = ticket.to_bytes(store_weights=True)
+    bad = logprune.Ticket.from_bytes(_tampered(data, tensor, 0, 1.0000001))
     with pytest.raises(logprune.VerificationError, match="G's generator gives"):
         bad.verify(SD, input_box=(0.0, 1.0), progress=False)
+
+
+def test_a_changed_index_of_a_compact_ticket_fails_verify(ticket):
+    """A compact ticket stores no weight: a changed index is caught by the mask's own checks,
+    which name the layer and the kept neuron's position."""
+    data = ticket.to_bytes()
+    assert ticket.form == "compact"
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + n])
+    entry = header["layer1.input"]
+    assert entry["dtype"] == "U8"  # 6 inputs with the bias unit
+    start = 8 + n + entry["data_offsets"][0]
+    bad = bytearray(data)
+    bad[start] = (bad[start] + 1) % 6
+    t = logprune.Ticket.from_bytes(bytes(bad))
+    with pytest.raises(logprune.VerificationError, match="layer 1: kept neuron at position 0"):
+        t.verify(SD, input_box=(0.0, 1.0), progress=False)
 
 
 def test_a_broken_ticket_is_refused_on_load(ticket, tmp_path):
@@ -87,7 +106,9 @@ def test_a_broken_ticket_is_refused_on_load(ticket, tmp_path):
     with pytest.raises(logprune.TicketError):
         logprune.Ticket.from_bytes(b"not a ticket at all")
     with pytest.raises(logprune.TicketError, match="finite"):
-        logprune.Ticket.from_bytes(_tampered(data, "layer1.u", 0, float("nan")))
+        logprune.Ticket.from_bytes(
+            _tampered(ticket.to_bytes(store_weights=True), "layer1.u", 0, float("nan"))
+        )
     p = tmp_path / "x.safetensors"
     p.write_bytes(b"\0" * 3)
     with pytest.raises(logprune.TicketError):
@@ -132,7 +153,8 @@ def test_independent_numpy_reader_agrees(ticket, tmp_path):
     finally:
         sys.path.pop(0)
     path = tmp_path / "t.safetensors"
-    ticket.save(path)
+    # The independent reader reads format version 1 (with the weights), for now.
+    ticket.save(path, store_weights=True)
     ref = logprune_ticket.Ticket.load(str(path))
     x = np.random.default_rng(3).uniform(0, 1, (40, 5))
     assert np.array_equal(ref.forward(ref.append_bias_unit(x)), ticket.forward(x))

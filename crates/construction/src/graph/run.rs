@@ -156,6 +156,9 @@ pub struct GraphReport {
     pub products_per_target_weight: f64,
     /// Kept weights re-derived from G's generator.
     pub weights_verified: u64,
+    /// The form of the ticket this report goes with (as [`crate::Report::ticket_form`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_form: Option<crate::TicketForm>,
     /// Wall-clock seconds (volatile).
     pub seconds: Timings,
     /// Per stage.
@@ -363,6 +366,18 @@ pub fn verify_graph(
 ) -> Result<GraphReport, ConstructionError> {
     let start = Instant::now();
     let weights_verified = verify_against_generator(large, pruned)?;
+    // The mask itself: the class rule and each half within tolerance, layer by layer.
+    let mixed_signs = plan.config().construction.layout(plan)?.mixes_signs()
+        && plan.config().solver.may_mix_signs();
+    for (t, layer) in pruned.layers().iter().enumerate() {
+        let w = plan.matrices()[t].as_ref();
+        crate::check::verify_mask(
+            large,
+            t,
+            layer,
+            &crate::check::MaskRules::new(plan, t, w, mixed_signs),
+        )?;
+    }
     let graph = plan.graph();
     let stages = plan.stages();
     // Per stage: virtual matrices, weight errors, operator bounds.
@@ -587,6 +602,7 @@ pub fn verify_graph(
         products_per_target_weight: stats.iter().map(|s| s.consulted).sum::<u64>() as f64
             / n_star as f64,
         weights_verified,
+        ticket_form: None,
         seconds: Timings {
             plan: 0.0,
             prune: 0.0,
@@ -658,6 +674,7 @@ pub fn verify_graph_ticket(
     let plan_seconds = start.elapsed().as_secs_f64();
     let mut report = verify_graph(&plan, &large, &ticket.pruned, &ticket.stats, progress)?;
     report.neurons_per_weight = layout.neurons_per_weight();
+    report.ticket_form = Some(ticket.form);
     report.seconds.plan = plan_seconds;
     report.seconds.total = start.elapsed().as_secs_f64();
     Ok(report)
@@ -691,6 +708,7 @@ pub fn prune_graph_shard(
         },
         pruned: PrunedNetwork::of_graph(layers)?,
         stats: out.layers,
+        form: crate::TicketForm::default(),
     })
 }
 

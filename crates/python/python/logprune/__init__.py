@@ -478,6 +478,7 @@ def prune(
     hidden_activation: Optional[str] = None,
     output_activation: Optional[str] = None,
     input_shape: Optional[Sequence[int]] = None,
+    store_weights: bool = False,
 ) -> "Ticket":
     """Prunes the large random network G to a subnetwork Ĝ within ``eps`` of ``target`` on
     its domain, as ``logprune prune`` does with the same arguments (the same ticket, byte for
@@ -503,7 +504,9 @@ def prune(
     gaussian | kaiming-uniform | remark15, ``--dist-scale``, ``--tolerance-rule`` lemma1 |
     recurrence, ``--compare-rules``, ``--generator``, ``--seed``, ``--neurons-per-weight``,
     ``--neurons-per-input``, ``--width-scale``, ``--max-memory`` (bytes, or a str like
-    ``"4G"``; default 3/4 of the machine's memory), ``--search-width``).
+    ``"4G"``; default 3/4 of the machine's memory), ``--search-width``, ``--store-weights``:
+    ``store_weights=True`` makes the ticket carry the kept weights (format version 1) instead
+    of the compact mask alone (version 2, whose weights are re-derived from G when read)).
 
     ``threads`` bounds the threads of this call (default: rayon's, all CPUs).
     ``progress``: True draws a bar (tqdm when installed), False draws nothing, a callable
@@ -552,6 +555,7 @@ def prune(
             search_width=bool(search_width),
             threads=_threads(threads),
             progress=callback,
+            store_weights=bool(store_weights),
         )
     finally:
         close()
@@ -656,20 +660,46 @@ class Ticket:
         """A ticket from a ticket file's bytes (checked as by :meth:`load`)."""
         return cls(_core.Ticket.from_bytes(bytes(data)))
 
-    def to_bytes(self) -> bytes:
-        """The ticket file's bytes: those ``logprune prune`` writes for the same run."""
-        return self._core.to_bytes()
+    def to_bytes(self, store_weights: Optional[bool] = None) -> bytes:
+        """The ticket file's bytes: those ``logprune prune`` writes for the same run, in the
+        ticket's :attr:`form` (the one it was created or loaded in), or with the kept weights
+        (format version 1, ``--store-weights``) if ``store_weights`` is True, the compact mask
+        alone (version 2) if False."""
+        if store_weights is not None and not isinstance(store_weights, bool):
+            raise ValueError(f"store_weights={store_weights!r} is invalid: expected True, False or None")
+        return self._core.to_bytes(store_weights)
 
-    def save(self, path: PathLike, *, report: Optional[PathLike] = None) -> None:
+    @property
+    def form(self) -> str:
+        """``"compact"`` (format version 2: the mask alone, its weights re-derived from G when
+        read) or ``"weights"`` (version 1, with the kept weights): the form the ticket was
+        created or loaded in, which :meth:`save` and :meth:`to_bytes` write by default."""
+        return self._core.form
+
+    def save(
+        self,
+        path: PathLike,
+        *,
+        report: Optional[PathLike] = None,
+        store_weights: Optional[bool] = None,
+    ) -> None:
         """Writes the ticket to ``path`` (and the report, as ``logprune prune``'s
         ``report.json``, to ``report`` if given), each atomically: a temporary file beside it,
-        renamed when complete, so nothing is half-written."""
-        data = self.to_bytes()
+        renamed when complete, so nothing is half-written. The ticket keeps its :attr:`form`
+        unless ``store_weights`` says otherwise (True: with the kept weights; False: the
+        compact mask); the report's ``ticket_form`` names the form written."""
+        data = self.to_bytes(store_weights)
         text = None
         if report is not None:
             if self._report_json is None and self._report is None:
                 raise ValueError("report: this ticket has no report to write")
-            text = self._report_json or json.dumps(self._report, indent=2) + "\n"
+            written = self.form if store_weights is None else ("weights" if store_weights else "compact")
+            rep = self._report
+            if rep is not None and rep.get("ticket_form", written) != written:
+                rep = dict(rep, ticket_form=written)
+                text = json.dumps(rep, indent=2, ensure_ascii=False) + "\n"
+            else:
+                text = self._report_json or json.dumps(self._report, indent=2) + "\n"
         _write_atomically(path, data)
         if text is not None:
             _write_atomically(report, text.encode())
