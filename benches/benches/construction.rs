@@ -12,7 +12,9 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use logprune_construction::{Construction, Domain, NoProgress, Plan, PruneConfig, oracle};
+use logprune_construction::{
+    Construction, Domain, Generator, NoProgress, Plan, PruneConfig, ToleranceRule, oracle,
+};
 use logprune_network::{Activation, Architecture, random_spectral, random_uniform};
 use rand::SeedableRng;
 
@@ -112,67 +114,81 @@ fn bench_constructions(c: &mut Criterion) {
 }
 
 /// The oracle on a 1000×1000 layer (PyTorch's default init U[±1/√1000], ε = 0.01, domain
-/// [0, 1]^1000, per-weight, golden-ratio) on 2 threads, against the generator floor measured
-/// in the same run: the Philox blocks of the words it consults (each target weight's block
-/// prefix of the mean number of neurons consulted, rounded up to the oracle's chunks of 32),
-/// and nothing else.
+/// [0, 1]^1000, per-weight, golden-ratio, `logprune prune`'s default recurrence tolerance
+/// rule) on 2 threads, for generator versions 2 (Philox4x32-10) and 3 (ARS-4x32-7), each
+/// against its generator floor measured in the same run: the blocks of the words the oracle
+/// consults (each target weight's block prefix of the mean number of neurons consulted,
+/// rounded up to the oracle's chunks of 32), and nothing else.
 fn bench_oracle_at_scale(c: &mut Criterion) {
     let n = 1000usize;
     let arch = Architecture::new(vec![n, n], vec![Activation::Identity]).expect("architecture");
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1000);
     let target = random_uniform(&arch, 1.0 / (n as f64).sqrt(), &mut rng).expect("target");
     let domain = Domain::cube(n, 0.0, 1.0).expect("box");
-    let plan = Plan::new(&target, &domain, &PruneConfig::new(0.01)).expect("plan");
-    let layout = Construction::PerWeight.layout(&plan).expect("layout");
-    let large = plan.large_network(&*layout).expect("G");
-    let spec = plan.oracle_spec();
     let weights = (n * n) as u64;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
         .build()
         .expect("rayon pool");
-    let once =
-        pool.install(|| oracle::run(&*layout, &large, &spec, &NoProgress).expect("prunable"));
-    let per_weight = once.products_consulted as f64 / weights as f64;
-    let prefix = (per_weight / 32.0).ceil() as usize * 32;
-    let m = layout.neurons_per_weight();
-    println!(
-        "1000×1000: ε_w = {:.3e}, m = {m}, {per_weight:.1} products consulted per target weight (floor: {prefix}), {} kept neurons",
-        plan.epsilon_w(),
-        once.pruned.kept_neurons()[0],
-    );
     let mut group = c.benchmark_group("construction/oracle_1000x1000");
     group.sample_size(10);
     group.throughput(Throughput::Elements(weights));
-    group.bench_function("per_weight_golden_ratio_2threads", |b| {
-        b.iter(|| {
-            pool.install(|| {
-                black_box(oracle::run(&*layout, &large, &spec, &NoProgress).expect("prunable"))
-            })
-        });
-    });
-    group.bench_function("generator_floor_2threads", |b| {
-        b.iter(|| {
-            pool.install(|| {
-                use rayon::prelude::*;
-                (0..n)
-                    .into_par_iter()
-                    .map(|a| {
-                        let mut words = vec![0u64; prefix];
-                        let mut acc = 0u64;
-                        for bb in 0..n {
-                            let z0 = (a as u64 * n as u64 + bb as u64) * m;
-                            large.u_words(0, bb, z0, &mut words);
-                            acc ^= words[prefix - 1];
-                            large.v_words(0, a, z0, &mut words);
-                            acc ^= words[prefix - 1];
-                        }
-                        acc
+    for generator in [Generator::PhiloxV2, Generator::ArsV3] {
+        let mut config = PruneConfig::new(0.01);
+        config.generator = generator;
+        config.tolerance_rule = ToleranceRule::Recurrence;
+        let plan = Plan::new(&target, &domain, &config).expect("plan");
+        let layout = Construction::PerWeight.layout(&plan).expect("layout");
+        let large = plan.large_network(&*layout).expect("G");
+        let spec = plan.oracle_spec();
+        let once =
+            pool.install(|| oracle::run(&*layout, &large, &spec, &NoProgress).expect("prunable"));
+        let per_weight = once.products_consulted as f64 / weights as f64;
+        let prefix = (per_weight / 32.0).ceil() as usize * 32;
+        let m = layout.neurons_per_weight();
+        println!(
+            "1000×1000, {generator}: ε_w = {:.3e}, m = {m}, {per_weight:.1} products consulted per target weight (floor: {prefix}), {} kept neurons",
+            plan.epsilon_w(),
+            once.pruned.kept_neurons()[0],
+        );
+        group.bench_function(
+            BenchmarkId::new("per_weight_golden_ratio_2threads", generator),
+            |b| {
+                b.iter(|| {
+                    pool.install(|| {
+                        black_box(
+                            oracle::run(&*layout, &large, &spec, &NoProgress).expect("prunable"),
+                        )
                     })
-                    .reduce(|| 0, |x, y| x ^ y)
-            })
-        });
-    });
+                });
+            },
+        );
+        group.bench_function(
+            BenchmarkId::new("generator_floor_2threads", generator),
+            |b| {
+                b.iter(|| {
+                    pool.install(|| {
+                        use rayon::prelude::*;
+                        (0..n)
+                            .into_par_iter()
+                            .map(|a| {
+                                let mut words = vec![0u64; prefix];
+                                let mut acc = 0u64;
+                                for bb in 0..n {
+                                    let z0 = (a as u64 * n as u64 + bb as u64) * m;
+                                    large.u_words(0, bb, z0, &mut words);
+                                    acc ^= words[prefix - 1];
+                                    large.v_words(0, a, z0, &mut words);
+                                    acc ^= words[prefix - 1];
+                                }
+                                acc
+                            })
+                            .reduce(|| 0, |x, y| x ^ y)
+                    })
+                });
+            },
+        );
+    }
     group.finish();
 }
 

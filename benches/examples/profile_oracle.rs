@@ -18,7 +18,9 @@ fn main() {
     let domain = Domain::cube(n, 0.0, 1.0).expect("box");
     let mut config = PruneConfig::new(0.01);
     if let Ok(g) = std::env::var("LOGPRUNE_PROFILE_GENERATOR") {
-        config.generator = g.parse().expect("LOGPRUNE_PROFILE_GENERATOR: a generator name");
+        config.generator = g
+            .parse()
+            .expect("LOGPRUNE_PROFILE_GENERATOR: a generator name");
     }
     if let Ok(r) = std::env::var("LOGPRUNE_PROFILE_RULE") {
         config.tolerance_rule = match r.as_str() {

@@ -432,7 +432,10 @@ impl LargeNetwork {
     /// The words of both weights of a run of neurons for target weight `(a, b)` of layer `t`:
     /// `u_out[j]` of `U_{t+1}[z0 + j, b]` and `v_out[j]` of `V_{t+1}[a, z0 + j]`, at most 64
     /// neurons, equal to [`LargeNetwork::u_word`] and [`LargeNetwork::v_word`] of each; for
-    /// version 2 all their Philox blocks are computed in one batch.
+    /// versions 2 and 3 all their blocks are computed in one batch.
+    ///
+    /// Returns the words' sign bits (bit 0 of each, the sign of its weight under every law):
+    /// bit `j` of the first mask is `u_out[j] & 1`, of the second `v_out[j] & 1`.
     ///
     /// # Panics
     /// If the two outputs differ in length or hold more than 64 words.
@@ -444,7 +447,7 @@ impl LargeNetwork {
         z0: u64,
         u_out: &mut [u64],
         v_out: &mut [u64],
-    ) {
+    ) -> (u64, u64) {
         let n = u_out.len();
         assert!(
             n == v_out.len() && n <= 64,
@@ -452,12 +455,17 @@ impl LargeNetwork {
             v_out.len()
         );
         if n == 0 {
-            return;
+            return (0, 0);
         }
+        let (mut u_neg, mut v_neg) = (0u64, 0u64);
         match self.generator {
             Generator::PhiloxV1 => {
                 self.u_words(t, b, z0, u_out);
                 self.v_words(t, a, z0, v_out);
+                for (j, (u, v)) in u_out.iter().zip(v_out.iter()).enumerate() {
+                    u_neg |= (u & 1) << j;
+                    v_neg |= (v & 1) << j;
+                }
             }
             Generator::PhiloxV2 | Generator::ArsV3 => {
                 let (su, sv) = (Self::stream(t, Side::Input), Self::stream(t, Side::Output));
@@ -479,14 +487,18 @@ impl LargeNetwork {
                 let skip = (z0 & 3) as usize;
                 let (ub, vb) = blocks[..2 * groups].split_at(groups);
                 let (ub, vb) = (&ub.as_flattened()[skip..], &vb.as_flattened()[skip..]);
-                for (o, &w) in u_out.iter_mut().zip(ub) {
+                // widen32 keeps a word's bit 0 as its bit 0.
+                for (j, (o, &w)) in u_out.iter_mut().zip(ub).enumerate() {
                     *o = widen32(w);
+                    u_neg |= u64::from(w & 1) << j;
                 }
-                for (o, &w) in v_out.iter_mut().zip(vb) {
+                for (j, (o, &w)) in v_out.iter_mut().zip(vb).enumerate() {
                     *o = widen32(w);
+                    v_neg |= u64::from(w & 1) << j;
                 }
             }
         }
+        (u_neg, v_neg)
     }
 
     /// `U_{t+1}[z, b]`, the input weight of intermediate neuron `z` from input `b`.
@@ -689,9 +701,15 @@ mod tests {
         for z0 in 0..9u64 {
             for n in [0usize, 1, 3, 4, 5, 17, 63, 64] {
                 let (mut u, mut v) = (vec![0u64; n], vec![0u64; n]);
-                g.pair_words(0, (2, 1), z0, &mut u, &mut v);
+                let (u_neg, v_neg) = g.pair_words(0, (2, 1), z0, &mut u, &mut v);
                 let want_u: Vec<u64> = (0..n as u64).map(|j| g.u_word(0, z0 + j, 1)).collect();
                 let want_v: Vec<u64> = (0..n as u64).map(|j| g.v_word(0, 2, z0 + j)).collect();
+                let signs = |w: &[u64]| {
+                    w.iter()
+                        .enumerate()
+                        .fold(0u64, |m, (j, x)| m | (x & 1) << j)
+                };
+                assert_eq!((u_neg, v_neg), (signs(&want_u), signs(&want_v)));
                 assert_eq!((u, v), (want_u, want_v), "pair: z0 {z0}, n {n}");
             }
             for n in [0usize, 1, 3, 4, 5, 17, 64, 130] {

@@ -241,12 +241,7 @@ impl<'g> RangeSource<'g> {
             &mut self.u_words[len..len + n],
             &mut self.v_words[len..len + n],
         );
-        self.large.pair_words(self.t, (self.a, self.b), first, u, v);
-        let (mut u_neg, mut v_neg) = (0u64, 0u64);
-        for k in 0..n {
-            u_neg |= (u[k] & 1) << k;
-            v_neg |= (v[k] & 1) << k;
-        }
+        let (u_neg, v_neg) = self.large.pair_words(self.t, (self.a, self.b), first, u, v);
         (self.batch, self.u_neg, self.v_neg) = (first, u_neg, v_neg);
         self.len = len + n;
     }
