@@ -51,6 +51,11 @@ pub(super) fn vaes(
     if !(is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("vaes")) {
         return false;
     }
+    if counters.len() < 16 {
+        // Too few for a 512-bit group: AES-NI, which every CPU with VAES has, without
+        // broadcasting the round keys.
+        return aesni(rounds, rk, counters, out);
+    }
     // SAFETY: the CPU has AVX-512F and VAES, the kernel's target features (checked above).
     unsafe { vaes_kernel(rounds, rk, counters, out) };
     true
@@ -76,18 +81,19 @@ fn aesni_kernel(rounds: usize, rk: &RoundKeys, counters: &[[u32; 4]], out: &mut 
     let keys: [__m128i; N] = core::array::from_fn(|r| xmm(rk[r]));
     for (cs, os) in counters.chunks(8).zip(out.chunks_mut(8)) {
         let mut v = [_mm_setzero_si128(); 8];
+        let v = &mut v[..cs.len()];
         for (x, c) in v.iter_mut().zip(cs) {
             // SAFETY: `c` is one block of 16 bytes, what an unaligned load reads.
             let c = unsafe { _mm_loadu_si128((c as *const [u32; 4]).cast()) };
             *x = _mm_xor_si128(c, keys[0]);
         }
         for k in &keys[1..rounds] {
-            for x in &mut v {
+            for x in v.iter_mut() {
                 *x = _mm_aesenc_si128(*x, *k);
             }
         }
-        for (o, x) in os.iter_mut().zip(v) {
-            let y = _mm_aesenclast_si128(x, keys[rounds]);
+        for (o, x) in os.iter_mut().zip(v.iter()) {
+            let y = _mm_aesenclast_si128(*x, keys[rounds]);
             // SAFETY: `o` is one block of 16 bytes, what an unaligned store writes.
             unsafe { _mm_storeu_si128((o as *mut [u32; 4]).cast(), y) };
         }
