@@ -28,8 +28,8 @@ use faer::Mat;
 use logprune_construction::TicketForm;
 use logprune_construction::ticket::ticket_bytes;
 use logprune_construction::{
-    Construction, Domain, GDistribution, Generator, GraphPruning, NoProgress, PruneConfig,
-    Pruning, TicketSpec, prune, prune_graph,
+    Construction, Domain, GDistribution, Generator, GraphPruning, NoProgress, PruneConfig, Pruning,
+    TicketSpec, prune, prune_graph,
 };
 use logprune_network::graph::NodeId;
 use logprune_network::{
@@ -180,7 +180,10 @@ fn check_forms(
             }
             let refused = figures["tampered_tickets_refused"].as_u64().unwrap();
             let least = tampered[usize::from(*form == TicketForm::Weights)];
-            assert!(refused >= least, "{label}: {refused} tampered tickets\n{figures}");
+            assert!(
+                refused >= least,
+                "{label}: {refused} tampered tickets\n{figures}"
+            );
             let summary = run(
                 py,
                 &[
@@ -273,7 +276,12 @@ fn check(
     let io = dir.0.join("io.safetensors");
     std::fs::write(&io, write_tensors(&tensors).unwrap()).unwrap();
 
-    let args = ["--io".as_ref(), io.as_os_str(), "--dense".as_ref(), dense.as_os_str()];
+    let args = [
+        "--io".as_ref(),
+        io.as_os_str(),
+        "--dense".as_ref(),
+        dense.as_os_str(),
+    ];
     // 26 tampered compact tickets (27 with a neuron of two edges), 17 with the weights.
     for figures in check_forms(&py, label, &tickets, &args, [26, 17]) {
         assert_eq!(figures["inputs"], batch);
@@ -633,7 +641,13 @@ fn check_graph(label: &str, g: &Graph, cfg: &PruneConfig) -> Option<Vec<serde_js
     let kept: Vec<usize> = p.pruned.layers().iter().map(|l| l.len()).collect();
     let ops: Vec<String> = g.nodes().iter().map(|n| n.op.name()).collect();
     // The graph's tampered tickets, and for the compact form the mask's too.
-    let all = check_forms(&py, label, &tickets, &["--io".as_ref(), io.as_os_str()], [35, 16]);
+    let all = check_forms(
+        &py,
+        label,
+        &tickets,
+        &["--io".as_ref(), io.as_os_str()],
+        [35, 16],
+    );
     for figures in &all {
         assert_eq!(figures["inputs"], batch);
         assert_eq!(figures["graph"], true, "{figures}");
@@ -748,7 +762,14 @@ fn binary_made_tickets_of_onnx_fixtures() {
             let status = Command::new(&bin)
                 .args(["prune", "--target"])
                 .arg(models.join(format!("{name}.onnx")))
-                .args(["--input-box", input_box, "--eps", "0.05", "--quiet", "--out"])
+                .args([
+                    "--input-box",
+                    input_box,
+                    "--eps",
+                    "0.05",
+                    "--quiet",
+                    "--out",
+                ])
                 .arg(&out)
                 .args(extra)
                 .output()
