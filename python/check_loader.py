@@ -77,18 +77,188 @@ def dense_forward(weights, activations, x):
 
 
 def expect_refused(path, needle, what):
-    """Ticket.load(path) must raise ValueError whose message contains needle."""
+    """Ticket.load(path) must raise ValueError whose message contains needle (a string, or a
+    tuple of strings that must all be in it)."""
+    needles = needle if isinstance(needle, tuple) else (needle,)
     try:
         Ticket.load(path)
     except ValueError as e:
-        if needle not in str(e):
-            fail(f"{what}: refused, but the message `{e}` does not say `{needle}`")
+        for n in needles:
+            if n not in str(e):
+                fail(f"{what}: refused, but the message `{e}` does not say `{n}`")
         return
     fail(f"{what}: not refused")
 
 
-def tampered(ticket_path, tmp):
+_UNSIGNED = ((np.uint8, "U8"), (np.uint16, "U16"), (np.uint32, "U32"), (np.uint64, "U64"))
+
+
+def put(tensors, meta, name, values):
+    """Copies of ``tensors`` and ``meta`` with tensor ``name`` set to ``values``: in a compact
+    ticket in the smallest unsigned dtype that holds them, the metadata ``dtypes`` following
+    (so only the rule the values break is broken); in a ticket with the weights in the tensor's
+    own dtype."""
+    ts, md = dict(tensors), dict(meta)
+    values = np.asarray(values)
+    if "dtypes" not in md:
+        ts[name] = values.astype(tensors[name].dtype)
+        return ts, md
+    top = int(values.max()) if values.size else 0
+    dtype, st = next((d, st) for d, st in _UNSIGNED if top <= np.iinfo(d).max)
+    ts[name] = values.astype(dtype)
+    layer, suffix = name.split(".", 1)
+    dtypes = json.loads(md["dtypes"])
+    dtypes[int(layer[len("layer"):]) - 1][suffix] = st
+    md["dtypes"] = json.dumps(dtypes)
+    return ts, md
+
+
+def compact_tampered(ticket_path, tmp, t):
+    """Writes tampered copies of a compact ticket (format version 2), one per rule of the mask
+    and of the metadata that re-derives the weights, and checks each is refused naming the
+    layer and the tensor."""
+    with safe_open(ticket_path, framework="np") as f:
+        meta = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    n = [0]
+
+    def write(ts, md):
+        n[0] += 1
+        p = os.path.join(tmp, f"cbad{n[0]}.safetensors")
+        save_file({k: np.ascontiguousarray(v) for k, v in ts.items()}, p, metadata=md)
+        return p
+
+    def with_meta(key, edit):
+        v = json.loads(meta[key])
+        v = edit(v)
+        return write(tensors, {**meta, key: json.dumps(v)})
+
+    def with_tensor(name, edit):
+        a = tensors[name].astype(np.uint64)
+        return write(*put(tensors, meta, name, edit(a.copy())))
+
+    l1 = t.layers[0]
+    n0, n1 = l1.n_in, l1.n_out
+    in_name = f"n_in = {n0} (fans[0][0])" if t.is_graph else f"n_0 = {n0}"
+    out_name = f"n_out = {n1} (fans[0][1])" if t.is_graph else f"n_1 = {n1}"
+    dtypes = json.loads(meta["dtypes"])
+    d1 = dtypes[0]["edges"]
+    wider = {"U8": np.uint16, "U16": np.uint32, "U32": np.uint64, "U64": np.uint8}[d1]
+    ell = len(t.layers)
+
+    def set_at(k, value):
+        def edit(a):
+            a[k] = value
+            return a
+        return edit
+
+    def swap_first_two_outputs(a):
+        # The first neuron with two edges: its outputs no longer increase.
+        k = int(np.flatnonzero(np.bincount(l1.edge_neuron, minlength=l1.kept) >= 2)[0])
+        e = int(np.flatnonzero(l1.edge_neuron == k)[0])
+        a[[e, e + 1]] = a[[e + 1, e]]
+        return a
+
+    def pop_dtypes(d):
+        d.pop()
+        return d
+
+    cases = [
+        (write(tensors, {**meta, "format_version": "3"}), "format version", "version 3"),
+        (write(tensors, {**meta, "format": "pt"}), "`format`", "format pt"),
+        (write(tensors, {k: v for k, v in meta.items() if k != "widths_g"}),
+         "`widths_g` is missing", "no widths_g"),
+        # The dtypes.
+        (write({**tensors, "layer1.edges": tensors["layer1.edges"].astype(wider)}, meta),
+         ("tensor `layer1.edges` is", f"expected {d1} of one dimension (metadata `dtypes`)"),
+         "edges wider than `dtypes` says"),
+        (with_meta("dtypes", lambda d: [{**d[0], "edges": "F8"}] + d[1:]),
+         ("tensor `layer1.edges`", "expected U8, U16, U32 or U64"), "`dtypes` says F8"),
+        (write(tensors, {k: v for k, v in meta.items() if k != "dtypes"}),
+         "metadata `dtypes` is missing", "no dtypes"),
+        (with_meta("dtypes", pop_dtypes), "metadata `dtypes` has", "dtypes one layer short"),
+        (write({**tensors, "layer1.z_delta": tensors["layer1.z_delta"].reshape(1, -1)}, meta),
+         "of one dimension", "z_delta of two dimensions"),
+        (write({k: v for k, v in tensors.items() if k != "layer1.z_delta"}, meta),
+         "`layer1.z_delta` is missing", "no layer1.z_delta"),
+        (write({**tensors, "extra": np.zeros(1, dtype=np.uint8)}, meta), "unexpected tensor",
+         "an extra tensor"),
+        # The mask.
+        (with_tensor("layer1.z_delta", set_at(1, 0)),
+         ("layer 1: tensor layer1.z_delta[1] is 0", "strictly increase"), "a zero delta"),
+        (with_meta("widths_g", lambda wg: [int(l1.z[-1])] + wg[1:]),
+         (f"layer1.z_delta[{l1.kept - 1}]", f"outside G's width {int(l1.z[-1])}"),
+         "z beyond G's width"),
+        (with_tensor("layer1.z_delta", set_at(-1, 2**64 - 1)),
+         (f"layer1.z_delta[{l1.kept - 1}]", "outside G's width"), "a delta past 2^64"),
+        (with_tensor("layer1.input", set_at(0, n0)),
+         ("layer 1: tensor layer1.input[0]", f"expected below {in_name}"), "input out of range"),
+        (with_tensor("layer1.input", lambda a: a[:-1]),
+         ("layer1.input has", "expected one per kept neuron"), "one input short"),
+        (with_tensor("layer1.edges", lambda a: a[:-1]),
+         ("layer1.edges has", "expected one per kept neuron"), "one edge count short"),
+        (with_tensor("layer1.edges", set_at(0, int(l1.edges) + 1)),
+         ("layer 1: tensor layer1.edges counts", "`layer1.edge_output` has"),
+         "edge counts that do not sum"),
+        (with_tensor("layer1.edge_output", set_at(-1, n1)),
+         ("layer 1: tensor layer1.edge_output[", f"expected below {out_name}"),
+         "output out of range"),
+        # What re-derives the weights.
+        (write(tensors, {**meta, "generator": json.dumps("philox-v9")}),
+         ("metadata `generator`", "philox-v9"), "an unknown generator"),
+        (write(tensors, {k: v for k, v in meta.items() if k != "seed"}), "`seed` is missing",
+         "no seed"),
+        (write(tensors, {**meta, "seed": json.dumps(2**64)}), "metadata `seed`",
+         "a seed past 2^64"),
+        (with_meta("laws", lambda laws: [[{"law": "cauchy", "gamma": 1.0}, laws[0][1]]]
+                   + laws[1:]), ("layer 1", "the U law", "unknown law 'cauchy'"),
+         "an unknown law"),
+        (with_meta("laws", lambda laws: [[laws[0][0], {"law": "uniform", "a": -1.0}]]
+                   + laws[1:]), ("layer 1", "the V law", "uniform"),
+         "a law with a bad parameter"),
+        (write(tensors, {k: v for k, v in meta.items() if k != "laws"}), "`laws` is missing",
+         "no laws"),
+    ]
+    if np.any(np.bincount(l1.edge_neuron, minlength=l1.kept) >= 2):
+        cases.append((with_tensor("layer1.edge_output", swap_first_two_outputs),
+                      ("layer 1: tensor layer1.edge_output[",
+                       "expected increasing outputs within a neuron"),
+                      "outputs not increasing within a neuron"))
+    if not t.is_graph:
+        cases.append((write(tensors, {**meta, "activations": json.dumps(["swish"] * ell)}),
+                      "unknown activation", "activation swish"))
+    garbage = os.path.join(tmp, "garbage.safetensors")
+    with open(garbage, "wb") as f:
+        f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all")
+    cases.append((garbage, "not a safetensors file", "garbage bytes"))
+    for path, needle, what in cases:
+        expect_refused(path, needle, what)
+    return len(cases)
+
+
+def same_as(t, other_path):
+    """Every array of every layer of ``t`` equals the ticket at ``other_path``'s bit for bit
+    (a compact ticket's re-derived weights against the weights Rust stored)."""
+    other = Ticket.load(other_path)
+    if len(other.layers) != len(t.layers):
+        fail(f"{other_path}: {len(other.layers)} layers, the ticket {len(t.layers)}")
+        return False
+    ok = True
+    for a, b in zip(t.layers, other.layers):
+        for field in ("z", "input", "u", "edge_neuron", "edge_output", "edge_v"):
+            x, y = getattr(a, field), getattr(b, field)
+            if x.dtype.kind == "f":
+                x, y = x.view(np.uint64), y.view(np.uint64)
+            if x.dtype != y.dtype or not np.array_equal(x, y):
+                fail(f"layer {a.index}: `{field}` differs from the one of {other_path}")
+                ok = False
+    return ok
+
+
+def tampered(ticket_path, tmp, t):
     """Writes tampered copies of the ticket and checks each is refused."""
+    if t.format_version == logprune_ticket.TICKET_VERSION:
+        return compact_tampered(ticket_path, tmp, t)
     with safe_open(ticket_path, framework="np") as f:
         meta = dict(f.metadata())
         tensors = {k: f.get_tensor(k) for k in f.keys()}
@@ -102,7 +272,7 @@ def tampered(ticket_path, tmp):
         return p
 
     cases = []
-    cases.append((write(tensors, {**meta, "format_version": "2"}), "format version", "version 2"))
+    cases.append((write(tensors, {**meta, "format_version": "3"}), "format version", "version 3"))
     cases.append((write(tensors, {**meta, "format": "pt"}), "`format`", "format pt"))
     cases.append((write(tensors, {k: v for k, v in meta.items() if k != "widths_g"}),
                   "`widths_g` is missing", "no widths_g"))
@@ -232,28 +402,30 @@ def graph_tampered(ticket_path, tmp, t):
                           "`count_include_pad` is", "avg-pool without count_include_pad"))
     # Fans that fit the graph, but tensors that do not fit the fans.
     n_in, n_out = graph["fans"][0]
-    ts = dict(tensors)
-    inp = tensors["layer1.input"].copy()
+    inp = tensors["layer1.input"].astype(np.uint64)
     inp[0] = n_in
-    ts["layer1.input"] = inp
-    cases.append((write(ts, meta), f"expected below n_in = {n_in} (fans[0][0])",
-                  "an input beyond fans[0][0]"))
-    ts = dict(tensors)
-    eo = tensors["layer1.edge_output"].copy()
+    cases.append((write(*put(tensors, meta, "layer1.input", inp)),
+                  f"expected below n_in = {n_in} (fans[0][0])", "an input beyond fans[0][0]"))
+    eo = tensors["layer1.edge_output"].astype(np.uint64)
     eo[-1] = n_out
-    ts["layer1.edge_output"] = eo
-    cases.append((write(ts, meta), f"expected below n_out = {n_out} (fans[0][1])",
-                  "an output beyond fans[0][1]"))
+    cases.append((write(*put(tensors, meta, "layer1.edge_output", eo)),
+                  f"expected below n_out = {n_out} (fans[0][1])", "an output beyond fans[0][1]"))
+    first = "z_delta" if "dtypes" in meta else "z"
     ts = {k: v for k, v in tensors.items() if not k.startswith(f"layer{ell}.")}
-    cases.append((write(ts, meta), f"`layer{ell}.z` is missing", "the last layer's tensors gone"))
+    cases.append((write(ts, meta), f"`layer{ell}.{first}` is missing",
+                  "the last layer's tensors gone"))
     ts = dict(tensors)
     for k in [k for k in tensors if k.startswith("layer1.")]:
         ts[k.replace("layer1.", f"layer{ell + 1}.")] = tensors[k]
     cases.append((write(ts, meta), "unexpected tensor", "a layer beyond the fans"))
-    cases.append((write(tensors, {**meta, "format_version": "2"}), "format version",
-                  "version 2"))
+    cases.append((write(tensors, {**meta, "format_version": "3"}), "format version",
+                  "version 3"))
     for path, needle, what in cases:
         expect_refused(path, needle, what)
+    n_cases = len(cases)
+    if "dtypes" in meta:
+        # And every rule of the compact mask and of what re-derives the weights.
+        n_cases += compact_tampered(ticket_path, tmp, t)
     # What a graph ticket cannot do.
     try:
         t.dense_sequential()
@@ -261,7 +433,7 @@ def graph_tampered(ticket_path, tmp, t):
     except ValueError as e:
         if "not a sequential network" not in str(e):
             fail(f"dense_sequential's refusal `{e}` does not say why")
-    return len(cases)
+    return n_cases
 
 
 def check_graph(t, io, args):
@@ -365,6 +537,9 @@ def main():
     ap.add_argument("--reference")
     ap.add_argument("--report")
     ap.add_argument("--dense")
+    ap.add_argument("--same-as", help="a ticket whose arrays the ticket's must equal bit for bit "
+                    "(the same Ĝ with the weights: a compact ticket's re-derived weights "
+                    "against Rust's)")
     ap.add_argument("--label", default="")
     ap.add_argument("--tol", type=float, default=1e-12)
     args = ap.parse_args()
@@ -374,14 +549,17 @@ def main():
     ):
         ap.error("give --io, or --reference with --report")
     t = Ticket.load(args.ticket)
+    common = {"format_version": t.format_version}
+    if args.same_as is not None:
+        common["same_as_bit_identical"] = same_as(t, args.same_as)
     if args.reference is not None:
-        figures = check_reference(t, args)
+        figures = {**check_reference(t, args), **common}
         figures["ok"] = not FAILURES
         print(json.dumps(figures))
         return 0 if not FAILURES else 1
     io = load_file(args.io)
     if t.is_graph:
-        figures = check_graph(t, io, args)
+        figures = {**check_graph(t, io, args), **common}
         for key in ("max_rel_literal", "max_rel_virtual", "max_rel_virtual_vs_rust_virtual",
                     "max_abs_virtual_matrices"):
             if not figures[key] <= args.tol:
@@ -402,6 +580,7 @@ def main():
 
     figures = {
         "label": args.label,
+        **common,
         "inputs": int(x.shape[0]),
         "widths": t.spec["target_widths"],
         "bias_unit": t.bias_unit,
@@ -461,7 +640,7 @@ def main():
             fail(f"the NaN refusal `{e}` does not name input 1, coordinate 0")
 
     with tempfile.TemporaryDirectory() as tmp:
-        figures["tampered_tickets_refused"] = tampered(args.ticket, tmp)
+        figures["tampered_tickets_refused"] = tampered(args.ticket, tmp, t)
 
     for key in ("max_rel_literal", "max_rel_virtual", "max_rel_virtual_vs_rust_virtual",
                 "max_rel_dense", "max_abs_virtual_matrices"):

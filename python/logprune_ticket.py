@@ -1,8 +1,37 @@
 #!/usr/bin/env python3
-"""Reference reader of logprune tickets (format version 1), with numpy and safetensors only.
+"""Reference reader of logprune tickets (format versions 2 and 1), with numpy and safetensors
+only.
 
-A *ticket* is the pruned network Ĝ that ``logprune prune`` writes: a safetensors file with, per
-layer ``i = 1..ℓ`` of the target, six flat tensors
+A *ticket* is the pruned network Ĝ that ``logprune prune`` writes: a safetensors file in one of
+two forms, told apart by the metadata's ``format_version``. The Rust module
+``crates/construction/src/ticket.rs`` is the specification.
+
+**Format version 2** (compact, the default): the mask alone. Per layer ``i = 1..ℓ`` of the
+target, four flat tensors of unsigned integers, each in the smallest of U8, U16, U32, U64 that
+holds it (the metadata ``dtypes`` names them, one object per layer):
+
+==========================  ==========  ====================================================
+tensor                      shape       holds
+==========================  ==========  ====================================================
+``layer{i}.z_delta``        [kept]      the kept neurons' indices ``z`` in G's layer,
+                                        delta-coded: entry 0 is ``z_0``, entry ``k ≥ 1`` is
+                                        ``z_k − z_{k−1} ≥ 1``; every ``z < M_i``
+``layer{i}.input``          [kept]      each kept neuron's one input ``b < n_in``
+``layer{i}.edges``          [kept]      its number of kept output edges (they sum to
+                                        ``edges``)
+``layer{i}.edge_output``    [edges]     each edge's output ``a < n_out``: neuron 0's edges
+                                        first, increasing within a neuron
+==========================  ==========  ====================================================
+
+The weights are not stored: the loader re-derives them from G with
+``logprune_generator.py`` (which must sit beside this file), bit for bit as Rust does: with
+``t = i − 1``, ``u = U_i[z, b]`` is G's weight on stream ``2t`` at port ``b`` with fan
+``n_in`` and ``v = V_i[a, z]`` on stream ``2t + 1`` at port ``a`` with fan ``n_out``, drawn from
+the ticket's ``generator`` (``philox-v1``, ``philox-v2`` or ``ars-v3``), ``seed`` and
+``laws[t]`` (``[U law, V law]``: hyperbolic, uniform or Gaussian).
+
+**Format version 1** (``--store-weights``): the mask and the weights. Per layer six flat
+tensors:
 
 ==========================  =====  ==========  ==============================================
 tensor                      dtype  shape       holds
@@ -16,10 +45,12 @@ tensor                      dtype  shape       holds
 ``layer{i}.edge_v``         F64    [edges]     its weight ``V_i[a, z]``
 ==========================  =====  ==========  ==============================================
 
-and a ``__metadata__`` with ``format = "logprune-ticket"``, ``format_version = "1"`` and the
-run's spec, each field as JSON text (``target_widths``, ``bias_unit``, ``activations``,
-``widths_g``, ``generator``, ``seed``, ``laws``, ``accuracy``, ``stats``, ...). The Rust
-module ``crates/construction/src/ticket.rs`` is the specification.
+Both read to the same :class:`TicketLayer` arrays (a compact ticket's ``u`` and ``v`` are the
+ones the other form stores, bit for bit). The ``__metadata__`` has ``format =
+"logprune-ticket"``, ``format_version`` and the run's spec, each field as JSON text
+(``target_widths``, ``bias_unit``, ``activations``, ``widths_g``, ``generator``, ``seed``,
+``laws``, ``accuracy``, ``stats``, ...). (``n_in``, ``n_out``) are ``(n_{i−1}, n_i)``, the
+target widths with the bias unit, for an MLP, and ``graph.fans[i−1]`` for a graph target.
 
 Layer ``i`` of Ĝ computes ``σ_i(Σ_edges v · relu(u · x_b))``, summed into output ``a`` (the
 literal network), or equally ``σ_i(Ŵ⁺ max(x, 0) + Ŵ⁻ min(x, 0))`` with
@@ -49,8 +80,15 @@ graph node by node (:class:`TicketGraph`)::
     y = t.forward(images.reshape(len(images), -1))
 
 Every check of the Rust reader that concerns Ĝ is made here too (names, dtypes, shapes,
-metadata, the layer arrays' invariants, indices against G's and the target's widths); a bad
-file raises :class:`ValueError` naming what is wrong.
+metadata, the layer arrays' invariants, indices against G's and the target's widths; for a
+compact ticket the ``dtypes``, the deltas, the edge counts, and a generator and laws that
+``logprune_generator`` implements); a bad file raises :class:`ValueError` naming what is wrong
+(the layer and the tensor).
+
+Speed: a compact ticket costs the re-derivation of its weights, one generator block per weight
+(about 3 M weights/s for ars-v3 on one core, plus the law: ``logprune_generator``'s docstring);
+a 784-500-10 ticket of 3.45M kept neurons and as many edges loads in about 3.5 s, against
+0.1 s with the weights.
 
 Run as a script, it prints a summary of each ticket given::
 
@@ -118,8 +156,15 @@ from safetensors import safe_open
 #: The ``format`` metadata value of a ticket.
 TICKET_FORMAT = "logprune-ticket"
 
-#: The ticket format version this module reads.
-TICKET_VERSION = 1
+#: The compact ticket format version (the mask alone; the weights re-derived from G), which
+#: ``logprune prune`` writes by default.
+TICKET_VERSION = 2
+
+#: The ticket format version with the kept weights (``--store-weights``).
+TICKET_VERSION_WEIGHTS = 1
+
+#: The format versions this module reads.
+TICKET_VERSIONS = (TICKET_VERSION_WEIGHTS, TICKET_VERSION)
 
 #: Default cap, in bytes, of :meth:`Ticket.dense_sequential` and
 #: :meth:`Ticket.virtual_matrices` (2 GiB, the limit of the Rust dense export).
@@ -774,7 +819,9 @@ class Ticket:
 
     Attributes:
         path: the file it was read from.
-        format_version: the ticket format version (1).
+        format_version: the ticket format version: 2 (compact: the mask, the weights
+            re-derived from G when read) or 1 (with the weights, ``--store-weights``).
+        data_bytes: the bytes of the file's tensors.
         spec: every ``__metadata__`` field but ``format`` and ``format_version``, parsed from
             JSON (``target_widths``, ``bias_unit``, ``activations``, ``widths_g``, ``generator``,
             ``seed``, ``laws``, ``accuracy``, ``stats``, ``graph`` for a graph target, ...).
@@ -794,9 +841,15 @@ class Ticket:
         spec: Dict[str, Any],
         layers: List[TicketLayer],
         graph: Optional[TicketGraph] = None,
+        format_version: int = TICKET_VERSION_WEIGHTS,
+        data_bytes: Optional[int] = None,
     ):
         self.path = path
-        self.format_version = TICKET_VERSION
+        self.format_version = format_version
+        self.data_bytes: int = (
+            data_bytes if data_bytes is not None
+            else sum(20 * l.kept + 16 * l.edges for l in layers)
+        )
         self.spec = spec
         self.layers = layers
         self.graph = graph
@@ -847,8 +900,11 @@ class Ticket:
         except Exception as e:  # safetensors raises its own error type for bad bytes
             raise ValueError(f"not a safetensors file: {e}") from e
         spec = _parse_metadata(meta)
+        version = int(meta["format_version"])
         graph = _parse_graph_metadata(spec) if "graph" in spec else None
-        return cls(path, spec, _parse_layers(spec, tensors, graph), graph)
+        layers = _parse_layers(spec, tensors, graph, version)
+        data_bytes = sum(int(a.nbytes) for a in tensors.values())
+        return cls(path, spec, layers, graph, version, data_bytes)
 
     # ------------------------------------------------------------------------ forward passes
 
@@ -1004,7 +1060,9 @@ class Ticket:
     def summary(self) -> str:
         """A few lines describing the ticket."""
         s = self.spec
-        lines = [f"{self.path}: {TICKET_FORMAT} version {self.format_version}"]
+        form = ("compact: the weights re-derived from G" if self.format_version == TICKET_VERSION
+                else "with the weights")
+        lines = [f"{self.path}: {TICKET_FORMAT} version {self.format_version} ({form})"]
         g = self.graph
         if g is None:
             lines.append(
@@ -1046,7 +1104,7 @@ class Ticket:
                 f"{l.kept} kept neurons of {s['widths_g'][l.index - 1]}, {l.edges} edges "
                 f"(up to {int(per.max())} per neuron), {int(np.sum(l.u > 0))} with u > 0"
             )
-        total = sum(20 * l.kept + 16 * l.edges for l in self.layers)
+        total = self.data_bytes
         if g is None:
             lines.append(f"  data: {total} bytes; dense nn.Sequential: {self.dense_bytes()} bytes")
         else:
@@ -1073,9 +1131,10 @@ def _parse_metadata(meta: Optional[Dict[str, str]]) -> Dict[str, Any]:
     version = meta.get("format_version")
     if version is None:
         raise ValueError("metadata `format_version` is missing")
-    if version != str(TICKET_VERSION):
+    if version not in [str(v) for v in TICKET_VERSIONS]:
         raise ValueError(
-            f"format version `{version}` is not supported: expected {TICKET_VERSION}"
+            f"format version `{version}` is not supported: expected "
+            f"{TICKET_VERSION_WEIGHTS} or {TICKET_VERSION}"
         )
     spec: Dict[str, Any] = {}
     for key, text in meta.items():
@@ -1173,9 +1232,22 @@ def _layer_shapes(
 
 
 def _parse_layers(
+    spec: Dict[str, Any],
+    tensors: Dict[str, np.ndarray],
+    graph: Optional[TicketGraph] = None,
+    version: int = TICKET_VERSION_WEIGHTS,
+) -> List[TicketLayer]:
+    """The checked layers from a ticket's tensors (a graph ticket's shapes from ``graph``), of
+    format ``version`` (1: with the weights; 2: compact, the weights re-derived from G)."""
+    if version == TICKET_VERSION:
+        return _parse_compact_layers(spec, tensors, graph)
+    return _parse_weights_layers(spec, tensors, graph)
+
+
+def _parse_weights_layers(
     spec: Dict[str, Any], tensors: Dict[str, np.ndarray], graph: Optional[TicketGraph] = None
 ) -> List[TicketLayer]:
-    """The checked layers from a ticket's tensors (a graph ticket's shapes from ``graph``)."""
+    """The checked layers of a ticket with the weights (format version 1)."""
     shapes = _layer_shapes(spec, graph)
     wg = spec["widths_g"]
     ell = len(shapes)
@@ -1262,6 +1334,198 @@ def _parse_layers(
                 f"{where}: edge {e} has weight {ev[e]}: expected finite and nonzero"
             )
         layers.append(TicketLayer(i, n_in, n_out, act, z, inp, u, en, eo, ev))
+    return layers
+
+
+# ------------------------------------------------------------------- compact tickets (v2)
+
+#: The four tensors of a layer of a compact ticket, in the order of the Rust module docs.
+_COMPACT_TENSORS = ("z_delta", "input", "edges", "edge_output")
+
+#: The dtypes a compact tensor may have (the smallest that holds its entries), to numpy's.
+_COMPACT_DTYPES = {
+    "U8": np.dtype("<u1"), "U16": np.dtype("<u2"), "U32": np.dtype("<u4"), "U64": np.dtype("<u8"),
+}  # fmt: skip
+
+
+def _generator_module():
+    """``logprune_generator`` (next to this file), which re-derives G's weights."""
+    try:
+        import logprune_generator  # noqa: PLC0415
+    except ImportError:
+        here = os.path.dirname(os.path.abspath(__file__))
+        path = os.path.join(here, "logprune_generator.py")
+        if not os.path.isfile(path):
+            raise ValueError(
+                "a compact ticket (format version 2) stores no weights: reading it needs "
+                f"logprune_generator.py, which is not beside this file ({here}) nor importable"
+            ) from None
+        import importlib.util  # noqa: PLC0415
+
+        spec = importlib.util.spec_from_file_location("logprune_generator", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        sys.modules["logprune_generator"] = module
+        logprune_generator = module
+    return logprune_generator
+
+
+def _compact_dtypes(spec: Dict[str, Any], ell: int) -> List[Dict[str, str]]:
+    """The checked ``dtypes`` metadata of a compact ticket: per layer, each tensor's dtype."""
+    if "dtypes" not in spec:
+        raise ValueError("metadata `dtypes` is missing (a compact ticket, format version 2, "
+                         "names the dtype of each layer's tensors there)")
+    d = spec["dtypes"]
+    if not isinstance(d, list) or len(d) != ell:
+        n = len(d) if isinstance(d, list) else "not a list of"
+        raise ValueError(f"metadata `dtypes` has {n} entries, expected one per layer ({ell})")
+    for i, m in enumerate(d, start=1):
+        if not isinstance(m, dict):
+            raise ValueError(f"layer {i}: metadata `dtypes` entry is {m!r}: expected an object "
+                             f"naming the dtypes of {', '.join(_COMPACT_TENSORS)}")
+        if len(m) != len(_COMPACT_TENSORS):
+            raise ValueError(f"layer {i}: metadata `dtypes` names {len(m)} tensors, expected "
+                             f"{len(_COMPACT_TENSORS)}")
+        for suffix in _COMPACT_TENSORS:
+            if suffix not in m:
+                raise ValueError(f"layer {i}: metadata `dtypes` has no `{suffix}`")
+            if m[suffix] not in _COMPACT_DTYPES:
+                raise ValueError(f"tensor `layer{i}.{suffix}`: metadata `dtypes` says "
+                                 f"`{m[suffix]}`, expected U8, U16, U32 or U64")
+    return d
+
+
+def _compact_generator(spec: Dict[str, Any], shapes: List[Tuple[int, int, str]]):
+    """The checked ``(module, generator, seed, laws)`` that re-derive a compact ticket's
+    weights: the generator is one ``logprune_generator`` implements, the seed a 64-bit unsigned
+    integer, each layer's laws ``[U law, V law]`` ones it implements, and ``M_i · max(n_in,
+    n_out)`` below 2^64 (as Rust's ``LargeNetwork`` requires of the generator's index)."""
+    lg = _generator_module()
+    for key in ("generator", "seed", "laws"):
+        if key not in spec:
+            raise ValueError(f"metadata `{key}` is missing (a compact ticket, format version 2, "
+                             "stores no weights: they are re-derived from G's generator, seed "
+                             "and laws)")
+    gen = spec["generator"]
+    if gen not in lg.GENERATORS:
+        raise ValueError(f"metadata `generator` is {gen!r}: this loader re-derives the weights "
+                         f"of {', '.join(lg.GENERATORS)} only")
+    seed = spec["seed"]
+    if not _is_int(seed) or not 0 <= seed < 2**64:
+        raise ValueError(f"metadata `seed` is {seed!r}: expected an integer in [0, 2^64)")
+    laws = spec["laws"]
+    for t, pair in enumerate(laws):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError(f"layer {t + 1}: metadata `laws` entry is {pair!r}: expected "
+                             "[U law, V law]")
+        for side, law in zip(("U", "V"), pair):
+            try:
+                lg.sample(law, np.zeros(0, dtype=np.uint64))
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"layer {t + 1}: metadata `laws`, the {side} law: {e}") from None
+    for t, (n_in, n_out, _) in enumerate(shapes):
+        m = spec["widths_g"][t]
+        if m * max(n_in, n_out) >= 2**64:
+            raise ValueError(f"layer {t + 1}: G's width {m} times the layer's width "
+                             f"{max(n_in, n_out)} does not fit the generator's 64-bit index")
+    return lg, gen, seed, laws
+
+
+def _sum_u64(a: np.ndarray) -> int:
+    """The exact sum of a uint64 array (as its high and low 32-bit halves: no wrap below 2^32
+    entries)."""
+    a = a.astype(np.uint64, copy=False)
+    lo = int(np.sum(a & np.uint64(0xFFFF_FFFF), dtype=np.uint64))
+    hi = int(np.sum(a >> np.uint64(32), dtype=np.uint64))
+    return (hi << 32) + lo
+
+
+def _parse_compact_layers(
+    spec: Dict[str, Any], tensors: Dict[str, np.ndarray], graph: Optional[TicketGraph] = None
+) -> List[TicketLayer]:
+    """The checked layers of a compact ticket (format version 2): per layer the mask
+    (``z_delta``, ``input``, ``edges``, ``edge_output``) checked against the ``dtypes``
+    metadata, G's width and the layer's fans, then ``u`` and ``v`` re-derived from G with
+    ``logprune_generator`` (stream ``2t`` with port ``b`` and fan ``n_in`` for ``u``, ``2t + 1``
+    with port ``a`` and fan ``n_out`` for ``v``, ``t = i − 1``)."""
+    shapes = _layer_shapes(spec, graph)
+    wg = spec["widths_g"]
+    ell = len(shapes)
+    is_graph = graph is not None
+    dtypes = _compact_dtypes(spec, ell)
+    expected = {f"layer{i}.{s}" for i in range(1, ell + 1) for s in _COMPACT_TENSORS}
+    extra = sorted(set(tensors) - expected)
+    if extra:
+        raise ValueError(
+            f"unexpected tensor `{extra[0]}`: a compact ticket of {ell} layers has exactly the "
+            f"{4 * ell} tensors layer{{1..{ell}}}.{{{', '.join(_COMPACT_TENSORS)}}}"
+        )
+    lg, gen, seed, laws = _compact_generator(spec, shapes)
+    layers = []
+    for i in range(1, ell + 1):
+        arrays = {}
+        for suffix in _COMPACT_TENSORS:
+            name = f"layer{i}.{suffix}"
+            if name not in tensors:
+                raise ValueError(f"tensor `{name}` is missing")
+            a = tensors[name]
+            st = dtypes[i - 1][suffix]
+            dtype = _COMPACT_DTYPES[st]
+            if a.dtype.kind != dtype.kind or a.dtype.itemsize != dtype.itemsize or a.ndim != 1:
+                raise ValueError(
+                    f"tensor `{name}` is {_st_dtype(a)} of shape {list(a.shape)}, expected {st} "
+                    "of one dimension (metadata `dtypes`)"
+                )
+            arrays[suffix] = np.ascontiguousarray(a, dtype=dtype.newbyteorder("=")).astype(
+                np.uint64, copy=False)
+        n_in, n_out, act = shapes[i - 1]
+        in_name = f"n_in = {n_in} (fans[{i - 1}][0])" if is_graph else f"n_{i - 1} = {n_in}"
+        out_name = f"n_out = {n_out} (fans[{i - 1}][1])" if is_graph else f"n_{i} = {n_out}"
+        deltas, inp, counts, eo = (arrays[s] for s in _COMPACT_TENSORS)
+        kept = deltas.shape[0]
+        where = f"layer {i}: tensor layer{i}"
+        for suffix, a in (("input", inp), ("edges", counts)):
+            if a.shape[0] != kept:
+                raise ValueError(f"{where}.{suffix} has {a.shape[0]} entries, expected one per "
+                                 f"kept neuron ({kept}, as `z_delta`)")
+        # z: the running sums of the deltas; each after the first at least 1, each z below M_i
+        # (and no wrap past 2^64: a sum that wraps is smaller than the one before).
+        width = wg[i - 1]
+        z = np.cumsum(deltas, dtype=np.uint64)
+        zero = _first(deltas[1:] == 0)
+        zero = None if zero is None else zero + 1
+        beyond = _first(np.concatenate([[False], z[1:] < z[:-1]]) | (z >= np.uint64(width)))
+        if zero is not None and (beyond is None or zero <= beyond):
+            raise ValueError(f"{where}.z_delta[{zero}] is 0: the kept neurons' z must strictly "
+                             "increase")
+        if beyond is not None:
+            raise ValueError(f"{where}.z_delta[{beyond}] = {deltas[beyond]} puts neuron "
+                             f"{beyond} outside G's width {width}")
+        k = _first(inp >= np.uint64(n_in))
+        if k is not None:
+            raise ValueError(f"{where}.input[{k}] = {inp[k]} (neuron z = {z[k]}): expected "
+                             f"below {in_name}")
+        edges = eo.shape[0]
+        total = _sum_u64(counts)
+        if total != edges:
+            raise ValueError(f"{where}.edges counts {total} edges in all, but "
+                             f"`layer{i}.edge_output` has {edges}")
+        en = np.repeat(np.arange(kept, dtype=np.uint32), counts.astype(np.int64))
+        e = _first(eo >= np.uint64(n_out))
+        if e is not None:
+            raise ValueError(f"{where}.edge_output[{e}] = {eo[e]} (of neuron {en[e]}): expected "
+                             f"below {out_name}")
+        e = _first(np.concatenate([[False], (en[1:] == en[:-1]) & (eo[1:] <= eo[:-1])]))
+        if e is not None:
+            raise ValueError(f"{where}.edge_output[{e}] = {eo[e]} (of neuron {en[e]}) after "
+                             f"{eo[e - 1]}: expected increasing outputs within a neuron")
+        # The weights, re-derived from G (the mask is checked: every index is in range).
+        t = i - 1
+        u = lg.weights(gen, seed, laws[t][0], 2 * t, z, inp, n_in)
+        v = lg.weights(gen, seed, laws[t][1], 2 * t + 1, z[en], eo, n_out)
+        narrow = np.uint32 if max(n_in, n_out) <= 2**32 else np.uint64
+        layers.append(TicketLayer(i, n_in, n_out, act, z, inp.astype(narrow), u, en,
+                                  eo.astype(narrow), v))
     return layers
 
 

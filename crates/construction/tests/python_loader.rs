@@ -1,11 +1,15 @@
 //! The Python reference loader (`python/logprune_ticket.py`) against Rust: tickets of small
 //! pruned targets are written with Rust's literal and virtual outputs on a set of inputs, and
 //! `python/check_loader.py` loads each ticket and compares its literal, virtual and dense
-//! forward passes (to 1e-12 relative), virtual matrices and dense weights with Rust's, and checks
-//! that tampered tickets are refused. Graph targets (conv, pooling, scale, residual adds) are
-//! pruned with `prune_graph`, their tickets written with `TicketSpec::of_graph_run`, and the
-//! loader's graph forward passes compared with `GraphPruning::forward_literal` and
-//! `forward_virtual`.
+//! forward passes (to 1e-12 relative; the literal pass bit for bit on ReLU and identity
+//! layers), virtual matrices and dense weights with Rust's, and checks that tampered tickets
+//! are refused. Every ticket is written in both forms: compact (format version 2, the default:
+//! the loader re-derives the weights with `python/logprune_generator.py`, and they must be the
+//! ones the other form stores, bit for bit) and with the weights (version 1), with G drawn by
+//! philox-v1, philox-v2 or ars-v3 from the hyperbolic, uniform or Gaussian law. Graph targets
+//! (conv, pooling, scale, residual adds) are pruned with `prune_graph`, their tickets written
+//! with `TicketSpec::of_graph_run`, and the loader's graph forward passes compared with
+//! `GraphPruning::forward_literal` and `forward_virtual`.
 //!
 //! The interpreter is `$LOGPRUNE_PYTHON` (a venv's python with numpy and safetensors; `.ci/run`
 //! makes one). Unset, the tests say so on stderr and pass; set, they fail if numpy or
@@ -24,8 +28,8 @@ use faer::Mat;
 use logprune_construction::TicketForm;
 use logprune_construction::ticket::ticket_bytes;
 use logprune_construction::{
-    Construction, Domain, GraphPruning, NoProgress, PruneConfig, Pruning, TicketSpec, prune,
-    prune_graph,
+    Construction, Domain, GDistribution, Generator, GraphPruning, NoProgress, PruneConfig, Pruning,
+    TicketSpec, prune, prune_graph,
 };
 use logprune_network::graph::NodeId;
 use logprune_network::{
@@ -117,10 +121,102 @@ fn row_major(m: &faer::Mat<f64>) -> Vec<f64> {
         .collect()
 }
 
-/// Prunes `f` on `domain` with `cfg`, writes the ticket, the inputs and Rust's outputs, and
-/// runs the Python check and the loader's summary on them (nothing when `LOGPRUNE_PYTHON` is
-/// unset).
-fn check(label: &str, f: &Network, rows: &[Vec<f64>], domain: &Domain, cfg: &PruneConfig) {
+/// The two forms of a ticket, each written to `dir` by `bytes`: the compact one (format
+/// version 2, the default) first, then the one with the weights (version 1).
+fn write_both_forms(
+    dir: &Path,
+    bytes: impl Fn(TicketForm) -> Vec<u8>,
+) -> Vec<(TicketForm, PathBuf)> {
+    [TicketForm::Compact, TicketForm::Weights]
+        .into_iter()
+        .map(|form| {
+            let path = dir.join(format!("ticket-{}.safetensors", form.name()));
+            std::fs::write(&path, bytes(form)).unwrap();
+            (form, path)
+        })
+        .collect()
+}
+
+/// Runs `python/check_loader.py` on each form of the ticket with `args` (the compact one also
+/// with `--same-as` the one with the weights: every re-derived weight must be the one Rust
+/// stored, bit for bit), and the loader's summary; returns each form's figures, checked for
+/// `ok`, the format version, and at least `tampered[0]` refused tampered compact tickets
+/// (`tampered[1]` with the weights).
+fn check_forms(
+    py: &Path,
+    label: &str,
+    tickets: &[(TicketForm, PathBuf)],
+    args: &[&std::ffi::OsStr],
+    tampered: [u64; 2],
+) -> Vec<serde_json::Value> {
+    let weights = &tickets
+        .iter()
+        .find(|(f, _)| *f == TicketForm::Weights)
+        .unwrap()
+        .1;
+    let script = python_dir().join("check_loader.py");
+    tickets
+        .iter()
+        .map(|(form, ticket)| {
+            let label = format!("{label} ({form})");
+            let mut all: Vec<&std::ffi::OsStr> = vec![
+                script.as_os_str(),
+                "--ticket".as_ref(),
+                ticket.as_os_str(),
+                "--label".as_ref(),
+                label.as_ref(),
+            ];
+            all.extend_from_slice(args);
+            if *form == TicketForm::Compact {
+                all.extend(["--same-as".as_ref(), weights.as_os_str()]);
+            }
+            let figures = run(py, &all, "python/check_loader.py");
+            println!("{label}: {}", figures.trim());
+            let figures: serde_json::Value = serde_json::from_str(figures.trim()).unwrap();
+            assert_eq!(figures["ok"], true, "{figures}");
+            assert_eq!(figures["format_version"], form.version(), "{figures}");
+            if *form == TicketForm::Compact {
+                assert_eq!(figures["same_as_bit_identical"], true, "{figures}");
+            }
+            let refused = figures["tampered_tickets_refused"].as_u64().unwrap();
+            let least = tampered[usize::from(*form == TicketForm::Weights)];
+            assert!(
+                refused >= least,
+                "{label}: {refused} tampered tickets\n{figures}"
+            );
+            let summary = run(
+                py,
+                &[
+                    python_dir().join("logprune_ticket.py").as_os_str(),
+                    ticket.as_os_str(),
+                ],
+                "python/logprune_ticket.py (summary)",
+            );
+            assert!(
+                summary.contains(&format!("logprune-ticket version {}", form.version())),
+                "{summary}"
+            );
+            (figures, summary)
+        })
+        .map(|(mut figures, summary)| {
+            figures["summary"] = summary.into();
+            figures
+        })
+        .collect()
+}
+
+/// Prunes `f` on `domain` with `cfg`, writes the ticket in both forms, the inputs and Rust's
+/// outputs, and runs the Python check and the loader's summary on each form (nothing when
+/// `LOGPRUNE_PYTHON` is unset). With `bit_identical` (ReLU, leaky-ReLU and identity layers),
+/// the loader's literal pass must be Rust's bit for bit.
+fn check(
+    label: &str,
+    f: &Network,
+    rows: &[Vec<f64>],
+    domain: &Domain,
+    cfg: &PruneConfig,
+    bit_identical: bool,
+) {
     let Some(py) = python(label) else {
         return;
     };
@@ -132,12 +228,14 @@ fn check(label: &str, f: &Network, rows: &[Vec<f64>], domain: &Domain, cfg: &Pru
     let p = prune(f, domain, cfg, &NoProgress).unwrap();
     premises(label, &p);
     let dir = TempDir::new(label);
-    let ticket = dir.0.join("ticket.safetensors");
-    std::fs::write(
-        &ticket,
-        ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats, TicketForm::Weights).unwrap(),
-    )
-    .unwrap();
+    let spec = p.ticket_spec();
+    assert_eq!(
+        (spec.generator, spec.distribution),
+        (cfg.generator, cfg.distribution)
+    );
+    let tickets = write_both_forms(&dir.0, |form| {
+        ticket_bytes(&spec, &p.pruned, &p.stats, form).unwrap()
+    });
     let dense = dir.0.join("pruned.safetensors");
     std::fs::write(&dense, p.pruned.to_safetensors().unwrap()).unwrap();
 
@@ -178,49 +276,33 @@ fn check(label: &str, f: &Network, rows: &[Vec<f64>], domain: &Domain, cfg: &Pru
     let io = dir.0.join("io.safetensors");
     std::fs::write(&io, write_tensors(&tensors).unwrap()).unwrap();
 
-    let script = python_dir().join("check_loader.py");
-    let figures = run(
-        &py,
-        &[
-            script.as_os_str(),
-            "--ticket".as_ref(),
-            ticket.as_os_str(),
-            "--io".as_ref(),
-            io.as_os_str(),
-            "--dense".as_ref(),
-            dense.as_os_str(),
-            "--label".as_ref(),
-            label.as_ref(),
-        ],
-        "python/check_loader.py",
-    );
-    println!("{label}: {}", figures.trim());
-    let figures: serde_json::Value = serde_json::from_str(figures.trim()).unwrap();
-    assert_eq!(figures["ok"], true, "{figures}");
-    assert_eq!(figures["inputs"], batch);
-    assert_eq!(
-        figures["kept"],
-        serde_json::json!(p.pruned.kept_neurons()),
-        "{label}"
-    );
-
-    // The script's summary of the ticket.
-    let summary = run(
-        &py,
-        &[
-            python_dir().join("logprune_ticket.py").as_os_str(),
-            ticket.as_os_str(),
-        ],
-        "python/logprune_ticket.py (summary)",
-    );
-    assert!(summary.contains("logprune-ticket version 1"), "{summary}");
-    for (t, layer) in p.pruned.layers().iter().enumerate() {
-        let line = format!("layer {}: {} -> {}", t + 1, layer.n_in(), layer.n_out());
-        assert!(summary.contains(&line), "{line} not in\n{summary}");
-        assert!(
-            summary.contains(&format!("{} kept neurons", layer.len())),
-            "{summary}"
+    let args = [
+        "--io".as_ref(),
+        io.as_os_str(),
+        "--dense".as_ref(),
+        dense.as_os_str(),
+    ];
+    // 26 tampered compact tickets (27 with a neuron of two edges), 17 with the weights.
+    for figures in check_forms(&py, label, &tickets, &args, [26, 17]) {
+        assert_eq!(figures["inputs"], batch);
+        assert_eq!(
+            figures["kept"],
+            serde_json::json!(p.pruned.kept_neurons()),
+            "{label}"
         );
+        if bit_identical {
+            assert_eq!(figures["literal_bit_identical"], true, "{figures}");
+        }
+        // The script's summary of the ticket.
+        let summary = figures["summary"].as_str().unwrap();
+        for (t, layer) in p.pruned.layers().iter().enumerate() {
+            let line = format!("layer {}: {} -> {}", t + 1, layer.n_in(), layer.n_out());
+            assert!(summary.contains(&line), "{line} not in\n{summary}");
+            assert!(
+                summary.contains(&format!("{} kept neurons", layer.len())),
+                "{summary}"
+            );
+        }
     }
 }
 
@@ -247,23 +329,59 @@ fn shared(eps: f64) -> PruneConfig {
     }
 }
 
+/// Hyperbolic G, philox-v2 (the library's default generator).
 #[test]
 fn biases_on_a_box_shared_input() {
     let (f, rows) = fixture("seq_bias");
-    check("seq_bias-box-shared", &f, &rows, &cube(&f), &shared(0.05));
+    let cfg = shared(0.05);
+    assert_eq!(cfg.generator, Generator::PhiloxV2);
+    check("seq_bias-box-shared", &f, &rows, &cube(&f), &cfg, true);
 }
 
+/// Hyperbolic G, ars-v3 (what `logprune prune` uses).
 #[test]
-fn biases_on_rows_per_weight() {
+fn biases_on_rows_per_weight_ars_v3() {
     let (f, rows) = fixture("seq_bias");
     let domain = Domain::points(rows.clone()).unwrap();
-    check(
-        "seq_bias-rows-per-weight",
-        &f,
-        &rows,
-        &domain,
-        &PruneConfig::new(0.05),
-    );
+    let cfg = PruneConfig {
+        generator: Generator::ArsV3,
+        ..PruneConfig::new(0.05)
+    };
+    check("seq_bias-rows-per-weight", &f, &rows, &domain, &cfg, true);
+}
+
+/// Uniform G with ars-v3 and Gaussian G with philox-v2 and philox-v1, at Pensia et al.'s
+/// weight tolerance (the laws whose widths no theorem gives).
+#[test]
+fn uniform_and_gaussian_g_shared_input() {
+    let (f, rows) = fixture("seq_bias");
+    for (label, distribution, generator) in [
+        (
+            "seq_bias-uniform-ars-v3",
+            GDistribution::Uniform { c: 1.0 },
+            Generator::ArsV3,
+        ),
+        (
+            "seq_bias-gaussian-philox-v2",
+            GDistribution::Gaussian { sigma: 1.0 },
+            Generator::PhiloxV2,
+        ),
+        (
+            "seq_bias-gaussian-philox-v1",
+            GDistribution::Gaussian { sigma: 1.0 },
+            Generator::PhiloxV1,
+        ),
+    ] {
+        let cfg = PruneConfig {
+            construction: Construction::SharedInput,
+            solver: logprune_construction::SolverKind::BestFit,
+            distribution,
+            generator,
+            neurons_per_input: Some(800),
+            ..PruneConfig::weight_tolerance(0.01)
+        };
+        check(label, &f, &rows, &cube(&f), &cfg, true);
+    }
 }
 
 #[test]
@@ -279,6 +397,7 @@ fn tanh_hidden_and_sigmoid_output_shared_input() {
         &rows,
         &cube(&f),
         &shared(0.05),
+        false,
     );
 }
 
@@ -296,6 +415,7 @@ fn leaky_relu_hidden_and_elu_output_per_weight() {
         &rows,
         &cube(&f),
         &PruneConfig::new(0.05),
+        false,
     );
 }
 
@@ -463,8 +583,9 @@ fn rows_of(m: &Mat<f64>) -> Vec<f64> {
 
 /// Prunes the graph `g` on `[-1, 1]^n` with `cfg`, writes the ticket, inputs and Rust's
 /// literal and virtual outputs and virtual matrices, and runs the Python check and summary on
-/// them. Returns the check's figures (nothing when `LOGPRUNE_PYTHON` is unset).
-fn check_graph(label: &str, g: &Graph, cfg: &PruneConfig) -> Option<serde_json::Value> {
+/// them, for each form of the ticket (compact, then with the weights). Returns the check's
+/// figures of each form (nothing when `LOGPRUNE_PYTHON` is unset).
+fn check_graph(label: &str, g: &Graph, cfg: &PruneConfig) -> Option<Vec<serde_json::Value>> {
     let py = python(label)?;
     run(
         &py,
@@ -479,13 +600,14 @@ fn check_graph(label: &str, g: &Graph, cfg: &PruneConfig) -> Option<serde_json::
         "{label}: no neuron with u < 0 in layer 1"
     );
     let dir = TempDir::new(label);
-    let ticket = dir.0.join("ticket.safetensors");
     let spec = TicketSpec::of_graph_run(&p.plan, &p.large, None);
-    std::fs::write(
-        &ticket,
-        ticket_bytes(&spec, &p.pruned, &p.stats, TicketForm::Weights).unwrap(),
-    )
-    .unwrap();
+    assert_eq!(
+        (spec.generator, spec.distribution),
+        (cfg.generator, cfg.distribution)
+    );
+    let tickets = write_both_forms(&dir.0, |form| {
+        ticket_bytes(&spec, &p.pruned, &p.stats, form).unwrap()
+    });
 
     let x = graph_inputs(n0, 40, 11);
     let literal = p.forward_literal(x.as_ref()).unwrap();
@@ -516,66 +638,85 @@ fn check_graph(label: &str, g: &Graph, cfg: &PruneConfig) -> Option<serde_json::
     let io = dir.0.join("io.safetensors");
     std::fs::write(&io, write_tensors(&tensors).unwrap()).unwrap();
 
-    let script = python_dir().join("check_loader.py");
-    let figures = run(
-        &py,
-        &[
-            script.as_os_str(),
-            "--ticket".as_ref(),
-            ticket.as_os_str(),
-            "--io".as_ref(),
-            io.as_os_str(),
-            "--label".as_ref(),
-            label.as_ref(),
-        ],
-        "python/check_loader.py",
-    );
-    println!("{label}: {}", figures.trim());
-    let figures: serde_json::Value = serde_json::from_str(figures.trim()).unwrap();
-    assert_eq!(figures["ok"], true, "{figures}");
-    assert_eq!(figures["inputs"], batch);
-    assert_eq!(figures["graph"], true, "{figures}");
     let kept: Vec<usize> = p.pruned.layers().iter().map(|l| l.len()).collect();
-    assert_eq!(figures["kept"], serde_json::json!(kept), "{label}");
     let ops: Vec<String> = g.nodes().iter().map(|n| n.op.name()).collect();
-    assert_eq!(figures["ops"], serde_json::json!(ops), "{label}");
-
-    let summary = run(
+    // The graph's tampered tickets, and for the compact form the mask's too.
+    let all = check_forms(
         &py,
-        &[
-            python_dir().join("logprune_ticket.py").as_os_str(),
-            ticket.as_os_str(),
-        ],
-        "python/logprune_ticket.py (summary)",
+        label,
+        &tickets,
+        &["--io".as_ref(), io.as_os_str()],
+        [35, 16],
     );
-    assert!(summary.contains("logprune-ticket version 1"), "{summary}");
-    assert!(summary.contains("graph target"), "{summary}");
-    for (t, layer) in p.pruned.layers().iter().enumerate() {
-        let line = format!("layer {}: {} -> {}", t + 1, layer.n_in(), layer.n_out());
-        assert!(summary.contains(&line), "{line} not in\n{summary}");
-        assert!(
-            summary.contains(&format!("{} kept neurons", layer.len())),
-            "{summary}"
-        );
+    for figures in &all {
+        assert_eq!(figures["inputs"], batch);
+        assert_eq!(figures["graph"], true, "{figures}");
+        assert_eq!(figures["kept"], serde_json::json!(kept), "{label}");
+        assert_eq!(figures["ops"], serde_json::json!(ops), "{label}");
+        let summary = figures["summary"].as_str().unwrap();
+        assert!(summary.contains("graph target"), "{summary}");
+        for (t, layer) in p.pruned.layers().iter().enumerate() {
+            let line = format!("layer {}: {} -> {}", t + 1, layer.n_in(), layer.n_out());
+            assert!(summary.contains(&line), "{line} not in\n{summary}");
+            assert!(
+                summary.contains(&format!("{} kept neurons", layer.len())),
+                "{summary}"
+            );
+        }
     }
-    Some(figures)
+    // Both forms run the same Ĝ: the same outputs, bit for bit.
+    assert_eq!(all[0]["max_rel_literal"], all[1]["max_rel_literal"]);
+    assert_eq!(
+        all[0]["literal_bit_identical"],
+        all[1]["literal_bit_identical"]
+    );
+    Some(all)
 }
 
+/// Hyperbolic G, philox-v2.
 #[test]
 fn graph_conv_relu_maxpool_residual_gap_dense() {
-    let Some(f) = check_graph("graph-residual", &residual(), &PruneConfig::new(0.05)) else {
+    let Some(all) = check_graph("graph-residual", &residual(), &PruneConfig::new(0.05)) else {
         return;
     };
     // ReLU, max pooling, adds and averages, summed in Rust's order: bit for bit.
-    assert_eq!(f["literal_bit_identical"], true, "{f}");
+    for f in all {
+        assert_eq!(f["literal_bit_identical"], true, "{f}");
+    }
 }
 
+/// Hyperbolic G, ars-v3.
 #[test]
 fn graph_stride_dilation_asymmetric_padding_shared_input() {
-    let Some(f) = check_graph("graph-strided-dilated", &strided_dilated(), &shared(0.05)) else {
+    let cfg = PruneConfig {
+        generator: Generator::ArsV3,
+        ..shared(0.05)
+    };
+    let Some(all) = check_graph("graph-strided-dilated", &strided_dilated(), &cfg) else {
         return;
     };
-    assert_eq!(f["literal_bit_identical"], true, "{f}");
+    for f in all {
+        assert_eq!(f["literal_bit_identical"], true, "{f}");
+    }
+}
+
+/// Uniform G, ars-v3, on the residual graph at a weight tolerance (no theorem gives the width).
+#[test]
+fn graph_uniform_g_ars_v3() {
+    let cfg = PruneConfig {
+        construction: Construction::SharedInput,
+        solver: logprune_construction::SolverKind::BestFit,
+        distribution: GDistribution::Uniform { c: 1.0 },
+        generator: Generator::ArsV3,
+        neurons_per_input: Some(400),
+        ..PruneConfig::weight_tolerance(0.01)
+    };
+    let Some(all) = check_graph("graph-residual-uniform", &residual(), &cfg) else {
+        return;
+    };
+    for f in all {
+        assert_eq!(f["literal_bit_identical"], true, "{f}");
+    }
 }
 
 #[test]
@@ -585,8 +726,10 @@ fn graph_tanh_scale_avgpool_leaky_gelu_elu() {
 
 /// Tickets written by the `logprune` binary named by `$LOGPRUNE_BIN` (not built by this test:
 /// the construction crate does not depend on the ONNX importer or the CLI; unset, the test
-/// says so and passes) on ONNX fixtures of `data/models/`: the loader runs each on the
-/// fixture's inputs within the run's certified bound of the model's float64 outputs.
+/// says so and passes) on ONNX fixtures of `data/models/`, in the binary's default form
+/// (compact, format version 2) and with `--store-weights` (version 1): the loader runs each on
+/// the fixture's inputs within the run's certified bound of the model's float64 outputs, and
+/// re-derives from the compact ticket the weights the other stores, bit for bit.
 #[test]
 fn binary_made_tickets_of_onnx_fixtures() {
     let Some(py) = python("binary_made_tickets_of_onnx_fixtures") else {
@@ -602,42 +745,73 @@ fn binary_made_tickets_of_onnx_fixtures() {
     };
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models");
     let dir = TempDir::new("binary");
+    let script = python_dir().join("check_loader.py");
     // (fixture, input box): the box its reference inputs lie in.
     for (name, input_box) in [
         ("cnn_small_relu", "0,1"),
         ("ops_pool", "-1,1"),
         ("ops_misc", "-1,1"),
     ] {
-        let out = dir.0.join(name);
-        let status = Command::new(&bin)
-            .args(["prune", "--target"])
-            .arg(models.join(format!("{name}.onnx")))
-            .args(["--input-box", input_box, "--eps", "0.05", "--out"])
-            .arg(&out)
-            .output()
-            .unwrap_or_else(|e| panic!("LOGPRUNE_BIN cannot be run: {e}"));
-        assert!(
-            status.status.success(),
-            "logprune prune on {name}: {}",
-            String::from_utf8_lossy(&status.stderr)
-        );
-        let figures = run(
-            &py,
-            &[
-                python_dir().join("check_loader.py").as_os_str(),
+        // The default (a compact ticket, format version 2) and `--store-weights` (version 1).
+        let mut outs = Vec::new();
+        for (form, extra) in [
+            (TicketForm::Compact, None),
+            (TicketForm::Weights, Some("--store-weights")),
+        ] {
+            let out = dir.0.join(format!("{name}-{form}"));
+            let status = Command::new(&bin)
+                .args(["prune", "--target"])
+                .arg(models.join(format!("{name}.onnx")))
+                .args([
+                    "--input-box",
+                    input_box,
+                    "--eps",
+                    "0.05",
+                    "--quiet",
+                    "--out",
+                ])
+                .arg(&out)
+                .args(extra)
+                .output()
+                .unwrap_or_else(|e| panic!("LOGPRUNE_BIN cannot be run: {e}"));
+            assert!(
+                status.status.success(),
+                "logprune prune on {name}: {}",
+                String::from_utf8_lossy(&status.stderr)
+            );
+            outs.push((form, out));
+        }
+        let weights_ticket = outs[1].1.join("ticket.safetensors");
+        for (form, out) in &outs {
+            let ticket = out.join("ticket.safetensors");
+            let label = format!("{name} ({form})");
+            let mut args: Vec<&std::ffi::OsStr> = vec![
+                script.as_os_str(),
                 "--ticket".as_ref(),
-                out.join("ticket.safetensors").as_os_str(),
+                ticket.as_os_str(),
                 "--reference".as_ref(),
-                models.join(format!("{name}.io.safetensors")).as_os_str(),
+            ];
+            let reference = models.join(format!("{name}.io.safetensors"));
+            let report = out.join("report.json");
+            args.extend([
+                reference.as_os_str(),
                 "--report".as_ref(),
-                out.join("report.json").as_os_str(),
+                report.as_os_str(),
                 "--label".as_ref(),
-                name.as_ref(),
-            ],
-            "python/check_loader.py --reference",
-        );
-        println!("{name}: {}", figures.trim());
-        let figures: serde_json::Value = serde_json::from_str(figures.trim()).unwrap();
-        assert_eq!(figures["ok"], true, "{figures}");
+                label.as_ref(),
+            ]);
+            if *form == TicketForm::Compact {
+                // The re-derived weights are the ones the binary stores with --store-weights.
+                args.extend(["--same-as".as_ref(), weights_ticket.as_os_str()]);
+            }
+            let figures = run(&py, &args, "python/check_loader.py --reference");
+            println!("{label}: {}", figures.trim());
+            let figures: serde_json::Value = serde_json::from_str(figures.trim()).unwrap();
+            assert_eq!(figures["ok"], true, "{figures}");
+            assert_eq!(figures["format_version"], form.version(), "{figures}");
+            if *form == TicketForm::Compact {
+                assert_eq!(figures["same_as_bit_identical"], true, "{figures}");
+            }
+        }
     }
 }
