@@ -62,6 +62,15 @@ enum Command {
         #[arg(last = true)]
         extra: Vec<String>,
     },
+    /// (internal) One `logprune verify` of a scale case's ticket, in-process, with its peak
+    /// memory.
+    #[command(hide = true)]
+    ScaleVerifyChild {
+        /// The target.
+        target: String,
+        /// The run's output directory (its ticket and report).
+        out: String,
+    },
 }
 
 /// The repository root: the parent of this crate's manifest directory.
@@ -81,6 +90,10 @@ fn main() -> ExitCode {
         Command::ScaleChild { target, out, extra } => {
             let (t, o) = scale::case_paths(&target, &out);
             scale::child(&t, &o, &extra)
+        }
+        Command::ScaleVerifyChild { target, out } => {
+            let (t, o) = scale::case_paths(&target, &out);
+            scale::verify_child(&t, &o)
         }
     };
     match result {

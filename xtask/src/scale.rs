@@ -2,7 +2,9 @@
 //! `nn.Linear` init, weights and biases U[±1/√fan_in], seeded; nothing trained), one
 //! `logprune prune --eps 0.01 --input-box 0,1` in a child process (prune, certify, measure,
 //! write the ticket), timed, with the child's peak resident memory (`VmHWM`). Wall-clock
-//! figures go to `target/scale/`, never into `data/` or tests.
+//! figures go to `target/scale/`, never into `data/` or tests. Then one `logprune verify` of
+//! the ticket and report just written, in a child process of its own, timed, with its peak
+//! resident memory.
 //!
 //! - `100x100`, `300x300`: single layers (10^4 and 9·10^4 weights), where older builds can
 //!   still run;
@@ -137,7 +139,7 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
         return Err(format!("--baseline {}: no such file", b.display()));
     }
     let mut table = String::from(
-        "| target | target weights | wall (s) | plan / prune / check (s) | write (s) | peak RSS (GB) | ticket (MB) | kept | products per weight | prune (weights/s) | certified | measured |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| target | target weights | wall (s) | plan / prune / check (s) | write (s) | peak RSS (GB) | ticket (MB) | kept | products per weight | prune (weights/s) | certified | measured | verify (s) | verify peak RSS (GB) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let mut baseline_table = String::from(
         "| target | baseline wall (s) | baseline peak RSS (GB) | baseline output (MB) | wall: baseline / today | RSS: baseline / today |\n|---|---|---|---|---|---|\n",
@@ -183,7 +185,7 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
         if !o.status.success() {
             let _ = writeln!(
                 table,
-                "| {name} | {n_weights} | {wall:.1} | failed: {} | | | | | | | | |",
+                "| {name} | {n_weights} | {wall:.1} | failed: {} | | | | | | | | | | |",
                 String::from_utf8_lossy(&o.stderr).trim().replace('\n', " ")
             );
             continue;
@@ -204,9 +206,31 @@ pub fn run(args: &ScaleArgs) -> Result<String, String> {
         let g = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
         let staged = g(&s["total"]);
         let weights = g(&report["n_weights_target"]);
+        // `logprune verify` of the ticket just written, in a child of its own.
+        let start = Instant::now();
+        let v = Command::new(&exe)
+            .arg("scale-verify-child")
+            .arg(&target)
+            .arg(&out)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+        let verify_wall = start.elapsed().as_secs_f64();
+        let verify = if v.status.success() {
+            let kb: f64 = String::from_utf8_lossy(&v.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("peak_rss_kb "))
+                .and_then(|x| x.trim().parse().ok())
+                .unwrap_or(f64::NAN);
+            format!("{verify_wall:.1} | {:.2}", kb / 1e6)
+        } else {
+            format!(
+                "failed: {} | —",
+                String::from_utf8_lossy(&v.stderr).trim().replace('\n', " ")
+            )
+        };
         let _ = writeln!(
             table,
-            "| {name} | {n_weights} | {wall:.1} | {:.1} / {:.1} / {:.1} | {:.1} | {:.2} | {ticket_mb:.0} | {} | {:.0} | {:.0} | {:.2e} | {:.2e} |",
+            "| {name} | {n_weights} | {wall:.1} | {:.1} / {:.1} / {:.1} | {:.1} | {:.2} | {ticket_mb:.0} | {} | {:.0} | {:.0} | {:.2e} | {:.2e} | {verify} |",
             g(&s["plan"]),
             g(&s["prune"]),
             g(&s["check"]),
@@ -345,6 +369,34 @@ pub fn child(target: &Path, out: &Path, extra: &[String]) -> Result<String, Stri
     .map(|s| (*s).to_owned())
     .collect();
     argv.extend(extra.iter().cloned());
+    let cli = logprune::Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    let summary = logprune::run(&cli.command)?;
+    Ok(format!(
+        "{summary}peak_rss_kb {}\n",
+        peak_rss_kb().unwrap_or(0)
+    ))
+}
+
+/// One `logprune verify --target T --input-box 0,1` of the run in `out`, in this process;
+/// prints its summary and its peak resident memory.
+///
+/// # Errors
+/// What failed.
+pub fn verify_child(target: &Path, out: &Path) -> Result<String, String> {
+    use clap::Parser;
+    let argv = [
+        "logprune".to_owned(),
+        "verify".to_owned(),
+        "--target".to_owned(),
+        target.display().to_string(),
+        "--input-box".to_owned(),
+        "0,1".to_owned(),
+        "--quiet".to_owned(),
+        "--ticket".to_owned(),
+        out.join("ticket.safetensors").display().to_string(),
+        "--report".to_owned(),
+        out.join("report.json").display().to_string(),
+    ];
     let cli = logprune::Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
     let summary = logprune::run(&cli.command)?;
     Ok(format!(
