@@ -671,8 +671,12 @@ struct Source<'s> {
     depth: usize,
     /// For a streamed verify or merge: the memory budget, the layers' `(neurons, edges)`,
     /// and whether it merges ([`memory::streamed`]).
-    budget: Option<(u64, &'s [(u64, u64)], bool)>,
+    budget: Option<Budget<'s>>,
 }
+
+/// A streamed verify's or merge's memory budget, its layers' `(neurons, edges)` and whether
+/// it merges.
+type Budget<'s> = (u64, &'s [(u64, u64)], bool);
 
 /// What a streamed verify or merge refuses when its estimate exceeds the budget.
 const STREAMED_WHAT: [&str; 2] = [

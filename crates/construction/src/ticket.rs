@@ -2129,6 +2129,148 @@ mod tests {
         assert!(e.contains("format"), "{e}");
     }
 
+    /// The spec and the layers of `bytes` read by a [`TicketReader`], the last layer first.
+    fn read_backwards(bytes: &[u8]) -> Result<(TicketSpec, Vec<PrunedLayer>), ConstructionError> {
+        let mut r = TicketReader::new(io::Cursor::new(bytes))?;
+        let mut layers = (0..r.depth())
+            .rev()
+            .map(|t| r.layer(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        layers.reverse();
+        Ok((r.spec().clone(), layers))
+    }
+
+    /// `read_ticket` and the streaming reader (layers in reverse order) accept the same
+    /// bytes, with the same Ĝ, and what they accept the safetensors crate accepts.
+    fn agree(bytes: &[u8], what: &str) {
+        match (read_ticket(bytes), read_backwards(bytes)) {
+            (Ok(t), Ok((spec, layers))) => {
+                assert_eq!(t.spec, spec, "{what}");
+                assert_eq!(t.pruned.layers(), &layers[..], "{what}");
+                assert!(SafeTensors::deserialize(bytes).is_ok(), "{what}");
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("{what}: read_ticket {:?}, streamed {:?}", a.err(), b.err()),
+        }
+    }
+
+    #[test]
+    fn byte_flips_and_truncations_never_panic_and_both_readers_agree() {
+        let p = run();
+        let spec = TicketSpec::of_run(&p.plan, &p.large, None);
+        let stats = vec![LayerStats::default(); 2];
+        for form in [TicketForm::Weights, TicketForm::Compact] {
+            let good = ticket_bytes(&spec, &p.pruned, &stats, form).unwrap();
+            agree(&good, "the good ticket");
+            assert!(read_ticket(&good).is_ok());
+            for i in 0..good.len() {
+                for flip in [0x01u8, 0x20, 0x80] {
+                    let mut b = good.clone();
+                    b[i] ^= flip;
+                    agree(&b, &format!("{form}: byte {i} ^ {flip:#x}"));
+                }
+            }
+            for len in 0..good.len() {
+                agree(&good[..len], &format!("{form}: cut to {len} bytes"));
+                assert!(read_ticket(&good[..len]).is_err());
+            }
+            let mut longer = good.clone();
+            longer.push(0);
+            agree(&longer, "one byte more");
+            assert!(read_ticket(&longer).is_err());
+        }
+    }
+
+    /// `bytes` with its header JSON changed by `f` and padded back to its length.
+    fn with_header(bytes: &[u8], f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+        let n = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..n]).unwrap();
+        f(&mut header);
+        let mut text = serde_json::to_string(&header).unwrap();
+        assert!(text.len() <= n - 8);
+        text.extend(std::iter::repeat_n(' ', n - 8 - text.len()));
+        [&bytes[..8], text.as_bytes(), &bytes[n..]].concat()
+    }
+
+    #[test]
+    fn overlapping_and_outside_tensors_are_refused() {
+        let p = run();
+        let spec = TicketSpec::of_run(&p.plan, &p.large, None);
+        let stats = vec![LayerStats::default(); 2];
+        for form in [TicketForm::Weights, TicketForm::Compact] {
+            let good = ticket_bytes(&spec, &p.pruned, &stats, form).unwrap();
+            let names: Vec<String> = SafeTensors::deserialize(&good)
+                .unwrap()
+                .names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            let offsets = |h: &serde_json::Value, name: &str| {
+                let o = &h[name]["data_offsets"];
+                (o[0].as_u64().unwrap(), o[1].as_u64().unwrap())
+            };
+            let refused = |b: Vec<u8>, what: &str| {
+                let e = read_ticket(&b).unwrap_err().to_string();
+                assert!(e.contains("not a safetensors file"), "{what}: {e}");
+                assert!(read_backwards(&b).is_err(), "{what}");
+            };
+            for name in &names {
+                // Overlapping the tensor before it (or starting before the data).
+                refused(
+                    with_header(&good, |h| {
+                        let (s, e) = offsets(h, name);
+                        h[name]["data_offsets"] = serde_json::json!([s.saturating_sub(1), e]);
+                        h[name]["shape"] = serde_json::json!([0]);
+                    }),
+                    &format!("{form}: {name} moved back"),
+                );
+                // Past the end of the file.
+                refused(
+                    with_header(&good, |h| {
+                        let (s, e) = offsets(h, name);
+                        h[name]["data_offsets"] = serde_json::json!([s + 1 << 40, e + 1 << 40]);
+                    }),
+                    &format!("{form}: {name} past the end"),
+                );
+            }
+            // A header length beyond the file.
+            let mut b = good.clone();
+            b[..8].copy_from_slice(&(good.len() as u64).to_le_bytes());
+            refused(b, "a header longer than the file");
+        }
+    }
+
+    #[test]
+    fn a_ticket_file_reads_a_layer_at_a_time() {
+        let p = run();
+        let spec = TicketSpec::of_run(&p.plan, &p.large, None);
+        let stats = vec![LayerStats::default(); 2];
+        let path = std::env::temp_dir().join(format!(
+            "logprune-ticket-reader-{}.safetensors",
+            std::process::id()
+        ));
+        for form in [TicketForm::Weights, TicketForm::Compact] {
+            std::fs::write(&path, ticket_bytes(&spec, &p.pruned, &stats, form).unwrap()).unwrap();
+            let file = io::BufReader::new(std::fs::File::open(&path).unwrap());
+            let mut r = TicketReader::new(file).unwrap();
+            assert_eq!((r.spec(), r.stats(), r.form()), (&spec, &stats[..], form));
+            assert_eq!(
+                r.layer_sizes(),
+                p.pruned
+                    .layers()
+                    .iter()
+                    .map(|l| (l.len() as u64, l.edge_count() as u64))
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(r.layer(1).unwrap(), p.pruned.layers()[1]);
+            assert_eq!(r.layer(0).unwrap(), p.pruned.layers()[0]);
+            let e = r.layer(2).unwrap_err().to_string();
+            assert!(e.contains("layer 3"), "{e}");
+            assert_eq!(r.read_all().unwrap().pruned, p.pruned);
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+
     #[test]
     fn bad_compact_arrays_name_the_layer_and_tensor() {
         let p = run();
