@@ -74,7 +74,10 @@
 //! The writer is a pure function of its inputs (byte-identical for equal tickets) and streams
 //! the arrays; the reader checks everything (names, dtypes, shapes, metadata, the layer
 //! arrays' invariants, indices against G's widths and the layer's fans, naming the layer and
-//! the tensor) and never panics on untrusted bytes.
+//! the tensor) and never panics on untrusted bytes. It reads a layer at a time
+//! ([`TicketReader`]: the header checked when opened, any layer read on demand), so a ticket is
+//! verified ([`crate::verify_reader`]) or merged ([`ShardReaders`], [`crate::merge_into`]) in
+//! the memory of its largest layer; [`read_ticket`] reads every layer.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -2228,7 +2231,7 @@ mod tests {
                 refused(
                     with_header(&good, |h| {
                         let (s, e) = offsets(h, name);
-                        h[name]["data_offsets"] = serde_json::json!([s + 1 << 40, e + 1 << 40]);
+                        h[name]["data_offsets"] = serde_json::json!([s + (1 << 40), e + (1 << 40)]);
                     }),
                     &format!("{form}: {name} past the end"),
                 );
