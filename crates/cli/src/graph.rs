@@ -151,6 +151,10 @@ pub fn verify_graph(
 /// A shard that cannot be read, of another target or run, missing shards, or the
 /// verification's error.
 pub fn run_merge_graph(args: &MergeArgs, graph: &Graph, domain: &Domain) -> Result<String, String> {
+    let out = args
+        .out
+        .as_deref()
+        .ok_or("--out DIR is required (unless --print-resources)")?;
     let mut shards: Vec<Ticket> = Vec::with_capacity(args.shards.len());
     let mut given: Option<Fingerprint> = None;
     for p in &args.shards {
@@ -169,17 +173,14 @@ pub fn run_merge_graph(args: &MergeArgs, graph: &Graph, domain: &Domain) -> Resu
         shards.push(t);
     }
     let ticket = merge(shards).map_err(|e| e.to_string())?;
-    let mut report = verify_graph(&ticket, &args.out, graph, domain, args.quiet)?;
+    let mut report = verify_graph(&ticket, out, graph, domain, args.quiet)?;
     report.verify().map_err(|e| e.to_string())?;
     let form = TicketForm::of_store_weights(args.store_weights);
     report.ticket_form = Some(form);
     let bytes = ticket_bytes(&ticket.spec, &ticket.pruned, &ticket.stats, form)
         .map_err(|e| e.to_string())?;
     let json = report.to_json().map_err(|e| e.to_string())?;
-    let (ticket_path, report_path) = (
-        args.out.join("ticket.safetensors"),
-        args.out.join("report.json"),
-    );
+    let (ticket_path, report_path) = (out.join("ticket.safetensors"), out.join("report.json"));
     write_streams_atomically(vec![
         (ticket_path.clone(), Contents::Bytes(bytes)),
         (report_path.clone(), Contents::Bytes(json.into_bytes())),

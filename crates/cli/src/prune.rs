@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use logprune_construction::TicketForm;
-use logprune_construction::ticket::{self, merge, write_ticket};
+use logprune_construction::ticket::{self, write_ticket};
 use logprune_construction::{
     Accuracy, Construction, ConstructionError, DENSE_PRUNED_LIMIT, Domain, Fingerprint,
     GDistribution, Generator, LargeNetwork, LayerSink, Plan, Progress, PruneConfig, PrunedLayer,
-    Report, Shard, ShardTimings, SolverKind, Ticket, TicketSpec, ToleranceRule, export_large,
-    memory, prune_into, prune_shard, prune_with, read_ticket, resources, search_width, verify,
-    verify_merged,
+    Report, Shard, ShardReaders, SolverKind, TicketReader, TicketSpec, ToleranceRule, export_large,
+    memory, merge_into, prune_into, prune_shard, prune_with, resources, search_width,
+    streamed_resources, verify_reader,
 };
 use logprune_network::{Activation, LoadOptions, Network, load_network, read_input_rows};
 
@@ -541,13 +541,30 @@ fn print_resources(args: &PruneArgs) -> Result<String, String> {
     let config = config_of(args)?;
     let (target, domain) = target_and_domain(&args.target)?;
     let r = resources(&target, &domain, &config, args.shard).map_err(|e| e.to_string())?;
-    let file = std::fs::metadata(&args.target.target).map_or(0, |m| m.len());
+    Ok(resources_line(&r, &args.target.target))
+}
+
+/// `--mem=<MiB>M --cpus-per-task=<threads>` for `r`, with the process's overhead and the
+/// target file (read whole) added.
+fn resources_line(r: &logprune_construction::Resources, target: &Path) -> String {
+    let file = std::fs::metadata(target).map_or(0, |m| m.len());
     let mib = r
         .memory
         .saturating_add(PROCESS_OVERHEAD)
         .saturating_add(file)
         .div_ceil(1 << 20);
-    Ok(format!("--mem={mib}M --cpus-per-task={}\n", r.threads))
+    format!("--mem={mib}M --cpus-per-task={}\n", r.threads)
+}
+
+/// A ticket file opened for reading layer by layer.
+pub(crate) type FileReader = TicketReader<std::io::BufReader<std::fs::File>>;
+
+/// Opens the ticket at `path` and reads its header ([`TicketReader`]); errors name the file.
+pub(crate) fn open_ticket(path: &Path, what: &str) -> Result<FileReader, String> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
+    TicketReader::new(std::io::BufReader::with_capacity(1 << 20, file))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The ticket file in `form` as a stream, counted on `bar` as the stage `write`.
@@ -660,7 +677,7 @@ pub fn run_prune(args: &PruneArgs) -> Result<String, String> {
 struct TicketFile {
     dest: PathBuf,
     form: TicketForm,
-    /// The spec and the number of layers, from [`LayerSink::begin`].
+    /// The spec and the number of layers: given (a merge's), or from [`LayerSink::begin`].
     spec: Option<(TicketSpec, usize)>,
     staged: Option<(Staged, Staged)>,
     writer: Option<ticket::TicketWriter<std::io::BufWriter<std::fs::File>, std::fs::File>>,
@@ -668,7 +685,9 @@ struct TicketFile {
 
 impl LayerSink for TicketFile {
     fn begin(&mut self, plan: &Plan, large: &LargeNetwork) -> Result<(), ConstructionError> {
-        self.spec = Some((TicketSpec::of_run(plan, large, None), large.depth()));
+        if self.spec.is_none() {
+            self.spec = Some((TicketSpec::of_run(plan, large, None), large.depth()));
+        }
         Ok(())
     }
 
@@ -891,11 +910,24 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "TICKET.safetensors")]
     pub ticket: PathBuf,
     /// The report the run wrote with it.
-    #[arg(long, value_name = "report.json")]
-    pub report: PathBuf,
+    #[arg(
+        long,
+        value_name = "report.json",
+        required_unless_present = "print_resources"
+    )]
+    pub report: Option<PathBuf>,
     /// The target and its domain, as given to the run.
     #[command(flatten)]
     pub target: TargetArgs,
+    /// The most memory the verification may use, e.g. 4G [default: 3/4 of the machine's
+    /// RAM]; it reads the ticket a layer at a time, and is refused before reading any layer
+    /// when its estimate (the largest layer and the check) exceeds this.
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    pub max_memory: Option<u64>,
+    /// Print the memory and threads the verification needs, as `--mem=<MiB>M
+    /// --cpus-per-task=<threads>` for sbatch, and verify nothing (MLP targets).
+    #[arg(long)]
+    pub print_resources: bool,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -943,19 +975,47 @@ fn differences(a: &serde_json::Value, b: &serde_json::Value, path: &str, out: &m
 /// # Errors
 /// What failed or differs.
 pub fn run_verify(args: &VerifyArgs) -> Result<String, String> {
-    let ticket = read_ticket(&read(&args.ticket, "ticket")?)
+    let mut reader = open_ticket(&args.ticket, "ticket")?;
+    let loaded = load_target(&args.target)?;
+    if args.print_resources {
+        let (Target::Chain(target), domain) = loaded else {
+            return Err(format!(
+                "--print-resources: not supported for a graph target ({}) yet; it is for an MLP target",
+                args.target.target.display()
+            ));
+        };
+        let r = streamed_resources(
+            reader.spec(),
+            &reader.layer_sizes(),
+            false,
+            &target,
+            &domain,
+        )
         .map_err(|e| format!("{}: {e}", args.ticket.display()))?;
-    let report: serde_json::Value = serde_json::from_slice(&read(&args.report, "report")?)
-        .map_err(|e| format!("{}: not JSON: {e}", args.report.display()))?;
-    let (recomputed, value) = match load_target(&args.target)? {
+        return Ok(resources_line(&r, &args.target.target));
+    }
+    let report_path = args
+        .report
+        .as_deref()
+        .ok_or("--report is required (unless --print-resources)")?;
+    let report: serde_json::Value = serde_json::from_slice(&read(report_path, "report")?)
+        .map_err(|e| format!("{}: not JSON: {e}", report_path.display()))?;
+    let (form, fingerprinted) = (reader.form(), reader.spec().fingerprint.is_some());
+    let (recomputed, value) = match loaded {
         (Target::Graph(graph), domain) => {
+            // A graph's check measures the literal Ĝ through the whole graph: the ticket is
+            // read whole.
+            let ticket = reader
+                .read_all()
+                .map_err(|e| format!("{}: {e}", args.ticket.display()))?;
             let r = crate::graph::verify_graph(&ticket, &args.ticket, &graph, &domain, args.quiet)?;
             let value = serde_json::to_value(&r).map_err(|e| e.to_string())?;
             (Summary::of_graph(&r), value)
         }
         (Target::Chain(target), domain) => {
             let bar = Bar::new(args.quiet);
-            let result = verify(&ticket, &target, &domain, &bar);
+            let max_memory = args.max_memory.or_else(default_max_memory);
+            let result = verify_reader(&mut reader, &target, &domain, max_memory, &bar);
             bar.finish();
             let r = result.map_err(|e| format!("{}: {e}", args.ticket.display()))?;
             let value = serde_json::to_value(&r).map_err(|e| e.to_string())?;
@@ -965,7 +1025,7 @@ pub fn run_verify(args: &VerifyArgs) -> Result<String, String> {
     let mut value = value;
     // A report written before tickets had two forms names none: its ticket has the weights.
     if report.get("ticket_form").is_none()
-        && ticket.form == TicketForm::Weights
+        && form == TicketForm::Weights
         && let Some(v) = value.as_object_mut()
     {
         v.remove("ticket_form");
@@ -976,26 +1036,27 @@ pub fn run_verify(args: &VerifyArgs) -> Result<String, String> {
         return Err(format!(
             "{} does not match {}: {} field(s) differ:\n  {}",
             args.ticket.display(),
-            args.report.display(),
+            report_path.display(),
             diffs.len(),
             diffs.join("\n  ")
         ));
     }
-    let fingerprint = match ticket.spec.fingerprint {
-        Some(_) => "its fingerprint matches the target and domain; ".to_owned(),
-        None => format!("note: the ticket {NO_FINGERPRINT}\n"),
+    let fingerprint = if fingerprinted {
+        "its fingerprint matches the target and domain; ".to_owned()
+    } else {
+        format!("note: the ticket {NO_FINGERPRINT}\n")
     };
     Ok(format!(
         "{fingerprint}verified {} ({} ticket): {} kept weights re-derived from G ({}, seed {}); certified sup ‖F − Ĝ‖₂ ≤ {:.4e}, measured max {:.4e} over {} inputs; every field of {} matches\n",
         args.ticket.display(),
-        ticket.form,
+        form,
         recomputed.weights_verified,
         recomputed.generator,
         recomputed.seed,
         recomputed.certified_bound,
         recomputed.empirical_max_error,
         recomputed.inputs_checked,
-        args.report.display()
+        report_path.display()
     ))
 }
 
@@ -1040,11 +1101,21 @@ pub struct MergeArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// The output directory (created if needed).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "print_resources")]
+    pub out: Option<PathBuf>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// The most memory the merge may use, e.g. 4G [default: 3/4 of the machine's RAM]; it
+    /// reads, joins, checks and writes one layer at a time, and is refused before reading
+    /// any layer when its estimate (every shard's largest layer, the merged layer and the
+    /// check) exceeds this.
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    pub max_memory: Option<u64>,
+    /// Print the memory and threads the merge needs, as `--mem=<MiB>M
+    /// --cpus-per-task=<threads>` for sbatch, and merge nothing (MLP targets).
+    #[arg(long)]
+    pub print_resources: bool,
     /// Write the merged ticket with its kept weights (format version 1) instead of the
     /// compact default (version 2, the mask alone); the shards may be in either form.
     #[arg(long)]
@@ -1084,69 +1155,88 @@ const NO_FINGERPRINT: &str = "has no fingerprint (written before fingerprints): 
 /// # Errors
 /// What failed.
 pub fn run_merge(args: &MergeArgs) -> Result<String, String> {
-    check_out(&args.out)?;
+    if let Some(out) = &args.out {
+        check_out(out)?;
+    }
     let (target, domain) = match load_target(&args.target)? {
         (Target::Chain(network), domain) => (network, domain),
         (Target::Graph(graph), domain) => {
+            if args.print_resources {
+                return Err(format!(
+                    "--print-resources: not supported for a graph target ({}) yet; it is for an MLP target",
+                    args.target.target.display()
+                ));
+            }
             return crate::graph::run_merge_graph(args, &graph, &domain);
         }
     };
-    let mut shards: Vec<Ticket> = Vec::with_capacity(args.shards.len());
+    let mut readers: Vec<FileReader> = Vec::with_capacity(args.shards.len());
     let mut given: Option<Fingerprint> = None;
     for p in &args.shards {
-        let t = read_ticket(&read(p, "shard")?).map_err(|e| format!("{}: {e}", p.display()))?;
+        let r = open_ticket(p, "shard")?;
         let fingerprint = match given {
             Some(f) => f,
             None => *given.insert(
-                Fingerprint::new(&target, &domain, &t.spec.config(None))
+                Fingerprint::new(&target, &domain, &r.spec().config(None))
                     .map_err(|e| format!("target {}: {e}", args.target.target.display()))?,
             ),
         };
-        t.spec
+        r.spec()
             .check_fingerprint(&fingerprint)
             .map_err(|e| format!("{}: {e}", p.display()))?;
-        shards.push(t);
+        readers.push(r);
     }
-    let unfingerprinted: Vec<String> = shards
+    let unfingerprinted: Vec<String> = readers
         .iter()
-        .filter(|t| t.spec.fingerprint.is_none())
-        .map(|t| t.spec.name())
+        .filter(|r| r.spec().fingerprint.is_none())
+        .map(|r| r.spec().name())
         .collect();
-    let timings = ShardTimings::of(&shards);
-    let files: Vec<(Option<Shard>, &Path)> = shards
+    let files: Vec<(Option<Shard>, &Path)> = readers
         .iter()
         .zip(&args.shards)
-        .map(|(t, p)| (t.spec.shard, p.as_path()))
+        .map(|(r, p)| (r.spec().shard, p.as_path()))
         .collect();
-    let ticket = merge(shards).map_err(|e| with_files(e.to_string(), &files))?;
-    let bar = Bar::new(args.quiet);
-    let result = match &timings {
-        Some(t) => verify_merged(&ticket, t, &target, &domain, &bar),
-        None => verify(&ticket, &target, &domain, &bar),
-    };
-    bar.finish();
-    let mut report = result.map_err(|e| e.to_string())?;
-    report.verify().map_err(|e| e.to_string())?;
+    let mut shards = ShardReaders::new(readers).map_err(|e| with_files(e.to_string(), &files))?;
+    if args.print_resources {
+        let r = streamed_resources(shards.spec(), &shards.layer_sizes(), true, &target, &domain)
+            .map_err(|e| e.to_string())?;
+        return Ok(resources_line(&r, &args.target.target));
+    }
+    let out = args
+        .out
+        .as_deref()
+        .ok_or("--out DIR is required (unless --print-resources)")?;
+    let timings = shards.timings();
     let form = TicketForm::of_store_weights(args.store_weights);
-    report.ticket_form = Some(form);
+    let new_dirs = NewDirs::new(out);
+    let mut sink = TicketFile {
+        dest: out.join("ticket.safetensors"),
+        form,
+        spec: Some((shards.spec().clone(), shards.depth())),
+        staged: None,
+        writer: None,
+    };
+    let bar = Bar::new(args.quiet);
+    let max_memory = args.max_memory.or_else(default_max_memory);
+    let result = merge_into(&mut shards, &target, &domain, max_memory, &bar, &mut sink);
+    bar.finish();
+    let report = result.map_err(|e| with_files(e.to_string(), &files))?;
+    report.verify().map_err(|e| e.to_string())?;
+    let stats = shards.stats().to_vec();
+    drop(shards);
+    let ticket = sink.finish(&stats)?;
     let mut json = serde_json::to_value(&report).map_err(|e| e.to_string())?;
     if let (Some(t), Some(seconds)) = (&timings, json.get_mut("seconds")) {
         seconds["shards"] = serde_json::to_value(t).map_err(|e| e.to_string())?;
     }
     let mut json = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
     json.push('\n');
-    let paths = vec![
-        args.out.join("ticket.safetensors"),
-        args.out.join("report.json"),
-    ];
-    write_streams_atomically(vec![
-        (
-            paths[0].clone(),
-            ticket_stream(&ticket.spec, &ticket.pruned, &ticket.stats, form, &bar),
-        ),
-        (paths[1].clone(), Contents::Bytes(json.into_bytes())),
-    ])?;
-    bar.finish();
+    let paths = vec![out.join("ticket.safetensors"), out.join("report.json")];
+    commit_with(
+        vec![ticket],
+        vec![(paths[1].clone(), Contents::Bytes(json.into_bytes()))],
+    )?;
+    new_dirs.keep();
     let mut text = summary(&args.target.target, &report, &paths);
     if let Some(t) = &timings {
         let _ = writeln!(

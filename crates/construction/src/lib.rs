@@ -66,6 +66,7 @@ mod pruned;
 pub mod source;
 pub mod ticket;
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use logprune_network::{NamedTensor, Network, write_tensors};
@@ -86,7 +87,10 @@ pub use kernel::Half;
 pub use large::{Generator, LargeNetwork, Side};
 pub use plan::{Plan, PlanCore};
 pub use pruned::{DenseTensor, KeptNeuron, LayerParts, NeuronRef, PrunedLayer, PrunedNetwork};
-pub use ticket::{Shard, ShardTimings, Ticket, TicketForm, TicketSpec, read_ticket, write_ticket};
+pub use ticket::{
+    Shard, ShardReaders, ShardTimings, Ticket, TicketForm, TicketReader, TicketSpec, read_ticket,
+    write_ticket,
+};
 
 /// The most bytes [`PrunedNetwork::to_safetensors`] writes (the dense Ĝ allocates kept ×
 /// width): 2 GiB.
@@ -639,22 +643,73 @@ fn verify_with(
     prune_seconds: f64,
     progress: &dyn Progress,
 ) -> Result<Report, ConstructionError> {
-    ticket.spec.check_fingerprint(&Fingerprint::new(
+    let layers = ticket.pruned.layers();
+    verify_layers(
+        &Source {
+            spec: &ticket.spec,
+            stats: &ticket.stats,
+            form: Some(ticket.form),
+            depth: layers.len(),
+            budget: None,
+        },
         target,
         domain,
-        &ticket.spec.config(None),
-    )?)?;
-    if let Some(s) = ticket.spec.shard {
+        prune_seconds,
+        progress,
+        &mut |t| Ok(Cow::Borrowed(&layers[t])),
+        None,
+    )
+}
+
+/// What [`verify_layers`] checks, but for the layers themselves.
+struct Source<'s> {
+    spec: &'s TicketSpec,
+    stats: &'s [oracle::LayerStats],
+    /// The form the report records, if any.
+    form: Option<TicketForm>,
+    /// The number of layers.
+    depth: usize,
+    /// For a streamed verify or merge: the memory budget, the layers' `(neurons, edges)`,
+    /// and whether it merges ([`memory::streamed`]).
+    budget: Option<Budget<'s>>,
+}
+
+/// A streamed verify's or merge's memory budget, its layers' `(neurons, edges)` and whether
+/// it merges.
+type Budget<'s> = (u64, &'s [(u64, u64)], bool);
+
+/// What a streamed verify or merge refuses when its estimate exceeds the budget.
+const STREAMED_WHAT: [&str; 2] = [
+    "verifying the ticket (its largest layer and the check)",
+    "merging the shards (their largest layer, the merged layer and the check)",
+];
+
+/// [`verify`] on layers handed over by `layer` one at a time (and, if given, to `sink` once
+/// checked): the fingerprint, the plan and G, the memory estimate if the source has a
+/// budget, then each layer checked ([`check::Checker`]) and dropped.
+#[allow(clippy::too_many_arguments)]
+fn verify_layers<'a>(
+    source: &Source<'_>,
+    target: &Network,
+    domain: &Domain,
+    prune_seconds: f64,
+    progress: &dyn Progress,
+    layer: &mut dyn FnMut(usize) -> Result<Cow<'a, PrunedLayer>, ConstructionError>,
+    mut sink: Option<&mut dyn LayerSink>,
+) -> Result<Report, ConstructionError> {
+    let spec = source.spec;
+    spec.check_fingerprint(&Fingerprint::new(target, domain, &spec.config(None))?)?;
+    if let Some(s) = spec.shard {
         return Err(ConstructionError::Ticket {
             message: format!("shard {s} is part of a run: merge the shards first"),
         });
     }
-    let config = ticket.spec.config(None);
+    let config = spec.config(None);
     let (plan, layout, large, plan_seconds) = set_up(target, domain, &config, true)?;
-    let described = ticket.spec.large_network()?;
+    let described = spec.large_network()?;
     if described != large
-        || ticket.spec.target_widths != plan.network().architecture().widths()
-        || ticket.spec.bias_unit != plan.has_bias_unit()
+        || spec.target_widths != plan.network().architecture().widths()
+        || spec.bias_unit != plan.has_bias_unit()
     {
         return Err(ConstructionError::Ticket {
             message: format!(
@@ -666,15 +721,29 @@ fn verify_with(
             ),
         });
     }
-    let report = check(
-        &CheckInput {
-            target,
-            domain,
-            plan: &plan,
+    if source.depth != large.depth() {
+        return Err(ConstructionError::WidthCount {
+            what: "layers of the pruned network",
+            expected: large.depth(),
+            found: source.depth,
+        });
+    }
+    if let Some((limit, sizes, merge)) = source.budget {
+        memory::streamed(&plan, &large, sizes, merge)
+            .check_for(limit, STREAMED_WHAT[usize::from(merge)])?;
+    }
+    let mut checker = check::Checker::new(target, domain, &plan, &large, &*layout)?;
+    for t in 0..source.depth {
+        let l = layer(t)?;
+        checker.layer(t, &l)?;
+        if let Some(sink) = sink.as_deref_mut() {
+            sink.layer(t, l.into_owned())?;
+        }
+    }
+    let report = checker.finish(
+        &check::Finish {
             layout: &*layout,
-            large: &large,
-            pruned: &ticket.pruned,
-            stats: &ticket.stats,
+            stats: source.stats,
             seconds: (plan_seconds, prune_seconds),
             other_rule: None,
             width_search: None,
@@ -682,8 +751,110 @@ fn verify_with(
         progress,
     )?;
     Ok(Report {
-        ticket_form: Some(ticket.form),
+        ticket_form: source.form,
         ..report
+    })
+}
+
+/// [`verify`] of a ticket file read one layer at a time ([`ticket::TicketReader`]): each
+/// layer is read (a compact ticket's weights re-derived from G), checked as [`verify`] checks
+/// it and dropped, so the verification holds one layer of Ĝ and the check's state (its
+/// virtual matrices), whatever the ticket's size. The report is [`verify`]'s of the whole
+/// ticket.
+///
+/// With `max_memory`, the estimate of that peak ([`memory::streamed`], from the layers'
+/// sizes in the header) is checked against it before any layer is read.
+///
+/// # Errors
+/// As [`verify`]; the ticket's reading errors (naming the layer and the tensor);
+/// [`ConstructionError::MemoryBudget`] above `max_memory`.
+pub fn verify_reader<R: std::io::Read + std::io::Seek>(
+    ticket: &mut ticket::TicketReader<R>,
+    target: &Network,
+    domain: &Domain,
+    max_memory: Option<u64>,
+    progress: &dyn Progress,
+) -> Result<Report, ConstructionError> {
+    let spec = ticket.spec().clone();
+    let stats = ticket.stats().to_vec();
+    let sizes = ticket.layer_sizes();
+    verify_layers(
+        &Source {
+            spec: &spec,
+            stats: &stats,
+            form: Some(ticket.form()),
+            depth: ticket.depth(),
+            budget: max_memory.map(|m| (m, sizes.as_slice(), false)),
+        },
+        target,
+        domain,
+        0.0,
+        progress,
+        &mut |t| ticket.layer(t).map(Cow::Owned),
+        None,
+    )
+}
+
+/// [`ticket::merge`] and [`verify_merged`] a layer at a time: for each layer, the shards'
+/// layers are read and joined ([`ticket::ShardReaders::layer`]), checked as [`verify`]
+/// checks a layer, and handed to `sink` (e.g. a [`ticket::TicketWriter`], whose bytes are
+/// then [`ticket::merge`]'s ticket written whole). Returns the report [`verify_merged`]
+/// gives for the merged ticket (with the shards' summed pruning seconds, if they record
+/// them), its `ticket_form` the sink's.
+///
+/// With `max_memory`, the estimate of the peak ([`memory::streamed`]) is checked against it
+/// before any layer is read.
+///
+/// # Errors
+/// As [`verify`] and [`ticket::merge`]; the sink's own;
+/// [`ConstructionError::MemoryBudget`] above `max_memory`.
+pub fn merge_into<R: std::io::Read + std::io::Seek>(
+    shards: &mut ticket::ShardReaders<R>,
+    target: &Network,
+    domain: &Domain,
+    max_memory: Option<u64>,
+    progress: &dyn Progress,
+    sink: &mut dyn LayerSink,
+) -> Result<Report, ConstructionError> {
+    let spec = shards.spec().clone();
+    let stats = shards.stats().to_vec();
+    let sizes = shards.layer_sizes();
+    let prune_seconds = shards.timings().map_or(0.0, |t| t.prune_total);
+    verify_layers(
+        &Source {
+            spec: &spec,
+            stats: &stats,
+            form: sink.ticket_form(),
+            depth: shards.depth(),
+            budget: max_memory.map(|m| (m, sizes.as_slice(), true)),
+        },
+        target,
+        domain,
+        prune_seconds,
+        progress,
+        &mut |t| shards.layer(t).map(Cow::Owned),
+        Some(sink),
+    )
+}
+
+/// The memory estimate ([`memory::streamed`]) of a streamed verify ([`verify_reader`]) or,
+/// if `merge`, merge ([`merge_into`]) of a ticket with `spec` whose layers keep `sizes`
+/// (`(neurons, edges)`, summed over the shards for a merge), and the threads it runs on;
+/// plans the run again but reads no layer.
+///
+/// # Errors
+/// As [`Plan::new`], the layout's and G's.
+pub fn streamed_resources(
+    spec: &TicketSpec,
+    sizes: &[(u64, u64)],
+    merge: bool,
+    target: &Network,
+    domain: &Domain,
+) -> Result<Resources, ConstructionError> {
+    let (plan, _, large, _) = set_up(target, domain, &spec.config(None), true)?;
+    Ok(Resources {
+        memory: memory::streamed(&plan, &large, sizes, merge).total,
+        threads: rayon::current_num_threads(),
     })
 }
 

@@ -52,9 +52,20 @@ impl MemoryEstimate {
     /// # Errors
     /// [`ConstructionError::MemoryBudget`] with the need and the limit.
     pub fn check(&self, limit: u64) -> Result<(), ConstructionError> {
+        self.check_for(
+            limit,
+            "the pruning run (Ĝ's arrays, the oracle's buffers and the check)",
+        )
+    }
+
+    /// [`MemoryEstimate::check`] for `what` (named in the error).
+    ///
+    /// # Errors
+    /// [`ConstructionError::MemoryBudget`] with the need and the limit.
+    pub fn check_for(&self, limit: u64, what: &'static str) -> Result<(), ConstructionError> {
         if self.total > limit {
             return Err(ConstructionError::MemoryBudget {
-                what: "the pruning run (Ĝ's arrays, the oracle's buffers and the check)",
+                what,
                 needed: self.total,
                 needed_gib: self.total as f64 / GIB,
                 limit,
@@ -174,16 +185,7 @@ fn estimate_from(
         }
     }
     let oracle_bytes = (largest[0].saturating_add(largest[1])).saturating_mul(64);
-    let minus = plan.minus_columns();
-    let matrices: u64 = (0..large.depth())
-        .map(|t| 8 * large.fan_out(t) as u64 * (4 * large.fan_in(t) + 2 * minus[t]) as u64)
-        .sum();
-    let n0 = large.fans().first().map_or(1, |f| f[0]) as u64;
-    let n_max = large.fans().iter().flatten().copied().max().unwrap_or(1) as u64;
-    let inputs = 16 * BOX_INPUTS as u64 * n0;
-    let passes = 8 * 256 * n_max * 6 * 2 + 8 * LITERAL_INPUTS as u64 * n_max * 2;
-    let targets: u64 = 2 * 8 * plan.num_target_weights() as u64;
-    let check_bytes = matrices + inputs + passes + targets;
+    let check_bytes = check_bytes(plan, large);
     MemoryEstimate {
         kept_edges,
         kept_neurons,
@@ -194,6 +196,71 @@ fn estimate_from(
             .saturating_add(oracle_bytes)
             .saturating_add(check_bytes),
     }
+}
+
+/// Bytes per kept neuron and per kept edge a streamed verify holds of the layer it reads
+/// ([`crate::ticket::TicketReader::layer`]): the file's arrays widened to 8 bytes and the
+/// layer's flat arrays (with the weights re-derived for a compact ticket) at once.
+pub const VERIFY_LAYER_BYTES: (u64, u64) = (48, 24);
+
+/// Bytes per kept neuron and per kept edge (each counted once per shard that keeps it) a
+/// streamed merge holds of a layer ([`crate::ticket::ShardReaders::layer`]): every shard's
+/// layer, one of them being read, and the merged layer.
+pub const MERGE_LAYER_BYTES: (u64, u64) = (80, 48);
+
+/// The memory a streamed verify (or, if `merge`, a streamed merge) of a ticket whose layers
+/// keep `sizes` (`(neurons, edges)` per layer, summed over the shards for a merge) needs:
+/// the largest layer's reading ([`VERIFY_LAYER_BYTES`], [`MERGE_LAYER_BYTES`]) and the
+/// check's state (as [`estimate`]'s: the virtual matrices of every layer, the inputs and the
+/// passes), nothing of the oracle.
+pub fn streamed(
+    plan: &PlanCore,
+    large: &LargeNetwork,
+    sizes: &[(u64, u64)],
+    merge: bool,
+) -> MemoryEstimate {
+    let (per_neuron, per_edge) = if merge {
+        MERGE_LAYER_BYTES
+    } else {
+        VERIFY_LAYER_BYTES
+    };
+    let pruned_bytes = sizes
+        .iter()
+        .map(|&(n, e)| {
+            n.saturating_mul(per_neuron)
+                .saturating_add(e.saturating_mul(per_edge))
+        })
+        .max()
+        .unwrap_or(0);
+    // The check of a layer also sums its mask's halves (`verify_mask`: 18 bytes per target
+    // weight, rounded up).
+    let sums = (0..large.depth())
+        .map(|t| 24 * large.fan_out(t) as u64 * large.fan_in(t) as u64)
+        .max()
+        .unwrap_or(0);
+    let check_bytes = check_bytes(plan, large) + sums;
+    MemoryEstimate {
+        kept_edges: sizes.iter().map(|s| s.1).fold(0u64, u64::saturating_add),
+        kept_neurons: sizes.iter().map(|s| s.0).fold(0u64, u64::saturating_add),
+        pruned_bytes,
+        oracle_bytes: 0,
+        check_bytes,
+        total: pruned_bytes.saturating_add(check_bytes),
+    }
+}
+
+/// Bytes of the check: the virtual matrices and their split copies of every layer, the measured inputs, the batch forward passes, and F and F'.
+fn check_bytes(plan: &PlanCore, large: &LargeNetwork) -> u64 {
+    let minus = plan.minus_columns();
+    let matrices: u64 = (0..large.depth())
+        .map(|t| 8 * large.fan_out(t) as u64 * (4 * large.fan_in(t) + 2 * minus[t]) as u64)
+        .sum();
+    let n0 = large.fans().first().map_or(1, |f| f[0]) as u64;
+    let n_max = large.fans().iter().flatten().copied().max().unwrap_or(1) as u64;
+    let inputs = 16 * BOX_INPUTS as u64 * n0;
+    let passes = 8 * 256 * n_max * 6 * 2 + 8 * LITERAL_INPUTS as u64 * n_max * 2;
+    let targets: u64 = 2 * 8 * plan.num_target_weights() as u64;
+    matrices + inputs + passes + targets
 }
 
 #[cfg(test)]

@@ -74,14 +74,17 @@
 //! The writer is a pure function of its inputs (byte-identical for equal tickets) and streams
 //! the arrays; the reader checks everything (names, dtypes, shapes, metadata, the layer
 //! arrays' invariants, indices against G's widths and the layer's fans, naming the layer and
-//! the tensor) and never panics on untrusted bytes.
+//! the tensor) and never panics on untrusted bytes. It reads a layer at a time
+//! ([`TicketReader`]: the header checked when opened, any layer read on demand), so a ticket is
+//! verified ([`crate::verify_reader`]) or merged ([`ShardReaders`], [`crate::merge_into`]) in
+//! the memory of its largest layer; [`read_ticket`] reads every layer.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use logprune_network::{Activation, Architecture};
 use rayon::prelude::*;
-use safetensors::{Dtype, SafeTensors};
+use safetensors::Dtype;
 use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::Fingerprint;
@@ -231,9 +234,15 @@ pub struct ShardTimings {
 impl ShardTimings {
     /// The timings of `shards` (those that record their seconds); `None` if none does.
     pub fn of(shards: &[Ticket]) -> Option<Self> {
-        let timed: Vec<(Shard, ShardSeconds)> = shards
-            .iter()
-            .filter_map(|t| Some((t.spec.shard?, t.spec.shard_seconds?)))
+        Self::of_specs(shards.iter().map(|t| &t.spec))
+    }
+
+    /// The timings of the shards with these specs (those that record their seconds); `None`
+    /// if none does.
+    pub fn of_specs<'a>(specs: impl IntoIterator<Item = &'a TicketSpec>) -> Option<Self> {
+        let timed: Vec<(Shard, ShardSeconds)> = specs
+            .into_iter()
+            .filter_map(|s| Some((s.shard?, s.shard_seconds?)))
             .collect();
         let total = |x: &(Shard, ShardSeconds)| x.1.plan + x.1.prune;
         let &(slowest, slowest_seconds) = timed
@@ -1084,7 +1093,7 @@ pub fn ticket_bytes(
 
 /// Reads a ticket of either form (module docs), checking everything; never panics on
 /// untrusted bytes. A compact ticket's weights are re-derived from G
-/// ([`TicketSpec::large_network`]).
+/// ([`TicketSpec::large_network`]). This is [`TicketReader`] on the bytes, every layer read.
 ///
 /// # Errors
 /// [`ConstructionError::Ticket`] naming what is wrong: not safetensors, not a ticket, an
@@ -1092,122 +1101,308 @@ pub fn ticket_bytes(
 /// the tensor), arrays that break the layer invariants, indices outside G's widths or the
 /// layer's fans.
 pub fn read_ticket(bytes: &[u8]) -> Result<Ticket, ConstructionError> {
-    let (_, header) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| ticket_error(format!("not a safetensors file: {e}")))?;
-    let meta = header
-        .metadata()
-        .as_ref()
-        .ok_or_else(|| ticket_error("no __metadata__: not a logprune ticket".to_owned()))?;
-    let get = |key: &str| {
-        meta.get(key)
-            .ok_or_else(|| ticket_error(format!("metadata `{key}` is missing")))
-    };
-    if get("format")? != TICKET_FORMAT {
-        return Err(ticket_error(format!(
-            "metadata `format` is `{}`, expected `{TICKET_FORMAT}`",
-            get("format")?
-        )));
-    }
-    let version = get("format_version")?;
-    let form = version
-        .parse::<u32>()
-        .ok()
-        .and_then(TicketForm::of_version)
-        .ok_or_else(|| {
-            ticket_error(format!(
-                "format version `{version}` is not supported: expected {TICKET_VERSION_WEIGHTS} or {TICKET_VERSION}"
-            ))
-        })?;
-    let mut fields = serde_json::Map::new();
-    for (k, v) in meta {
-        if k == "format" || k == "format_version" || k == "stats" || k == "dtypes" {
-            continue;
+    TicketReader::new(io::Cursor::new(bytes))?.read_all()
+}
+
+/// The largest header a ticket may have (safetensors' own limit).
+const MAX_HEADER: u64 = 100_000_000;
+
+/// Bytes read at a time when a tensor is decoded.
+const READ_CHUNK: usize = 1 << 20;
+
+/// Where one tensor of a layer is: its dtype, its number of entries, and its first byte in
+/// the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TensorPlace {
+    dtype: Dtype,
+    len: u64,
+    offset: u64,
+}
+
+/// A ticket file opened for reading layer by layer: [`TicketReader::new`] reads and checks
+/// the header (the safetensors layout: tensors contiguous, within the file and not
+/// overlapping, sizes matching shapes and dtypes; the metadata: format, version, spec,
+/// stats, dtypes; every tensor of every layer present with its dtype) without reading any
+/// data, and [`TicketReader::layer`] reads one layer, checks it as [`read_ticket`] does and,
+/// for a compact ticket, re-derives its weights from G. So a ticket is checked or merged in
+/// the memory of its largest layer. Never panics on untrusted bytes.
+#[derive(Debug)]
+pub struct TicketReader<R> {
+    inner: R,
+    spec: TicketSpec,
+    stats: Vec<LayerStats>,
+    form: TicketForm,
+    /// `(n_in, n_out, σ)` of each layer.
+    shapes: Vec<(usize, usize, Activation)>,
+    /// Per layer, its tensors in [`TicketForm::kinds`] order.
+    places: Vec<Vec<TensorPlace>>,
+    /// G, for a compact ticket (its weights are re-derived).
+    large: Option<LargeNetwork>,
+}
+
+impl<R: io::Read + io::Seek> TicketReader<R> {
+    /// Opens the ticket in `inner` (from its start) and checks its header.
+    ///
+    /// # Errors
+    /// [`ConstructionError::Ticket`] as [`read_ticket`] for everything the header says;
+    /// [`ConstructionError::Io`] if reading fails.
+    pub fn new(mut inner: R) -> Result<Self, ConstructionError> {
+        let file_len = inner.seek(io::SeekFrom::End(0)).map_err(io_error)?;
+        inner.seek(io::SeekFrom::Start(0)).map_err(io_error)?;
+        let not_safetensors = |m: &str| ticket_error(format!("not a safetensors file: {m}"));
+        if file_len < 8 {
+            return Err(not_safetensors("shorter than its 8-byte header length"));
         }
-        let value: serde_json::Value = serde_json::from_str(v)
-            .map_err(|e| ticket_error(format!("metadata `{k}` is not JSON: {e}")))?;
-        fields.insert(k.clone(), value);
-    }
-    let spec: TicketSpec = serde_json::from_value(serde_json::Value::Object(fields))
-        .map_err(|e| ticket_error(format!("metadata: {e}")))?;
-    let stats: Vec<StatsJson> = serde_json::from_str(get("stats")?)
-        .map_err(|e| ticket_error(format!("metadata `stats`: {e}")))?;
-    let shapes = spec.layer_shapes()?;
-    let ell = shapes.len();
-    for (what, len) in [
-        ("laws", spec.laws.len()),
-        ("widths_g", spec.widths_g.len()),
-        ("stats", stats.len()),
-    ] {
-        if len != ell {
-            return Err(ticket_error(format!(
-                "metadata `{what}` has {len} entries, expected one per layer ({ell})"
+        let mut n = [0u8; 8];
+        inner.read_exact(&mut n).map_err(io_error)?;
+        let n = u64::from_le_bytes(n);
+        if n > MAX_HEADER {
+            return Err(not_safetensors(&format!(
+                "a header of {n} bytes is longer than {MAX_HEADER}"
             )));
         }
-    }
-    let dtypes = match form {
-        TicketForm::Weights => vec![LayerShape::widest(form).dtypes; ell],
-        TicketForm::Compact => compact_dtypes(get("dtypes")?, ell)?,
-    };
-    let tensors = SafeTensors::deserialize(bytes)
-        .map_err(|e| ticket_error(format!("not a safetensors file: {e}")))?;
-    let kinds = form.kinds();
-    let expected = kinds.len() * ell;
-    if tensors.len() != expected {
-        return Err(ticket_error(format!(
-            "{} tensors, expected {expected} ({} per layer)",
-            tensors.len(),
-            kinds.len()
-        )));
-    }
-    let large = match form {
-        TicketForm::Weights => None,
-        TicketForm::Compact => Some(spec.large_network()?),
-    };
-    let mut layers = Vec::with_capacity(ell);
-    for (t, &(n_in, n_out, activation)) in shapes.iter().enumerate() {
-        let read = |j: usize| -> Result<Vec<u64>, ConstructionError> {
-            let name = format!("layer{}.{}", t + 1, kinds[j].name());
-            let dtype = dtypes[t][j];
-            let view = tensors
-                .tensor(&name)
-                .map_err(|_| ticket_error(format!("tensor `{name}` is missing")))?;
-            if view.dtype() != dtype || view.shape().len() != 1 {
+        if n > file_len - 8 {
+            return Err(not_safetensors(&format!(
+                "a header of {n} bytes does not fit in the file's {} bytes",
+                file_len - 8
+            )));
+        }
+        let mut header = vec![0u8; n as usize];
+        inner.read_exact(&mut header).map_err(io_error)?;
+        let header = std::str::from_utf8(&header)
+            .map_err(|e| not_safetensors(&format!("the header is not UTF-8: {e}")))?;
+        // Safetensors' own checks: tensors in offset order, contiguous from 0, each of the
+        // size its shape and dtype give, ending where the file does.
+        let layout: safetensors::tensor::Metadata = serde_json::from_str(header)
+            .map_err(|e| not_safetensors(&format!("the header: {e}")))?;
+        let data_len = file_len - 8 - n;
+        if layout.data_len() as u64 != data_len {
+            return Err(not_safetensors(&format!(
+                "the tensors take {} bytes, but the data section has {data_len}",
+                layout.data_len()
+            )));
+        }
+        let data_start = 8 + n;
+        let meta = layout
+            .metadata()
+            .as_ref()
+            .ok_or_else(|| ticket_error("no __metadata__: not a logprune ticket".to_owned()))?;
+        let get = |key: &str| {
+            meta.get(key)
+                .ok_or_else(|| ticket_error(format!("metadata `{key}` is missing")))
+        };
+        if get("format")? != TICKET_FORMAT {
+            return Err(ticket_error(format!(
+                "metadata `format` is `{}`, expected `{TICKET_FORMAT}`",
+                get("format")?
+            )));
+        }
+        let version = get("format_version")?;
+        let form = version
+            .parse::<u32>()
+            .ok()
+            .and_then(TicketForm::of_version)
+            .ok_or_else(|| {
+                ticket_error(format!(
+                    "format version `{version}` is not supported: expected {TICKET_VERSION_WEIGHTS} or {TICKET_VERSION}"
+                ))
+            })?;
+        let mut fields = serde_json::Map::new();
+        // Sorted, so that the first malformed field named does not depend on hashing.
+        let sorted: BTreeMap<&String, &String> = meta.iter().collect();
+        for (k, v) in sorted {
+            if k == "format" || k == "format_version" || k == "stats" || k == "dtypes" {
+                continue;
+            }
+            let value: serde_json::Value = serde_json::from_str(v)
+                .map_err(|e| ticket_error(format!("metadata `{k}` is not JSON: {e}")))?;
+            fields.insert(k.clone(), value);
+        }
+        let spec: TicketSpec = serde_json::from_value(serde_json::Value::Object(fields))
+            .map_err(|e| ticket_error(format!("metadata: {e}")))?;
+        let stats: Vec<StatsJson> = serde_json::from_str(get("stats")?)
+            .map_err(|e| ticket_error(format!("metadata `stats`: {e}")))?;
+        let shapes = spec.layer_shapes()?;
+        let ell = shapes.len();
+        for (what, len) in [
+            ("laws", spec.laws.len()),
+            ("widths_g", spec.widths_g.len()),
+            ("stats", stats.len()),
+        ] {
+            if len != ell {
                 return Err(ticket_error(format!(
-                    "tensor `{name}` is {:?} of shape {:?}, expected {dtype:?} of one dimension",
-                    view.dtype(),
-                    view.shape()
+                    "metadata `{what}` has {len} entries, expected one per layer ({ell})"
                 )));
             }
-            let size = dtype_size(dtype) as usize;
-            Ok(view
-                .data()
-                .chunks_exact(size)
-                .map(|c| {
-                    let mut b = [0u8; 8];
-                    b[..size].copy_from_slice(c);
-                    u64::from_le_bytes(b)
-                })
-                .collect())
+        }
+        let dtypes = match form {
+            TicketForm::Weights => vec![LayerShape::widest(form).dtypes; ell],
+            TicketForm::Compact => compact_dtypes(get("dtypes")?, ell)?,
         };
-        let parts = match &large {
-            None => read_weights_layer(t, &read, spec.widths_g[t])?,
-            Some(g) => read_compact_layer(t, &read, g, (n_in, n_out))?,
+        let tensors = layout.tensors();
+        let kinds = form.kinds();
+        let expected = kinds.len() * ell;
+        if tensors.len() != expected {
+            return Err(ticket_error(format!(
+                "{} tensors, expected {expected} ({} per layer)",
+                tensors.len(),
+                kinds.len()
+            )));
+        }
+        let large = match form {
+            TicketForm::Weights => None,
+            TicketForm::Compact => Some(spec.large_network()?),
         };
-        layers.push(
-            PrunedLayer::from_parts(n_in, n_out, activation, parts)
-                .map_err(|e| ticket_error(format!("layer {}: {e}", t + 1)))?,
-        );
+        let mut places = Vec::with_capacity(ell);
+        for (t, dtypes) in dtypes.iter().enumerate() {
+            let mut layer = Vec::with_capacity(kinds.len());
+            for (kind, &dtype) in kinds.iter().zip(dtypes) {
+                let name = format!("layer{}.{}", t + 1, kind.name());
+                let info = tensors
+                    .get(&name)
+                    .ok_or_else(|| ticket_error(format!("tensor `{name}` is missing")))?;
+                if info.dtype != dtype || info.shape.len() != 1 {
+                    return Err(ticket_error(format!(
+                        "tensor `{name}` is {:?} of shape {:?}, expected {dtype:?} of one dimension",
+                        info.dtype, info.shape
+                    )));
+                }
+                layer.push(TensorPlace {
+                    dtype,
+                    len: info.shape[0] as u64,
+                    offset: data_start + info.data_offsets.0 as u64,
+                });
+            }
+            places.push(layer);
+        }
+        Ok(TicketReader {
+            inner,
+            spec,
+            stats: stats.into_iter().map(LayerStats::from).collect(),
+            form,
+            shapes,
+            places,
+            large,
+        })
     }
-    let pruned = match spec.graph {
-        Some(_) => PrunedNetwork::of_graph(layers)?,
-        None => PrunedNetwork::new(layers)?,
-    };
-    Ok(Ticket {
-        spec,
-        pruned,
-        stats: stats.into_iter().map(LayerStats::from).collect(),
-        form,
-    })
+
+    /// What the ticket records about G, the target and the run.
+    pub fn spec(&self) -> &TicketSpec {
+        &self.spec
+    }
+
+    /// The oracle's counts per layer.
+    pub fn stats(&self) -> &[LayerStats] {
+        &self.stats
+    }
+
+    /// The form of the ticket.
+    pub fn form(&self) -> TicketForm {
+        self.form
+    }
+
+    /// The number of layers.
+    pub fn depth(&self) -> usize {
+        self.shapes.len()
+    }
+
+    /// `(kept neurons, kept edges)` of each layer, as the header gives them (the lengths of
+    /// its `z`/`z_delta` and `edge_output` tensors), for memory estimates.
+    pub fn layer_sizes(&self) -> Vec<(u64, u64)> {
+        let kinds = self.form.kinds();
+        let at = |k: Kind| kinds.iter().position(|&x| x == k).unwrap_or(0);
+        let (neurons, edges) = match self.form {
+            TicketForm::Weights => (at(Kind::Z), at(Kind::EdgeOutput)),
+            TicketForm::Compact => (at(Kind::ZDelta), at(Kind::EdgeOutput)),
+        };
+        self.places
+            .iter()
+            .map(|p| (p[neurons].len, p[edges].len))
+            .collect()
+    }
+
+    /// Reads layer `t` (0-based) of Ĝ, checked as [`read_ticket`] checks it; a compact
+    /// ticket's weights re-derived from G.
+    ///
+    /// # Errors
+    /// As [`read_ticket`] for the layer (naming it and the tensor);
+    /// [`ConstructionError::Ticket`] for a layer the ticket does not have;
+    /// [`ConstructionError::Io`] if reading fails.
+    pub fn layer(&mut self, t: usize) -> Result<PrunedLayer, ConstructionError> {
+        let Some(&(n_in, n_out, activation)) = self.shapes.get(t) else {
+            return Err(ticket_error(format!(
+                "layer {} asked of a ticket of {} layers",
+                t + 1,
+                self.shapes.len()
+            )));
+        };
+        let places = &self.places[t];
+        let inner = &mut self.inner;
+        let mut read = |j: usize| read_array(inner, places[j]);
+        let parts = match &self.large {
+            None => read_weights_layer(t, &mut read, self.spec.widths_g[t])?,
+            Some(g) => read_compact_layer(t, &mut read, g, (n_in, n_out))?,
+        };
+        PrunedLayer::from_parts(n_in, n_out, activation, parts)
+            .map_err(|e| ticket_error(format!("layer {}: {e}", t + 1)))
+    }
+
+    /// Reads every layer: the whole ticket.
+    ///
+    /// # Errors
+    /// As [`TicketReader::layer`].
+    pub fn read_all(mut self) -> Result<Ticket, ConstructionError> {
+        let layers = (0..self.depth())
+            .map(|t| self.layer(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pruned = match self.spec.graph {
+            Some(_) => PrunedNetwork::of_graph(layers)?,
+            None => PrunedNetwork::new(layers)?,
+        };
+        Ok(Ticket {
+            spec: self.spec,
+            pruned,
+            stats: self.stats,
+            form: self.form,
+        })
+    }
+
+    /// The reader it was opened on.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+/// The entries of the tensor at `place`, each widened to `u64`, decoded a chunk at a time.
+fn read_array<R: io::Read + io::Seek>(
+    r: &mut R,
+    place: TensorPlace,
+) -> Result<Vec<u64>, ConstructionError> {
+    let size = dtype_size(place.dtype) as usize;
+    let len = usize::try_from(place.len)
+        .map_err(|_| ticket_error(format!("a tensor of {} entries", place.len)))?;
+    r.seek(io::SeekFrom::Start(place.offset))
+        .map_err(io_error)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(len)
+        .map_err(|_| ConstructionError::OutOfMemory {
+            what: "a tensor of a ticket",
+            bytes: place.len.saturating_mul(8),
+        })?;
+    let mut buf = vec![0u8; READ_CHUNK.min(len.saturating_mul(size)).max(size)];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(buf.len() / size);
+        let chunk = &mut buf[..n * size];
+        r.read_exact(chunk).map_err(io_error)?;
+        out.extend(chunk.chunks_exact(size).map(|c| {
+            let mut b = [0u8; 8];
+            b[..size].copy_from_slice(c);
+            u64::from_le_bytes(b)
+        }));
+        left -= n;
+    }
+    Ok(out)
 }
 
 /// The `dtypes` metadata of a compact ticket: per layer an object naming the dtype of each of
@@ -1265,7 +1460,7 @@ fn compact_dtypes(text: &str, ell: usize) -> Result<Vec<Vec<Dtype>>, Constructio
 /// `read` (in [`TicketForm::kinds`] order).
 fn read_weights_layer(
     t: usize,
-    read: &dyn Fn(usize) -> Result<Vec<u64>, ConstructionError>,
+    read: &mut dyn FnMut(usize) -> Result<Vec<u64>, ConstructionError>,
     width: u64,
 ) -> Result<LayerParts, ConstructionError> {
     let narrow = |xs: Vec<u64>| -> Vec<u32> { xs.into_iter().map(|x| x as u32).collect() };
@@ -1326,7 +1521,7 @@ const DERIVE_CHUNK: usize = 4096;
 /// then `u` and `v` re-derived from `large`.
 fn read_compact_layer(
     t: usize,
-    read: &dyn Fn(usize) -> Result<Vec<u64>, ConstructionError>,
+    read: &mut dyn FnMut(usize) -> Result<Vec<u64>, ConstructionError>,
     large: &LargeNetwork,
     (n_in, n_out): (usize, usize),
 ) -> Result<LayerParts, ConstructionError> {
@@ -1408,6 +1603,8 @@ fn read_compact_layer(
             output.push(a as u32);
         }
     }
+    // The file's arrays are no longer needed: the layer's peak is its own arrays.
+    drop((deltas, inputs, counts, outputs));
     // The weights, re-derived from G in parallel (a pure function of the indices).
     let derived: Vec<(Vec<f64>, Vec<f64>)> = (0..kept.div_ceil(DERIVE_CHUNK))
         .into_par_iter()
@@ -1512,51 +1709,87 @@ fn spec_differences(a: &TicketSpec, b: &TicketSpec) -> Vec<String> {
 
 /// Merges the shards of one run into the whole ticket: the same spec but for the shard, every
 /// shard `1..=N` exactly once; each layer's kept edges united and regrouped exactly as the
-/// oracle groups them, so the result equals the unsharded run's; the stats summed (widths
-/// needed: the largest).
+/// oracle groups them (by `(z, output)`), so the result equals the unsharded run's; the stats
+/// summed (widths needed: the largest). [`ShardReaders`] does the same a layer at a time.
 ///
 /// # Errors
 /// [`ConstructionError::Ticket`] if the tickets are not the shards of one run (naming the
 /// shard and the fields in which it differs from the first, the fingerprint's part among
-/// them) or a shard is given twice; [`ConstructionError::ShardsMissing`] naming every missing
-/// shard.
+/// them), a shard is given twice, or two shards keep the same edge;
+/// [`ConstructionError::ShardsMissing`] naming every missing shard.
 pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
-    let Some(first) = shards.first() else {
+    let (spec, stats) = merged_spec(
+        &shards
+            .iter()
+            .map(|s| (&s.spec, s.stats.as_slice()))
+            .collect::<Vec<_>>(),
+    )?;
+    let form = shards.first().map_or(TicketForm::default(), |s| s.form);
+    let mut layers = Vec::with_capacity(spec.widths_g.len());
+    for t in 0..spec.widths_g.len() {
+        let of_shards = shards
+            .iter()
+            .map(|s| {
+                s.pruned.layers().get(t).ok_or_else(|| {
+                    ticket_error(format!("{} has no layer {}", s.spec.name(), t + 1))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        layers.push(join_layers(t, &of_shards)?);
+    }
+    let pruned = match spec.graph {
+        Some(_) => PrunedNetwork::of_graph(layers)?,
+        None => PrunedNetwork::new(layers)?,
+    };
+    Ok(Ticket {
+        spec,
+        pruned,
+        stats,
+        form,
+    })
+}
+
+/// The spec of the whole ticket merged from shards with these specs and stats (the first's
+/// without its shard), and their stats summed; checks that they are the shards `1..=N` of
+/// one run, each once ([`merge`]'s errors).
+fn merged_spec(
+    shards: &[(&TicketSpec, &[LayerStats])],
+) -> Result<(TicketSpec, Vec<LayerStats>), ConstructionError> {
+    let Some(&(first, _)) = shards.first() else {
         return Err(ticket_error("no shards to merge".to_owned()));
     };
-    let Some(Shard { count, .. }) = first.spec.shard else {
+    let Some(Shard { count, .. }) = first.shard else {
         return Err(ticket_error(
             "not a shard: the ticket has no `shard`".to_owned(),
         ));
     };
-    let form = first.form;
     let mut seen = vec![false; count as usize];
     let base = TicketSpec {
         shard: None,
         shard_seconds: None,
-        ..first.spec.clone()
+        ..first.clone()
     };
-    for s in &shards {
-        let Some(sh) = s.spec.shard else {
+    for &(s, _) in shards {
+        let Some(sh) = s.shard else {
             return Err(ticket_error("a ticket to merge is not a shard".to_owned()));
         };
         if sh.count != count {
             return Err(ticket_error(format!(
                 "shard {sh} is not of the same run as {}: {} shards, expected {count}",
-                first.spec.name(),
+                first.name(),
                 sh.count
             )));
         }
         let unsharded = TicketSpec {
             shard: None,
             shard_seconds: None,
-            ..s.spec.clone()
+            ..s.clone()
         };
         if unsharded != base {
-            let differences = spec_differences(&first.spec, &s.spec);
+            let differences = spec_differences(first, s);
             return Err(ticket_error(format!(
                 "shard {sh} is not of the same run as {}: {}",
-                first.spec.name(),
+                first.name(),
                 if differences.is_empty() {
                     "their specs differ".to_owned()
                 } else {
@@ -1573,49 +1806,199 @@ pub fn merge(shards: Vec<Ticket>) -> Result<Ticket, ConstructionError> {
         return Err(ConstructionError::ShardsMissing { count, missing });
     }
     let ell = base.widths_g.len();
-    let mut layers = Vec::with_capacity(ell);
     let mut stats = vec![LayerStats::default(); ell];
-    for (t, total) in stats.iter_mut().enumerate() {
-        let mut edges = Vec::new();
-        for s in &shards {
-            let l = &s.pruned.layers()[t];
-            for n in l.neurons() {
-                for (a, v) in n.edges() {
-                    edges.push(crate::layout::Edge {
-                        z: n.z,
-                        u: n.u,
-                        v,
-                        input: n.input as u32,
-                        output: a as u32,
-                    });
-                }
-            }
-            let st = &s.stats[t];
+    for &(s, st) in shards {
+        if st.len() != ell {
+            return Err(ticket_error(format!(
+                "{} has stats for {} layers, expected {ell}",
+                s.name(),
+                st.len()
+            )));
+        }
+        for (total, st) in stats.iter_mut().zip(st) {
             total.consulted += st.consulted;
             total.weights += st.weights;
             total.empty_slots += st.empty_slots;
             total.failed_weights += st.failed_weights;
             total.width_needed = total.width_needed.max(st.width_needed);
         }
-        edges.sort_unstable_by_key(|e| (e.z, e.output));
-        let l0 = &first.pruned.layers()[t];
-        layers.push(PrunedLayer::from_parts(
-            l0.n_in(),
-            l0.n_out(),
-            l0.activation(),
-            crate::oracle::layer_parts(vec![edges])?,
-        )?);
     }
-    let pruned = match base.graph {
-        Some(_) => PrunedNetwork::of_graph(layers)?,
-        None => PrunedNetwork::new(layers)?,
+    Ok((base, stats))
+}
+
+/// Layer `t` of the whole run from the shards' layers `t`: their neurons merged in order of
+/// `z` and, for a neuron kept by several shards (the same input and weight), its edges in
+/// order of output. This is the oracle's grouping of the united edges sorted by
+/// `(z, output)`, without holding them as edges.
+///
+/// # Errors
+/// [`ConstructionError::Ticket`] if two shards keep one neuron with different inputs or
+/// weights or keep the same edge; the layer's own checks ([`PrunedLayer::from_parts`]).
+fn join_layers(t: usize, layers: &[&PrunedLayer]) -> Result<PrunedLayer, ConstructionError> {
+    use core::cmp::Reverse;
+    let Some(first) = layers.first() else {
+        return Err(ticket_error("no shards to merge".to_owned()));
     };
-    Ok(Ticket {
-        spec: base,
-        pruned,
-        stats,
-        form,
-    })
+    let neurons: usize = layers.iter().map(|l| l.len()).sum();
+    let edges: usize = layers.iter().map(|l| l.edge_count()).sum();
+    let mut p = LayerParts::default();
+    p.z.try_reserve_exact(neurons)
+        .and(p.input.try_reserve_exact(neurons))
+        .and(p.u.try_reserve_exact(neurons))
+        .and(p.start.try_reserve_exact(neurons + 1))
+        .and(p.output.try_reserve_exact(edges))
+        .and(p.v.try_reserve_exact(edges))
+        .map_err(|_| ConstructionError::OutOfMemory {
+            what: "the flat arrays of a merged layer",
+            bytes: (neurons * 28 + edges * 12) as u64,
+        })?;
+    p.start.push(0);
+    let mut pos = vec![0usize; layers.len()];
+    let mut heap: std::collections::BinaryHeap<Reverse<(u64, usize)>> = layers
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(s, l)| Reverse((l.neuron(0).z, s)))
+        .collect();
+    let mut same = Vec::with_capacity(layers.len());
+    let mut joined: Vec<(u32, f64)> = Vec::new();
+    while let Some(Reverse((z, s))) = heap.pop() {
+        same.clear();
+        same.push(s);
+        while let Some(&Reverse((z2, s2))) = heap.peek() {
+            if z2 != z {
+                break;
+            }
+            heap.pop();
+            same.push(s2);
+        }
+        let n0 = layers[same[0]].neuron(pos[same[0]]);
+        p.z.push(z);
+        p.input.push(n0.input as u32);
+        p.u.push(n0.u);
+        if same.len() == 1 {
+            p.output.extend_from_slice(n0.outputs);
+            p.v.extend_from_slice(n0.weights);
+        } else {
+            joined.clear();
+            for &s in &same {
+                let n = layers[s].neuron(pos[s]);
+                if n.input != n0.input || n.u.to_bits() != n0.u.to_bits() {
+                    return Err(ticket_error(format!(
+                        "layer {}: two shards keep neuron {z} with different inputs or weights ({} and {})",
+                        t + 1,
+                        n0.input,
+                        n.input
+                    )));
+                }
+                joined.extend(n.outputs.iter().copied().zip(n.weights.iter().copied()));
+            }
+            joined.sort_unstable_by_key(|e| e.0);
+            if let Some(w) = joined.windows(2).find(|w| w[0].0 == w[1].0) {
+                return Err(ticket_error(format!(
+                    "layer {}: two shards keep the edge of neuron {z} to output {}",
+                    t + 1,
+                    w[0].0
+                )));
+            }
+            p.output.extend(joined.iter().map(|e| e.0));
+            p.v.extend(joined.iter().map(|e| e.1));
+        }
+        p.start.push(p.output.len() as u64);
+        for &s in &same {
+            pos[s] += 1;
+            if pos[s] < layers[s].len() {
+                heap.push(Reverse((layers[s].neuron(pos[s]).z, s)));
+            }
+        }
+    }
+    PrunedLayer::from_parts(first.n_in(), first.n_out(), first.activation(), p)
+}
+
+/// The shards of one run opened for a merge a layer at a time ([`merge`] streamed): the
+/// specs checked and the stats summed when opened, then [`ShardReaders::layer`] reads layer
+/// `t` of every shard and joins them. So a merge holds one layer of every shard and the
+/// merged layer, never a whole ticket.
+#[derive(Debug)]
+pub struct ShardReaders<R> {
+    readers: Vec<TicketReader<R>>,
+    spec: TicketSpec,
+    stats: Vec<LayerStats>,
+}
+
+impl<R: io::Read + io::Seek> ShardReaders<R> {
+    /// The shards `readers`, which must be the shards `1..=N` of one run (in any order).
+    ///
+    /// # Errors
+    /// As [`merge`] for the specs.
+    pub fn new(readers: Vec<TicketReader<R>>) -> Result<Self, ConstructionError> {
+        let (spec, stats) = merged_spec(
+            &readers
+                .iter()
+                .map(|r| (r.spec(), r.stats()))
+                .collect::<Vec<_>>(),
+        )?;
+        Ok(ShardReaders {
+            readers,
+            spec,
+            stats,
+        })
+    }
+
+    /// The merged ticket's spec (the first shard's without its shard).
+    pub fn spec(&self) -> &TicketSpec {
+        &self.spec
+    }
+
+    /// The merged ticket's stats (the shards', summed).
+    pub fn stats(&self) -> &[LayerStats] {
+        &self.stats
+    }
+
+    /// The shards.
+    pub fn shards(&self) -> &[TicketReader<R>] {
+        &self.readers
+    }
+
+    /// The number of layers.
+    pub fn depth(&self) -> usize {
+        self.spec.widths_g.len()
+    }
+
+    /// The shards' stage times ([`ShardTimings`]).
+    pub fn timings(&self) -> Option<ShardTimings> {
+        ShardTimings::of_specs(self.readers.iter().map(|r| r.spec()))
+    }
+
+    /// Per layer, `(kept neurons, kept edges)` summed over the shards (at least the merged
+    /// layer's: a neuron kept by several shards counts once per shard).
+    pub fn layer_sizes(&self) -> Vec<(u64, u64)> {
+        let mut sizes = vec![(0u64, 0u64); self.depth()];
+        for r in &self.readers {
+            for (total, (n, e)) in sizes.iter_mut().zip(r.layer_sizes()) {
+                total.0 = total.0.saturating_add(n);
+                total.1 = total.1.saturating_add(e);
+            }
+        }
+        sizes
+    }
+
+    /// Layer `t` of the whole run: layer `t` of every shard, read and joined as [`merge`]
+    /// joins them.
+    ///
+    /// # Errors
+    /// As [`TicketReader::layer`] (with the shard's name) and [`merge`].
+    pub fn layer(&mut self, t: usize) -> Result<PrunedLayer, ConstructionError> {
+        let mut layers = Vec::with_capacity(self.readers.len());
+        for r in &mut self.readers {
+            let name = r.spec().name();
+            layers.push(r.layer(t).map_err(|e| match e {
+                ConstructionError::Ticket { message } => ticket_error(format!("{name}: {message}")),
+                e => e,
+            })?);
+        }
+        join_layers(t, &layers.iter().collect::<Vec<_>>())
+    }
 }
 
 #[cfg(test)]
@@ -1624,6 +2007,7 @@ mod tests {
     use crate::{Domain, NoProgress, PruneConfig, prune};
     use faer::mat;
     use logprune_network::Network;
+    use safetensors::SafeTensors;
 
     fn run() -> crate::Pruning {
         let f = Network::from_weights(
@@ -1746,6 +2130,148 @@ mod tests {
         let dense = p.pruned.to_safetensors().unwrap();
         let e = read_ticket(&dense).unwrap_err().to_string();
         assert!(e.contains("format"), "{e}");
+    }
+
+    /// The spec and the layers of `bytes` read by a [`TicketReader`], the last layer first.
+    fn read_backwards(bytes: &[u8]) -> Result<(TicketSpec, Vec<PrunedLayer>), ConstructionError> {
+        let mut r = TicketReader::new(io::Cursor::new(bytes))?;
+        let mut layers = (0..r.depth())
+            .rev()
+            .map(|t| r.layer(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        layers.reverse();
+        Ok((r.spec().clone(), layers))
+    }
+
+    /// `read_ticket` and the streaming reader (layers in reverse order) accept the same
+    /// bytes, with the same Ĝ, and what they accept the safetensors crate accepts.
+    fn agree(bytes: &[u8], what: &str) {
+        match (read_ticket(bytes), read_backwards(bytes)) {
+            (Ok(t), Ok((spec, layers))) => {
+                assert_eq!(t.spec, spec, "{what}");
+                assert_eq!(t.pruned.layers(), &layers[..], "{what}");
+                assert!(SafeTensors::deserialize(bytes).is_ok(), "{what}");
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("{what}: read_ticket {:?}, streamed {:?}", a.err(), b.err()),
+        }
+    }
+
+    #[test]
+    fn byte_flips_and_truncations_never_panic_and_both_readers_agree() {
+        let p = run();
+        let spec = TicketSpec::of_run(&p.plan, &p.large, None);
+        let stats = vec![LayerStats::default(); 2];
+        for form in [TicketForm::Weights, TicketForm::Compact] {
+            let good = ticket_bytes(&spec, &p.pruned, &stats, form).unwrap();
+            agree(&good, "the good ticket");
+            assert!(read_ticket(&good).is_ok());
+            for i in 0..good.len() {
+                for flip in [0x01u8, 0x20, 0x80] {
+                    let mut b = good.clone();
+                    b[i] ^= flip;
+                    agree(&b, &format!("{form}: byte {i} ^ {flip:#x}"));
+                }
+            }
+            for len in 0..good.len() {
+                agree(&good[..len], &format!("{form}: cut to {len} bytes"));
+                assert!(read_ticket(&good[..len]).is_err());
+            }
+            let mut longer = good.clone();
+            longer.push(0);
+            agree(&longer, "one byte more");
+            assert!(read_ticket(&longer).is_err());
+        }
+    }
+
+    /// `bytes` with its header JSON changed by `f` and padded back to its length.
+    fn with_header(bytes: &[u8], f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+        let n = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..n]).unwrap();
+        f(&mut header);
+        let mut text = serde_json::to_string(&header).unwrap();
+        assert!(text.len() <= n - 8);
+        text.extend(std::iter::repeat_n(' ', n - 8 - text.len()));
+        [&bytes[..8], text.as_bytes(), &bytes[n..]].concat()
+    }
+
+    #[test]
+    fn overlapping_and_outside_tensors_are_refused() {
+        let p = run();
+        let spec = TicketSpec::of_run(&p.plan, &p.large, None);
+        let stats = vec![LayerStats::default(); 2];
+        for form in [TicketForm::Weights, TicketForm::Compact] {
+            let good = ticket_bytes(&spec, &p.pruned, &stats, form).unwrap();
+            let names: Vec<String> = SafeTensors::deserialize(&good)
+                .unwrap()
+                .names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            let offsets = |h: &serde_json::Value, name: &str| {
+                let o = &h[name]["data_offsets"];
+                (o[0].as_u64().unwrap(), o[1].as_u64().unwrap())
+            };
+            let refused = |b: Vec<u8>, what: &str| {
+                let e = read_ticket(&b).unwrap_err().to_string();
+                assert!(e.contains("not a safetensors file"), "{what}: {e}");
+                assert!(read_backwards(&b).is_err(), "{what}");
+            };
+            for name in &names {
+                // Overlapping the tensor before it (or starting before the data).
+                refused(
+                    with_header(&good, |h| {
+                        let (s, e) = offsets(h, name);
+                        h[name]["data_offsets"] = serde_json::json!([s.saturating_sub(1), e]);
+                        h[name]["shape"] = serde_json::json!([0]);
+                    }),
+                    &format!("{form}: {name} moved back"),
+                );
+                // Past the end of the file.
+                refused(
+                    with_header(&good, |h| {
+                        let (s, e) = offsets(h, name);
+                        h[name]["data_offsets"] = serde_json::json!([s + (1 << 40), e + (1 << 40)]);
+                    }),
+                    &format!("{form}: {name} past the end"),
+                );
+            }
+            // A header length beyond the file.
+            let mut b = good.clone();
+            b[..8].copy_from_slice(&(good.len() as u64).to_le_bytes());
+            refused(b, "a header longer than the file");
+        }
+    }
+
+    #[test]
+    fn a_ticket_file_reads_a_layer_at_a_time() {
+        let p = run();
+        let spec = TicketSpec::of_run(&p.plan, &p.large, None);
+        let stats = vec![LayerStats::default(); 2];
+        let path = std::env::temp_dir().join(format!(
+            "logprune-ticket-reader-{}.safetensors",
+            std::process::id()
+        ));
+        for form in [TicketForm::Weights, TicketForm::Compact] {
+            std::fs::write(&path, ticket_bytes(&spec, &p.pruned, &stats, form).unwrap()).unwrap();
+            let file = io::BufReader::new(std::fs::File::open(&path).unwrap());
+            let mut r = TicketReader::new(file).unwrap();
+            assert_eq!((r.spec(), r.stats(), r.form()), (&spec, &stats[..], form));
+            assert_eq!(
+                r.layer_sizes(),
+                p.pruned
+                    .layers()
+                    .iter()
+                    .map(|l| (l.len() as u64, l.edge_count() as u64))
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(r.layer(1).unwrap(), p.pruned.layers()[1]);
+            assert_eq!(r.layer(0).unwrap(), p.pruned.layers()[0]);
+            let e = r.layer(2).unwrap_err().to_string();
+            assert!(e.contains("layer 3"), "{e}");
+            assert_eq!(r.read_all().unwrap().pruned, p.pruned);
+        }
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]

@@ -8,8 +8,9 @@ use common::{cube, fixture, with_threads};
 use logprune_construction::ticket::{TicketWriter, array_spec, merge, ticket_bytes};
 use logprune_construction::{
     Construction, ConstructionError, Domain, Fingerprint, FingerprintPart, LargeNetwork, LayerSink,
-    NoProgress, Plan, PruneConfig, PrunedLayer, Shard, ShardTimings, SolverKind, TicketForm,
-    TicketSpec, prune, prune_into, prune_shard, read_ticket, verify, verify_merged,
+    NoProgress, Plan, PruneConfig, PrunedLayer, Shard, ShardReaders, ShardTimings, SolverKind,
+    TicketForm, TicketReader, TicketSpec, merge_into, prune, prune_into, prune_shard, read_ticket,
+    verify, verify_merged, verify_reader,
 };
 use logprune_network::Network;
 use std::io::Cursor;
@@ -45,7 +46,9 @@ fn shards_merge_to_the_whole_ticket_byte_for_byte() {
             for form in FORMS {
                 let want = whole(&f, &domain, &cfg, form);
                 for n in 1..=3u32 {
-                    let shards: Vec<_> = (1..=n)
+                    // Through bytes, as a job array would pass them (each shard in its own
+                    // form: merge reads either).
+                    let files: Vec<Vec<u8>> = (1..=n)
                         .map(|k| {
                             let t = prune_shard(
                                 &f,
@@ -55,19 +58,108 @@ fn shards_merge_to_the_whole_ticket_byte_for_byte() {
                                 &NoProgress,
                             )
                             .unwrap();
-                            // Through bytes, as a job array would pass them (each shard in
-                            // its own form: merge reads either).
                             let shard_form = FORMS[k as usize % 2];
-                            read_ticket(
-                                &ticket_bytes(&t.spec, &t.pruned, &t.stats, shard_form).unwrap(),
-                            )
-                            .unwrap()
+                            ticket_bytes(&t.spec, &t.pruned, &t.stats, shard_form).unwrap()
                         })
                         .collect();
+                    let shards = files.iter().map(|b| read_ticket(b).unwrap()).collect();
                     let m = merge(shards).unwrap();
                     let got = ticket_bytes(&m.spec, &m.pruned, &m.stats, form).unwrap();
                     assert!(got == want, "{:?}, {n} shards, {form}", cfg.construction);
+                    // Streamed: a layer of every shard at a time, checked and written as it
+                    // comes; the same bytes, and verify_merged's report.
+                    let mut readers = ShardReaders::new(
+                        files
+                            .iter()
+                            .rev()
+                            .map(|b| TicketReader::new(Cursor::new(b.as_slice())).unwrap())
+                            .collect(),
+                    )
+                    .unwrap();
+                    let mut sink = Merged(
+                        Some(
+                            TicketWriter::new(
+                                Cursor::new(Vec::new()),
+                                Cursor::new(Vec::new()),
+                                readers.spec().clone(),
+                                readers.depth(),
+                                form,
+                            )
+                            .unwrap(),
+                        ),
+                        form,
+                    );
+                    let report =
+                        merge_into(&mut readers, &f, &domain, None, &NoProgress, &mut sink)
+                            .unwrap();
+                    let stats = readers.stats().to_vec();
+                    let streamed = sink.0.unwrap().finish(&stats).unwrap().into_inner();
+                    assert!(
+                        streamed == want,
+                        "{:?}, {n} shards, {form}",
+                        cfg.construction
+                    );
+                    let timings = ShardTimings::of_specs(readers.shards().iter().map(|r| r.spec()));
+                    let mut whole_report = match &timings {
+                        Some(t) => verify_merged(&m, t, &f, &domain, &NoProgress),
+                        None => verify(&m, &f, &domain, &NoProgress),
+                    }
+                    .unwrap();
+                    whole_report.ticket_form = Some(form);
+                    whole_report.seconds = report.seconds;
+                    if let Some(t) = timings {
+                        assert_eq!(report.seconds.prune, t.prune_total);
+                    }
+                    assert_eq!(report, whole_report, "{:?}", cfg.construction);
                 }
+            }
+        }
+    }
+}
+
+/// A merged ticket written into memory as the merge hands its layers over.
+struct Merged(Option<MemoryWriter>, TicketForm);
+
+impl LayerSink for Merged {
+    fn layer(&mut self, _t: usize, layer: PrunedLayer) -> Result<(), ConstructionError> {
+        self.0.as_mut().unwrap().layer(&layer)
+    }
+    fn ticket_form(&self) -> Option<TicketForm> {
+        Some(self.1)
+    }
+}
+
+#[test]
+fn a_streamed_verify_gives_the_whole_verifys_report_and_its_memory_check() {
+    let (f, rows) = fixture("seq_bias");
+    for domain in [cube(&f), Domain::points(rows).unwrap()] {
+        for cfg in configs() {
+            let p = prune(&f, &domain, &cfg, &NoProgress).unwrap();
+            for form in FORMS {
+                let bytes = ticket_bytes(&p.ticket_spec(), &p.pruned, &p.stats, form).unwrap();
+                let whole =
+                    verify(&read_ticket(&bytes).unwrap(), &f, &domain, &NoProgress).unwrap();
+                let mut reader = TicketReader::new(Cursor::new(bytes.as_slice())).unwrap();
+                let mut streamed =
+                    verify_reader(&mut reader, &f, &domain, None, &NoProgress).unwrap();
+                streamed.seconds = whole.seconds;
+                assert_eq!(streamed, whole, "{:?}, {form}", cfg.construction);
+                // The estimate: refused one byte below it, before any layer is read.
+                let sizes = reader.layer_sizes();
+                let need = logprune_construction::streamed_resources(
+                    reader.spec(),
+                    &sizes,
+                    false,
+                    &f,
+                    &domain,
+                )
+                .unwrap()
+                .memory;
+                assert!(matches!(
+                    verify_reader(&mut reader, &f, &domain, Some(need - 1), &NoProgress),
+                    Err(ConstructionError::MemoryBudget { needed, .. }) if needed == need
+                ));
+                assert!(verify_reader(&mut reader, &f, &domain, Some(need), &NoProgress).is_ok());
             }
         }
     }
