@@ -361,31 +361,39 @@ pub(crate) fn verify_layer(
     let chunks: Vec<Result<u64, ConstructionError>> = (0..layer.len().div_ceil(VERIFY_CHUNK))
         .into_par_iter()
         .map(|c| {
-            let mut count = 0u64;
-            for k in c * VERIFY_CHUNK..((c + 1) * VERIFY_CHUNK).min(layer.len()) {
+            let ks = c * VERIFY_CHUNK..((c + 1) * VERIFY_CHUNK).min(layer.len());
+            // Every index checked against G's shape first (a typed error, never a panic),
+            // then the weights derived in batches (`LargeNetwork::weights_at`).
+            let (mut ui, mut vi) = (Vec::with_capacity(ks.len()), Vec::new());
+            let (mut us, mut vs) = (Vec::with_capacity(ks.len()), Vec::new());
+            for k in ks {
                 let n = layer.neuron(k);
-                let mismatch =
-                    |side, port, stored: f64, generated: f64| ConstructionError::WeightMismatch {
+                large.weight_index(t, Side::Input, n.z, n.input)?;
+                ui.push((n.z, n.input));
+                us.push(n.u);
+                for (a, v) in n.edges() {
+                    large.weight_index(t, Side::Output, n.z, a)?;
+                    vi.push((n.z, a));
+                    vs.push(v);
+                }
+            }
+            let mut generated = vec![0.0; ui.len().max(vi.len())];
+            for (side, items, stored) in [(Side::Input, &ui, &us), (Side::Output, &vi, &vs)] {
+                let g = &mut generated[..items.len()];
+                large.weights_at(t, side, items, g);
+                if let Some(i) = (0..g.len()).find(|&i| g[i].to_bits() != stored[i].to_bits()) {
+                    let (neuron, port) = items[i];
+                    return Err(ConstructionError::WeightMismatch {
                         layer: t + 1,
                         side,
-                        neuron: n.z,
+                        neuron,
                         port,
-                        stored,
-                        generated,
-                    };
-                let g = large.weight(t, Side::Input, n.z, n.input)?;
-                if g.to_bits() != n.u.to_bits() {
-                    return Err(mismatch(Side::Input, n.input, n.u, g));
+                        stored: stored[i],
+                        generated: g[i],
+                    });
                 }
-                for (a, v) in n.edges() {
-                    let g = large.weight(t, Side::Output, n.z, a)?;
-                    if g.to_bits() != v.to_bits() {
-                        return Err(mismatch(Side::Output, a, v, g));
-                    }
-                }
-                count += 1 + n.outputs.len() as u64;
             }
-            Ok(count)
+            Ok((ui.len() + vi.len()) as u64)
         })
         .collect();
     chunks.into_iter().sum()

@@ -201,6 +201,54 @@ impl Generator {
     }
 }
 
+impl Generator {
+    /// The words of the weights `(neuron, port)` of `items`, any neurons and ports, of
+    /// `stream` (a side whose ports number `fan`): `out[i]` is [`Generator::word`] of
+    /// `items[i]`, the blocks computed 64 at a time ([`counter::blocks`],
+    /// [`counter::ars_blocks`]), which is many times faster than a call per weight.
+    ///
+    /// # Panics
+    /// If `items` and `out` differ in length.
+    pub fn words_at(
+        self,
+        seed: u64,
+        stream: u32,
+        fan: usize,
+        items: &[(u64, usize)],
+        out: &mut [u64],
+    ) {
+        assert_eq!(
+            items.len(),
+            out.len(),
+            "words_at: {} items, {} words",
+            items.len(),
+            out.len()
+        );
+        const BATCH: usize = 64;
+        let mut counters = [[0u32; 4]; BATCH];
+        let mut blocks = [[0u32; 4]; BATCH];
+        for (is, os) in items.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
+            let n = is.len();
+            for (c, &(neuron, port)) in counters.iter_mut().zip(is) {
+                let index = match self {
+                    Generator::PhiloxV1 => neuron * fan as u64 + port as u64,
+                    Generator::PhiloxV2 | Generator::ArsV3 => {
+                        (neuron >> 2) * fan as u64 + port as u64
+                    }
+                };
+                *c = counter::counter_words(stream, index, 0);
+            }
+            self.blocks4(seed, &counters[..n], &mut blocks[..n]);
+            for ((o, b), &(neuron, _)) in os.iter_mut().zip(&blocks[..n]).zip(is) {
+                *o = match self {
+                    Generator::PhiloxV1 => u64::from(b[0]) | (u64::from(b[1]) << 32),
+                    Generator::PhiloxV2 | Generator::ArsV3 => widen32(b[(neuron & 3) as usize]),
+                };
+            }
+        }
+    }
+}
+
 impl core::fmt::Display for Generator {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())
@@ -530,6 +578,59 @@ impl LargeNetwork {
         self.laws[t][1].sample_log_bits(self.v_word(t, a, z))
     }
 
+    /// The weights `(neuron, port)` of `items` on one side of layer `t`, unchecked and batched:
+    /// `out[i]` is [`LargeNetwork::u`]`(t, neuron, port)` for [`Side::Input`] and
+    /// [`LargeNetwork::v`]`(t, port, neuron)` for [`Side::Output`] ([`Generator::words_at`]).
+    ///
+    /// # Panics
+    /// If `items` and `out` differ in length.
+    pub fn weights_at(&self, t: usize, side: Side, items: &[(u64, usize)], out: &mut [f64]) {
+        let mut words = [0u64; 64];
+        let law = &self.laws[t][side.index()];
+        let fan = self.fans[t][side.index()];
+        assert_eq!(
+            items.len(),
+            out.len(),
+            "weights_at: {} items, {} weights",
+            items.len(),
+            out.len()
+        );
+        for (is, os) in items.chunks(64).zip(out.chunks_mut(64)) {
+            let w = &mut words[..is.len()];
+            self.generator
+                .words_at(self.seed, Self::stream(t, side), fan, is, w);
+            for (o, &x) in os.iter_mut().zip(w.iter()) {
+                *o = law.sample_bits(x);
+            }
+        }
+    }
+
+    /// Checks that `(neuron, port)` is a weight of layer `t`'s `side` (the check of
+    /// [`LargeNetwork::weight`], without the weight).
+    ///
+    /// # Errors
+    /// [`ConstructionError::NotAnEdge`] if the layer, neuron or port is out of range.
+    pub fn weight_index(
+        &self,
+        t: usize,
+        side: Side,
+        neuron: u64,
+        port: usize,
+    ) -> Result<(), ConstructionError> {
+        let ok =
+            t < self.depth() && neuron < self.intermediate[t] && port < self.fans[t][side.index()];
+        if ok {
+            Ok(())
+        } else {
+            Err(ConstructionError::NotAnEdge {
+                layer: t + 1,
+                side,
+                neuron,
+                port,
+            })
+        }
+    }
+
     /// The checked lookup of one weight of G: `U_{t+1}[neuron, port]` for
     /// [`Side::Input`], `V_{t+1}[port, neuron]` for [`Side::Output`].
     ///
@@ -542,20 +643,11 @@ impl LargeNetwork {
         neuron: u64,
         port: usize,
     ) -> Result<f64, ConstructionError> {
-        let bad = ConstructionError::NotAnEdge {
-            layer: t + 1,
-            side,
-            neuron,
-            port,
-        };
-        if t >= self.depth() || neuron >= self.intermediate[t] {
-            return Err(bad);
-        }
-        match side {
-            Side::Input if port < self.fans[t][0] => Ok(self.u(t, neuron, port)),
-            Side::Output if port < self.fans[t][1] => Ok(self.v(t, port, neuron)),
-            _ => Err(bad),
-        }
+        self.weight_index(t, side, neuron, port)?;
+        Ok(match side {
+            Side::Input => self.u(t, neuron, port),
+            Side::Output => self.v(t, port, neuron),
+        })
     }
 
     /// Refuses a dense export of G above [`DENSE_LIMIT`] weights.
@@ -728,6 +820,45 @@ mod tests {
                 prec::rel(got, want) <= prec::VALUE_STABILITY,
                 "{generator}: {got:?} vs {want:?}"
             );
+        }
+    }
+
+    /// The batched lookup equals the one-at-a-time one, for every version, side and batch
+    /// length (across the batches of 64), on scattered neurons and ports.
+    #[test]
+    fn weights_at_equals_single_lookups() {
+        for generator in Generator::ALL {
+            let g = LargeNetwork::new(
+                &arch(),
+                vec![1 << 40, 15],
+                vec![[law(); 2]; 2],
+                generator,
+                9,
+            )
+            .unwrap();
+            for n in [0usize, 1, 5, 63, 64, 65, 200] {
+                let items: Vec<(u64, usize)> = (0..n as u64)
+                    .map(|i| ((i * 0x9E37_79B9_7F4A_7C15) >> 25, (i % 2) as usize))
+                    .collect();
+                let mut out = vec![0.0; n];
+                g.weights_at(0, Side::Input, &items, &mut out);
+                for (&(z, b), w) in items.iter().zip(&out) {
+                    assert_eq!(
+                        w.to_bits(),
+                        g.u(0, z, b).to_bits(),
+                        "{generator} U[{z}, {b}]"
+                    );
+                }
+                let items: Vec<(u64, usize)> = items.iter().map(|&(z, _)| (z % 15, 0)).collect();
+                g.weights_at(1, Side::Output, &items, &mut out);
+                for (&(z, a), w) in items.iter().zip(&out) {
+                    assert_eq!(
+                        w.to_bits(),
+                        g.v(1, a, z).to_bits(),
+                        "{generator} V[{a}, {z}]"
+                    );
+                }
+            }
         }
     }
 

@@ -92,7 +92,7 @@ use crate::oracle::LayerStats;
 use crate::pruned::LayerParts;
 use crate::{
     Accuracy, Construction, ConstructionError, GDistribution, Generator, LargeNetwork, Law, Plan,
-    PrunedLayer, PrunedNetwork, SolverKind,
+    PrunedLayer, PrunedNetwork, Side, SolverKind,
 };
 
 /// The `format` metadata value of a ticket.
@@ -1611,14 +1611,17 @@ fn read_compact_layer(
         .map(|c| {
             let ks = c * DERIVE_CHUNK..((c + 1) * DERIVE_CHUNK).min(kept);
             let (s, e) = (start[ks.start] as usize, start[ks.end] as usize);
-            let mut u = Vec::with_capacity(ks.len());
-            let mut v = Vec::with_capacity(e - s);
+            let ui: Vec<(u64, usize)> = ks.clone().map(|k| (z[k], input[k] as usize)).collect();
+            let mut vi = Vec::with_capacity(e - s);
             for k in ks {
-                u.push(large.u(t, z[k], input[k] as usize));
                 for &a in &output[start[k] as usize..start[k + 1] as usize] {
-                    v.push(large.v(t, a as usize, z[k]));
+                    vi.push((z[k], a as usize));
                 }
             }
+            let mut u = vec![0.0; ui.len()];
+            let mut v = vec![0.0; vi.len()];
+            large.weights_at(t, Side::Input, &ui, &mut u);
+            large.weights_at(t, Side::Output, &vi, &mut v);
             (u, v)
         })
         .collect();
