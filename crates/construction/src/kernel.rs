@@ -151,8 +151,34 @@ pub trait CandidateSource {
     /// `(ln|U[z,b]|, sgn) · (ln|V[a,z]|, sgn)` of lane `k` of the last chunk.
     fn log_product(&mut self, k: u32) -> LogWeight;
 
+    /// [`CandidateSource::log_product`] of every lane `k` set in `lanes`: `ln[k]` gets its
+    /// `ln|V·U|`, and bit `k` of the result its sign (`V·U < 0`). Other entries of `ln` may be
+    /// overwritten with anything; the bits of other lanes are 0. A source may compute them
+    /// all at once (the default calls `log_product` lane by lane).
+    fn log_products(&mut self, lanes: u64, ln: &mut [f64; 64]) -> u64 {
+        log_products_by_lane(self, lanes, ln)
+    }
+
     /// The exact weights `(U[z,b], V[a,z])` of neuron `z`, any neuron offered so far.
     fn weights(&self, z: u64) -> (f64, f64);
+}
+
+/// [`CandidateSource::log_products`] lane by lane, through `log_product` (its default).
+pub(crate) fn log_products_by_lane<S: CandidateSource + ?Sized>(
+    s: &mut S,
+    lanes: u64,
+    ln: &mut [f64; 64],
+) -> u64 {
+    let mut negative = 0u64;
+    let mut bits = lanes;
+    while bits != 0 {
+        let k = bits.trailing_zeros();
+        bits &= bits - 1;
+        let p = s.log_product(k);
+        ln[k as usize] = p.ln_abs;
+        negative |= u64::from(p.negative) << k;
+    }
+    negative
 }
 
 /// The outcome of one target weight: its two halves (the decompositions' indices are G's
@@ -276,17 +302,9 @@ impl<'s> Kernel<'s> {
                     };
                     let [p_mask, m_mask] = classes(c.u_neg, c.v_neg, w < 0.0, x.need_minus, false);
                     let (p_lanes, m_lanes) = (c.lanes & p_mask, c.lanes & m_mask);
-                    // Lanes outside `p_lanes | m_lanes` keep stale values that no stream reads.
+                    // Lanes outside `p_lanes | m_lanes` keep values that no stream reads.
                     let ln = &mut self.ln;
-                    let mut negative = 0u64;
-                    let mut bits = p_lanes | m_lanes;
-                    while bits != 0 {
-                        let k = bits.trailing_zeros();
-                        bits &= bits - 1;
-                        let p = source.log_product(k);
-                        ln[k as usize] = p.ln_abs;
-                        negative |= u64::from(p.negative) << k;
-                    }
+                    let negative = source.log_products(p_lanes | m_lanes, ln);
                     let index = |k: u32| (c.base + u64::from(k)) as usize;
                     // Called once for each kept candidate: its exact product, kept for the
                     // record.

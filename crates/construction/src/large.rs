@@ -201,6 +201,20 @@ impl Generator {
     }
 }
 
+/// `out[j] = widen32(words[j])` for `j < out.len()` (at most 64), and the words' sign bits
+/// (bit `j`: `words[j] & 1`, which [`widen32`] keeps as bit 0). A plain loop compiled for
+/// AVX-512 and AVX2 besides the baseline, chosen at run time (the `multiversion` crate);
+/// every clone gives the same result.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx512dq", "x86_64+avx2"))]
+fn widen_with_signs(words: &[u32], out: &mut [u64]) -> u64 {
+    let mut neg = 0u64;
+    for (j, (o, &w)) in out.iter_mut().zip(words).enumerate() {
+        *o = widen32(w);
+        neg |= u64::from(w & 1) << j;
+    }
+    neg
+}
+
 impl Generator {
     /// The words of the weights `(neuron, port)` of `items`, any neurons and ports, of
     /// `stream` (a side whose ports number `fan`): `out[i]` is [`Generator::word`] of
@@ -535,15 +549,8 @@ impl LargeNetwork {
                 let skip = (z0 & 3) as usize;
                 let (ub, vb) = blocks[..2 * groups].split_at(groups);
                 let (ub, vb) = (&ub.as_flattened()[skip..], &vb.as_flattened()[skip..]);
-                // widen32 keeps a word's bit 0 as its bit 0.
-                for (j, (o, &w)) in u_out.iter_mut().zip(ub).enumerate() {
-                    *o = widen32(w);
-                    u_neg |= u64::from(w & 1) << j;
-                }
-                for (j, (o, &w)) in v_out.iter_mut().zip(vb).enumerate() {
-                    *o = widen32(w);
-                    v_neg |= u64::from(w & 1) << j;
-                }
+                u_neg = widen_with_signs(ub, u_out);
+                v_neg = widen_with_signs(vb, v_out);
             }
         }
         (u_neg, v_neg)

@@ -2,9 +2,9 @@
 //! the unused neurons of a pool) offered to the kernel in chunks, with their weights'
 //! generator words drawn a chunk at a time.
 
-use logprune_sampling::LogWeight;
+use logprune_sampling::{LogWeight, SignedHyperbolic};
 
-use crate::kernel::{CandidateSource, Chunk};
+use crate::kernel::{CandidateSource, Chunk, log_products_by_lane};
 use crate::{LargeNetwork, Law, Side};
 
 /// A set of neurons of G enumerated in increasing `z`, a chunk at a time.
@@ -278,6 +278,21 @@ impl CandidateSource for RangeSource<'_> {
     }
 
     #[inline]
+    fn log_products(&mut self, lanes: u64, ln: &mut [f64; 64]) -> u64 {
+        let (Law::Hyperbolic(hu), Law::Hyperbolic(hv)) = (self.u_law, self.v_law) else {
+            return log_products_by_lane(self, lanes, ln);
+        };
+        // Every lane up to the last one asked for, at once: the same sums as `log_product`.
+        let j = (self.chunk - self.start) as usize;
+        let n = 64 - lanes.leading_zeros() as usize;
+        let (u, v) = (&self.u_words[j..j + n], &self.v_words[j..j + n]);
+        hyperbolic_log_products(&hu, &hv, u, v, &mut ln[..n]);
+        // A product's sign is the exclusive-or of its factors' sign bits (bit 0 of each word).
+        let off = self.chunk - self.batch;
+        ((self.u_neg ^ self.v_neg) >> off) & lanes
+    }
+
+    #[inline]
     fn weights(&self, z: u64) -> (f64, f64) {
         match self.u_words.get(z.wrapping_sub(self.start) as usize) {
             Some(&u) => (
@@ -290,6 +305,23 @@ impl CandidateSource for RangeSource<'_> {
                 self.large.v(self.t, self.a, z),
             ),
         }
+    }
+}
+
+/// `ln[k] = ln|V_k| + ln|U_k|` of hyperbolic weights from their words (the sum
+/// [`LogWeight`]'s product takes, in its order), for every `k`. A plain loop compiled for
+/// AVX-512 and AVX2 besides the baseline and chosen at run time (the `multiversion` crate);
+/// every clone gives the same bits (no fused operations).
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx512dq", "x86_64+avx2"))]
+fn hyperbolic_log_products(
+    hu: &SignedHyperbolic,
+    hv: &SignedHyperbolic,
+    u: &[u64],
+    v: &[u64],
+    ln: &mut [f64],
+) {
+    for ((l, &wu), &wv) in ln.iter_mut().zip(u).zip(v) {
+        *l = hv.sample_log_bits(wv).ln_abs + hu.sample_log_bits(wu).ln_abs;
     }
 }
 
