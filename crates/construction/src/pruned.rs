@@ -283,8 +283,21 @@ impl PrunedLayer {
     /// order.
     pub(crate) fn forward_literal(&self, x: &[f64], batch: usize) -> Vec<f64> {
         let mut out = vec![0.0; self.n_out * batch];
+        literal_sums(self, x, batch, &mut out);
+        self.activation.apply_slice(&mut out);
+        out
+    }
+}
+
+/// The sums of [`PrunedLayer::forward_literal`] into `out` (zeros on entry): the plain loops
+/// over the batch compiled for AVX-512 and AVX2 besides the baseline and chosen at run time
+/// (the `multiversion` crate); every clone gives the same bits (no fused operations, the same
+/// order of additions).
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx512dq", "x86_64+avx2"))]
+fn literal_sums(layer: &PrunedLayer, x: &[f64], batch: usize, out: &mut [f64]) {
+    {
         let mut h = vec![0.0; batch];
-        for n in self.neurons() {
+        for n in layer.neurons() {
             let xb = &x[n.input * batch..(n.input + 1) * batch];
             let u = n.u;
             if let ([a], [v]) = (n.outputs, n.weights) {
@@ -306,8 +319,6 @@ impl PrunedLayer {
                 }
             }
         }
-        self.activation.apply_slice(&mut out);
-        out
     }
 }
 
