@@ -190,10 +190,10 @@ impl Generator {
                     }
                     self.blocks4(seed, &counters[..groups], &mut blocks[..groups]);
                     let end = ((first + groups as u64) << 2).min(z0 + out.len() as u64);
-                    for zz in z..end {
-                        let b = &blocks[((zz >> 2) - first) as usize];
-                        out[(zz - z0) as usize] = widen32(b[(zz & 3) as usize]);
-                    }
+                    // The words of neurons z..end: the blocks' words from lane z mod 4 on.
+                    let words = &blocks[..groups].as_flattened()[(z & 3) as usize..];
+                    let n = (end - z) as usize;
+                    widen_with_signs(&words[..n], &mut out[done..done + n]);
                     done = (end - z0) as usize;
                 }
             }
@@ -201,8 +201,9 @@ impl Generator {
     }
 }
 
-/// `out[j] = widen32(words[j])` for `j < out.len()` (at most 64), and the words' sign bits
-/// (bit `j`: `words[j] & 1`, which [`widen32`] keeps as bit 0). A plain loop compiled for
+/// `out[j] = widen32(words[j])` for `j < out.len()`, and the words' sign bits (bit `j`:
+/// `words[j] & 1`, which [`widen32`] keeps as bit 0): meaningful for at most 64 words (with
+/// more, word `j` lands on bit `j mod 64`, and only `out` is of use). A plain loop compiled for
 /// AVX-512 and AVX2 besides the baseline, chosen at run time (the `multiversion` crate);
 /// every clone gives the same result.
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx512dq", "x86_64+avx2"))]
@@ -210,7 +211,7 @@ fn widen_with_signs(words: &[u32], out: &mut [u64]) -> u64 {
     let mut neg = 0u64;
     for (j, (o, &w)) in out.iter_mut().zip(words).enumerate() {
         *o = widen32(w);
-        neg |= u64::from(w & 1) << j;
+        neg |= u64::from(w & 1) << (j & 63);
     }
     neg
 }
