@@ -1,7 +1,6 @@
 //! ARS-4x32-7, Random123's counter-based generator built from AES rounds: an alternative to
-//! [`philox4x32_10`](super::philox4x32_10) on the same counter layout, designed to be faster
-//! where the CPU has AES instructions (but not through the safe API used here: see
-//! [Cost](#cost)).
+//! [`philox4x32_10`](super::philox4x32_10) on the same counter layout, faster where the CPU
+//! has AES instructions (2.55× per block with VAES: see [Cost](#cost)). Generator v3 of G.
 //!
 //! # Algorithm
 //!
@@ -41,42 +40,38 @@
 //!
 //! # Paths
 //!
-//! [`AesBackend`] names the two implementations of the AES round, which give the same bits:
+//! [`AesBackend`] names the implementations of the AES round, which give the same bits:
 //!
-//! - [`AesBackend::Portable`]: this module's own software round (an S-box table, byte-wise
-//!   ShiftRows and MixColumns). Readable and the same on every machine, but slow (≈ 10× the
-//!   hardware path). Not constant-time, which G does not need.
+//! - [`AesBackend::Vaes`]: x86-64's VAES on 512-bit registers (AVX-512F), four blocks per
+//!   instruction, four registers interleaved; and [`AesBackend::AesNi`]: AES-NI on 128-bit
+//!   registers, eight blocks interleaved. Both are the intrinsics called directly, in the
+//!   submodule `x86`, the workspace's one module allowed `unsafe` (ARCHITECTURE.md, invariant
+//!   17): the calls of its `#[target_feature]` kernels after the CPU's features are checked,
+//!   and whole-block unaligned loads and stores.
 //! - [`AesBackend::Hardware`]: the AES instructions (AES-NI on x86-64, the ARMv8 crypto
 //!   extension on aarch64) through RustCrypto's `aes` crate (`aes::hazmat`, version 0.9),
-//!   which detects them at run time; the workspace forbids `unsafe`, and that crate keeps the
-//!   intrinsics behind a safe API. A batch goes through `cipher_round_par`, eight blocks per
-//!   call, so that eight independent `aesenc` overlap in the pipeline; `aesenclast(v, k)` is
-//!   computed as `InvMixColumns(aesenc(v, 0)) ^ k`.
+//!   which detects them at run time behind a safe API. A batch goes through
+//!   `cipher_round_par`, eight blocks per call; `aesenclast(v, k)` is computed as
+//!   `InvMixColumns(aesenc(v, 0)) ^ k`. The path for other architectures.
+//! - [`AesBackend::Portable`]: this module's own software round (an S-box table, byte-wise
+//!   ShiftRows and MixColumns). Readable and the same on every machine, but slow. Not
+//!   constant-time, which G does not need.
 //!
-//! [`ars4x32_7`] and [`ars_blocks`] choose [`AesBackend::fastest`] (hardware when the CPU has
-//! it) at run time; [`ars_blocks_with`] runs a given path, for tests and benches. The tests
-//! check every path bit for bit against the known answers and against each other.
+//! [`ars4x32_7`] and [`ars_blocks`] choose [`AesBackend::fastest`] (VAES, else AES-NI, else
+//! the `aes` crate where the CPU has AES, else portable) at run time; [`ars_blocks_with`] runs
+//! a given path, for tests and benches. The tests check every path the CPU has bit for bit
+//! against the known answers and against the portable one, for every batch length 0 to 70.
 //!
 //! # Cost
 //!
 //! Measured with Philox in the same run (`benches/benches/sampling.rs`, `counter/ars_*` and
-//! `counter/philox_*`, criterion medians, AMD EPYC with AES-NI, 2 cores shared with other
-//! builds, load ≈ 2–3), in ns per 128-bit block:
-//!
-//! | | batch of 16 | batch of 64 | one call |
-//! |---|---|---|---|
-//! | ARS-7, [`AesBackend::Hardware`] | 9.3 | 6.4 | 48 ([`ars4x32_7`]) |
-//! | ARS-7, [`AesBackend::Portable`] | 88 | 92 | |
-//! | Philox4x32-10, [`blocks`](super::blocks) (AVX-512) | 4.2 | 2.9 | 16 ([`bits`](super::bits)) |
-//!
-//! So on this path ARS is about twice as slow as Philox per block in batches, and three times
-//! as slow per call: each of the 8 round calls of `aes::hazmat` goes through memory (loads the
-//! eight blocks and eight keys, stores the blocks), about 0.6 ns per block and round, against
-//! one `aesenc` per 1/2 cycle that inlined intrinsics (or VAES, four blocks per instruction)
-//! would give. Those need `unsafe` (calling a `#[target_feature]` function), which the
-//! workspace forbids; a software `InvMixColumns` for the last round and four interleaved
-//! eight-block groups were tried and were no faster. ARS is therefore not the faster generator
-//! here: it is kept, exact and tested, for a decision on generator v3.
+//! `counter/philox_*`, criterion medians, AMD EPYC with VAES, 2 cores shared with other
+//! builds), in ns per 128-bit block on batches of 64: ARS-7 with [`AesBackend::Vaes`] 1.0,
+//! [`AesBackend::AesNi`] 1.6, [`AesBackend::Hardware`] 6.5, [`AesBackend::Portable`] 89;
+//! Philox4x32-10 [`blocks`](super::blocks) (AVX-512) 2.6. Through `aes::hazmat` every round
+//! call goes through memory (loads and stores eight blocks and keys), hence its slower path;
+//! batches under 16 blocks (and single blocks) take AES-NI, without the 512-bit key
+//! broadcast.
 
 use aes::hazmat;
 
