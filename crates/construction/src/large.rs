@@ -846,7 +846,12 @@ mod tests {
             .unwrap();
             for n in [0usize, 1, 5, 63, 64, 65, 200] {
                 let items: Vec<(u64, usize)> = (0..n as u64)
-                    .map(|i| ((i * 0x9E37_79B9_7F4A_7C15) >> 25, (i % 2) as usize))
+                    .map(|i| {
+                        (
+                            i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 25,
+                            (i % 2) as usize,
+                        )
+                    })
                     .collect();
                 let mut out = vec![0.0; n];
                 g.weights_at(0, Side::Input, &items, &mut out);
