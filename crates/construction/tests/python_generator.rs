@@ -10,9 +10,11 @@
 //! script cannot run or any vector differs.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::python::{TempDir, python_dir, run};
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use logprune_construction::{Generator, Law};
 use logprune_sampling::{SignedGaussian, SignedHyperbolic, SignedUniform};
@@ -21,66 +23,9 @@ use serde_json::{Value, json};
 /// The generators whose words are compared with Python's: every version.
 const GENERATORS: &[Generator] = &Generator::ALL;
 
-/// The interpreter, or `None` (after saying so on stderr, past the test harness's capture)
-/// when `LOGPRUNE_PYTHON` is unset.
+/// The interpreter, or `None` when `LOGPRUNE_PYTHON` is unset (said on stderr).
 fn python(test: &str) -> Option<PathBuf> {
-    let Some(py) = std::env::var_os("LOGPRUNE_PYTHON") else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED {test}: LOGPRUNE_PYTHON is unset, so the numpy weight generator is not \
-             compared with Rust (set it to a python with numpy, as .ci/run does)"
-        );
-        return None;
-    };
-    Some(PathBuf::from(py))
-}
-
-/// `python/` at the workspace root.
-fn python_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python")
-}
-
-/// A temporary directory, removed when dropped (also when the test fails).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "logprune-python-generator-{}-{label}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs `py` with `args` (no bytecode written into the source tree), panicking with its output
-/// unless it succeeds; returns its stdout.
-fn run(py: &Path, args: &[&std::ffi::OsStr], what: &str) -> String {
-    let out = Command::new(py)
-        .arg("-B")
-        .args(args)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("LOGPRUNE_PYTHON={} cannot be run: {e}", py.display()));
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(
-        out.status.success(),
-        "{what} failed ({}) with LOGPRUNE_PYTHON={}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status,
-        py.display()
-    );
-    stdout
+    common::python::python(test, "the numpy weight generator", "numpy")
 }
 
 /// The laws compared: each of the three with several parameter sets (extreme ranges, scales
@@ -246,7 +191,7 @@ fn numpy_generator_matches_rust_bit_for_bit() {
         .map(|x| x["words"].as_array().unwrap().len())
         .sum();
     assert!(n_words >= 2000, "only {n_words} words");
-    let dir = TempDir::new("vectors");
+    let dir = TempDir::new("generator", "vectors");
     let path = dir.0.join("vectors.json");
     std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
     let script = python_dir().join("check_generator.py");

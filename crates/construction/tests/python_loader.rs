@@ -18,6 +18,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+use common::python::{TempDir, python_dir, run};
 use common::{cube, fixture, fixture_with};
 
 use std::io::Write;
@@ -38,66 +39,9 @@ use logprune_network::{
 };
 use rand::{RngExt, SeedableRng};
 
-/// The interpreter, or `None` (after saying so on stderr, past the test harness's capture)
-/// when `LOGPRUNE_PYTHON` is unset.
+/// The interpreter, or `None` when `LOGPRUNE_PYTHON` is unset (said on stderr).
 fn python(test: &str) -> Option<PathBuf> {
-    let Some(py) = std::env::var_os("LOGPRUNE_PYTHON") else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED {test}: LOGPRUNE_PYTHON is unset, so the Python ticket loader is not \
-             compared with Rust (set it to a python with numpy and safetensors, as .ci/run does)"
-        );
-        return None;
-    };
-    Some(PathBuf::from(py))
-}
-
-/// `python/` at the workspace root.
-fn python_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python")
-}
-
-/// A temporary directory, removed when dropped (also when the test fails).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "logprune-python-loader-{}-{label}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs `py` with `args` (no bytecode written into the source tree), panicking with its output
-/// unless it succeeds; returns its stdout.
-fn run(py: &Path, args: &[&std::ffi::OsStr], what: &str) -> String {
-    let out = Command::new(py)
-        .arg("-B")
-        .args(args)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("LOGPRUNE_PYTHON={} cannot be run: {e}", py.display()));
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(
-        out.status.success(),
-        "{what} failed ({}) with LOGPRUNE_PYTHON={}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status,
-        py.display()
-    );
-    stdout
+    common::python::python(test, "the Python ticket loader", "numpy and safetensors")
 }
 
 /// Inputs of width `n`: the fixture's rows, then 58 points of `[-1.5, 1.5]^n` (inside and
@@ -227,7 +171,7 @@ fn check(
     );
     let p = prune(f, domain, cfg, &NoProgress).unwrap();
     premises(label, &p);
-    let dir = TempDir::new(label);
+    let dir = TempDir::new("loader", label);
     let spec = p.ticket_spec();
     assert_eq!(
         (spec.generator, spec.distribution),
@@ -599,7 +543,7 @@ fn check_graph(label: &str, g: &Graph, cfg: &PruneConfig) -> Option<Vec<serde_js
         p.pruned.layers()[0].parts().u.iter().any(|&u| u < 0.0),
         "{label}: no neuron with u < 0 in layer 1"
     );
-    let dir = TempDir::new(label);
+    let dir = TempDir::new("loader", label);
     let spec = TicketSpec::of_graph_run(&p.plan, &p.large, None);
     assert_eq!(
         (spec.generator, spec.distribution),
@@ -744,7 +688,7 @@ fn binary_made_tickets_of_onnx_fixtures() {
         return;
     };
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models");
-    let dir = TempDir::new("binary");
+    let dir = TempDir::new("loader", "binary");
     let script = python_dir().join("check_loader.py");
     // (fixture, input box): the box its reference inputs lie in.
     for (name, input_box) in [

@@ -1,6 +1,8 @@
 //! Helpers shared by the construction's integration tests.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod python;
+
 use logprune_construction::{Domain, Pruning, export_large};
 use logprune_network::{LoadOptions, Network, load_network, read_input_rows, read_tensors};
 
