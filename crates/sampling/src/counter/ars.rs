@@ -118,26 +118,8 @@ fn to_words(b: [u8; 16]) -> [u32; 4] {
 /// The most rounds ARS is defined for (Random123 asserts `Nrounds <= 10`).
 const MAX_ROUNDS: usize = 10;
 
-/// The round keys of ARS for `key`, as bytes: `key`, then `key + r·kweyl` in two 64-bit lanes
-/// for `r = 1..=MAX_ROUNDS` (ARS with `R` rounds reads the first `R + 1`).
-#[inline(always)]
-fn round_keys(key: [u32; 4]) -> [[u8; 16]; MAX_ROUNDS + 1] {
-    let mut lo = u64::from(key[0]) | (u64::from(key[1]) << 32);
-    let mut hi = u64::from(key[2]) | (u64::from(key[3]) << 32);
-    core::array::from_fn(|r| {
-        if r > 0 {
-            lo = lo.wrapping_add(KWEYL_LO);
-            hi = hi.wrapping_add(KWEYL_HI);
-        }
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&lo.to_le_bytes());
-        b[8..].copy_from_slice(&hi.to_le_bytes());
-        b
-    })
-}
-
-/// [`round_keys`] as little-endian words, for the x86-64 kernels.
-#[cfg(target_arch = "x86_64")]
+/// The round keys of ARS for `key`, as little-endian words: `key`, then `key + r·kweyl` in
+/// two 64-bit lanes for `r = 1..=MAX_ROUNDS` (ARS with `R` rounds reads the first `R + 1`).
 #[inline(always)]
 fn round_key_words(key: [u32; 4]) -> [[u32; 4]; MAX_ROUNDS + 1] {
     let mut lo = u64::from(key[0]) | (u64::from(key[1]) << 32);
@@ -149,6 +131,12 @@ fn round_key_words(key: [u32; 4]) -> [[u32; 4]; MAX_ROUNDS + 1] {
         }
         [lo as u32, (lo >> 32) as u32, hi as u32, (hi >> 32) as u32]
     })
+}
+
+/// [`round_key_words`] as bytes, for the portable and `aes::hazmat` paths.
+#[inline(always)]
+fn round_keys(key: [u32; 4]) -> [[u8; 16]; MAX_ROUNDS + 1] {
+    round_key_words(key).map(to_bytes)
 }
 
 #[cfg(target_arch = "x86_64")]
