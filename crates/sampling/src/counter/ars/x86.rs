@@ -66,16 +66,6 @@ fn xmm(w: [u32; 4]) -> __m128i {
     _mm_set_epi32(w[3] as i32, w[2] as i32, w[1] as i32, w[0] as i32)
 }
 
-#[target_feature(enable = "sse4.1")]
-fn words(x: __m128i) -> [u32; 4] {
-    [
-        _mm_extract_epi32::<0>(x) as u32,
-        _mm_extract_epi32::<1>(x) as u32,
-        _mm_extract_epi32::<2>(x) as u32,
-        _mm_extract_epi32::<3>(x) as u32,
-    ]
-}
-
 #[target_feature(enable = "aes,sse4.1")]
 fn aesni_kernel(rounds: usize, rk: &RoundKeys, counters: &[[u32; 4]], out: &mut [[u32; 4]]) {
     let keys: [__m128i; N] = core::array::from_fn(|r| xmm(rk[r]));
@@ -125,13 +115,6 @@ fn vaes_kernel(rounds: usize, rk: &RoundKeys, counters: &[[u32; 4]], out: &mut [
             unsafe { _mm512_storeu_si512(o4.as_mut_ptr().cast(), y) };
         }
     }
-    // The last 0 to 15 blocks, one 128-bit register each.
-    let keys: [__m128i; N] = core::array::from_fn(|r| xmm(rk[r]));
-    for (o, c) in os.into_remainder().iter_mut().zip(cs.remainder()) {
-        let mut x = _mm_xor_si128(xmm(*c), keys[0]);
-        for k in &keys[1..rounds] {
-            x = _mm_aesenc_si128(x, *k);
-        }
-        *o = words(_mm_aesenclast_si128(x, keys[rounds]));
-    }
+    // The last 0 to 15 blocks: the AES-NI kernel (VAES implies AES-NI).
+    aesni_kernel(rounds, rk, cs.remainder(), os.into_remainder());
 }
